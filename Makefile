@@ -1,0 +1,45 @@
+# Two entry points for a new machine: `make run` and `make test` (see README).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test app lint bench browser-deps clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# The main job: batch allocation plans for every bundled scenario, then the ledger walk-through.
+run: $(STAMP)
+	$(BIN)/quotapool plan data/scenarios/*.toml --out out/plans
+	@echo "Plans written under out/plans/. Start the app with: make app"
+
+app: $(STAMP)
+	$(BIN)/streamlit run app.py
+
+# Debian's Chromium for the end-to-end browser test; installs only when missing and we may.
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium missing and cannot be installed here: browser tests will be skipped"; fi; }
+
+test: $(STAMP) browser-deps
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_plan.py
+	$(BIN)/python bench/bench_ledger.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,292 @@
+"""Reading and validating the tables planners bring: CSV (UTF-8, UTF-8 with BOM, GBK) or .xlsx.
+
+This is the one place where files become DataFrames. A schema names each column in English
+with its Chinese aliases; every problem found is returned as an `InputError` (file, row,
+column, message) so that a whole file is checked at once and the planner sees every mistake
+in one go. Rows are numbered as a spreadsheet shows them: the header is row 1.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+ENCODINGS = ("utf-8-sig", "gb18030")  # gb18030 is the superset of GBK that Excel on zh-CN writes
+HEADER_ROW = 1
+
+
+@dataclass(frozen=True)
+class InputError:
+    """One problem in one place of one input file."""
+
+    file: str
+    message: str
+    row: int | None = None
+    column: str | None = None
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column '{self.column}'")
+        return f"{', '.join(where)}: {self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "row": self.row, "column": self.column, "message": self.message}
+
+
+class InputErrors(Exception):
+    """Input was rejected; `errors` lists every problem found."""
+
+    def __init__(self, errors: Iterable[InputError]):
+        self.errors = list(errors)
+        super().__init__(self.report())
+
+    def report(self) -> str:
+        head = f"input rejected ({len(self.errors)} problem{'s' if len(self.errors) != 1 else ''}):"
+        return "\n".join([head, *(f"  {error}" for error in self.errors)])
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a schema: canonical English name, accepted aliases, type and limits."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    kind: Literal["text", "int", "number", "choice"] = "text"
+    required: bool = True
+    default: Any = None
+    choices: Mapping[str, str] = field(default_factory=dict)  # accepted spelling -> canonical
+    minimum: float | None = None
+    unique: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} [{self.aliases[0]}]" if self.aliases else self.name
+
+
+def normalise_text(value: str) -> str:
+    """Full-width digits and letters to half-width, trimmed, lower-case: what a person means."""
+    return unicodedata.normalize("NFKC", value).strip().lower()
+
+
+_HEADER_SPLIT = re.compile(r"[\s_\-/()\[\]（）【】:：]+")
+
+
+def _header_keys(header: str) -> set[str]:
+    text = normalise_text(str(header))
+    parts = {part for part in _HEADER_SPLIT.split(text) if part}
+    return {text.replace(" ", "_"), *parts}
+
+
+def _match_headers(
+    headers: Sequence[str], schema: Sequence[Column], file: str
+) -> tuple[dict[str, str], list[InputError]]:
+    """Map each schema column to the file header that carries it."""
+    wanted = {
+        normalise_text(alias): column.name
+        for column in schema
+        for alias in (column.name, *column.aliases)
+    }
+    found: dict[str, str] = {}
+    errors: list[InputError] = []
+    for header in headers:
+        names = {wanted[key] for key in _header_keys(header) if key in wanted}
+        if len(names) != 1:
+            continue
+        (name,) = names
+        if name in found:
+            errors.append(
+                InputError(
+                    file,
+                    f"column '{name}' appears twice ('{found[name]}' and '{header}')",
+                    row=HEADER_ROW,
+                    column=str(header),
+                )
+            )
+        else:
+            found[name] = header
+    for column in schema:
+        if column.required and column.name not in found:
+            accepted = " / ".join((column.name, *column.aliases))
+            errors.append(
+                InputError(
+                    file,
+                    f"missing column '{column.name}' (accepted headers: {accepted})",
+                    row=HEADER_ROW,
+                )
+            )
+    return found, errors
+
+
+def read_raw(path: str | Path, sheet: str | int = 0) -> pd.DataFrame:
+    """The file's cells as text, header row included in the columns; raises InputErrors."""
+    path = Path(path)
+    name = path.name
+    if not path.is_file():
+        raise InputErrors([InputError(name, f"file not found: {path}")])
+    suffix = path.suffix.lower()
+    try:
+        if suffix in (".xlsx", ".xlsm"):
+            return pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl")
+        if suffix == ".xls":
+            raise InputErrors(
+                [InputError(name, "old .xls workbooks are not read; save as .xlsx or CSV")]
+            )
+        return _read_csv_any_encoding(path)
+    except InputErrors:
+        raise
+    except Exception as exc:  # a corrupt workbook raises many different library errors
+        raise InputErrors([InputError(name, f"cannot be read as a table: {exc}")]) from exc
+
+
+def _read_csv_any_encoding(path: Path) -> pd.DataFrame:
+    data = path.read_bytes()
+    for encoding in ENCODINGS:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if not text.strip():
+            raise InputErrors([InputError(path.name, "the file is empty")])
+        return pd.read_csv(
+            io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True
+        )
+    raise InputErrors([InputError(path.name, "cannot be decoded as UTF-8 or GBK text")])
+
+
+def _is_blank(value: Any) -> bool:
+    return (
+        value is None or (isinstance(value, float) and pd.isna(value)) or str(value).strip() == ""
+    )
+
+
+def _parse_number(value: Any, integer: bool) -> float | int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+    else:
+        text = normalise_text(str(value)).replace(",", "").replace("，", "")
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+    if number != number or number in (float("inf"), float("-inf")):
+        return None
+    if integer:
+        return int(number) if number.is_integer() else None
+    return number
+
+
+def _convert(value: Any, column: Column) -> tuple[Any, str | None]:
+    """Parse one cell; return (value, error message or None)."""
+    if _is_blank(value):
+        if column.required and column.default is None:
+            return None, "is empty"
+        return column.default, None
+    if column.kind == "text":
+        text = str(value).strip()
+        if isinstance(value, float) and value.is_integer():
+            text = str(int(value))  # Excel turns codes like 110101 into floats
+        return text, None
+    if column.kind == "choice":
+        key = normalise_text(str(value))
+        if key in column.choices:
+            return column.choices[key], None
+        accepted = sorted(set(column.choices))
+        return None, f"'{value}' is not one of {', '.join(accepted)}"
+    number = _parse_number(value, integer=column.kind == "int")
+    if number is None:
+        what = "a whole number" if column.kind == "int" else "a number"
+        return None, f"'{value}' is not {what}"
+    if column.minimum is not None and number < column.minimum:
+        return None, f"{number} is below the minimum {column.minimum:g}"
+    return number, None
+
+
+def validate_frame(
+    raw: pd.DataFrame, schema: Sequence[Column], file: str
+) -> tuple[pd.DataFrame, list[InputError]]:
+    """Typed DataFrame with the schema's canonical columns, and every error found."""
+    headers = [str(h) for h in raw.columns]
+    found, errors = _match_headers(headers, schema, file)
+    if errors:
+        return pd.DataFrame(columns=[c.name for c in schema]), errors
+    raw = raw.rename(columns={v: k for k, v in found.items()})
+    present = [c for c in schema if c.name in found]
+    blank_rows = raw[[c.name for c in present]].map(_is_blank).all(axis=1)
+    raw = raw.loc[~blank_rows]  # trailing empty spreadsheet rows are not data
+    out: dict[str, list[Any]] = {c.name: [] for c in schema}
+    for position, record in zip(raw.index, raw.to_dict("records"), strict=True):
+        row_number = int(position) + HEADER_ROW + 1
+        for column in schema:
+            value, problem = _convert(record.get(column.name), column)
+            if problem:
+                errors.append(InputError(file, problem, row=row_number, column=column.label))
+            out[column.name].append(value)
+    frame = pd.DataFrame(out, index=raw.index + HEADER_ROW + 1)
+    frame.index.name = "row"
+    _apply_dtypes(frame, schema)
+    errors.extend(_uniqueness_errors(frame, schema, file))
+    return frame, errors
+
+
+def _apply_dtypes(frame: pd.DataFrame, schema: Sequence[Column]) -> None:
+    """Whole-number columns as int64 (nullable Int64 where an optional cell is empty)."""
+    for column in schema:
+        if column.kind != "int":
+            continue
+        values = frame[column.name]
+        frame[column.name] = (
+            values.astype("int64") if values.notna().all() else values.astype("Int64")
+        )
+
+
+def _uniqueness_errors(
+    frame: pd.DataFrame, schema: Sequence[Column], file: str
+) -> list[InputError]:
+    errors = []
+    for column in schema:
+        if not column.unique:
+            continue
+        values = frame[column.name]
+        repeated = values[values.notna() & values.duplicated(keep="first")]
+        for row, value in zip(repeated.index.tolist(), repeated.tolist(), strict=True):
+            first = int(values[values == value].index[0])
+            errors.append(
+                InputError(
+                    file,
+                    f"duplicate {column.name} '{value}' (first seen in row {first})",
+                    row=int(row),
+                    column=column.label,
+                )
+            )
+    return errors
+
+
+def read_table(
+    path: str | Path, schema: Sequence[Column], sheet: str | int = 0
+) -> tuple[pd.DataFrame, list[InputError]]:
+    """Read and validate one table; errors come back as data, nothing is raised for bad cells."""
+    try:
+        raw = read_raw(path, sheet)
+    except InputErrors as exc:
+        return pd.DataFrame(columns=[c.name for c in schema]), exc.errors
+    return validate_frame(raw, schema, Path(path).name)
+
+
+def load_table(path: str | Path, schema: Sequence[Column], sheet: str | int = 0) -> pd.DataFrame:
+    """Read and validate one table, raising InputErrors listing every problem."""
+    frame, errors = read_table(path, schema, sheet)
+    if errors:
+        raise InputErrors(errors)
+    return frame
