@@ -78,13 +78,38 @@ def normalise_text(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip().lower()
 
 
-_HEADER_SPLIT = re.compile(r"[\s_\-/()\[\]（）【】:：]+")
+_WORD_SPLIT = re.compile(r"[\s/()\[\]（）【】:：]+")  # between the words of a bilingual header
+_PART_SPLIT = re.compile(r"[_\-]+")  # inside one word: min_quota -> min, quota
+_PANDAS_REPEAT = re.compile(r"^(?P<header>.*)\.\d+$")  # pandas renames a repeated 'x' to 'x.1'
 
 
-def _header_keys(header: str) -> set[str]:
+def _header_key_levels(header: str) -> list[set[str]]:
+    """Keys a header may be known by, most specific first.
+
+    The whole header beats its words, and a word beats its parts, so that 'min_quota' is
+    min_quota (not quota) and '最低编制 min_quota' is min_quota as well.
+    """
     text = normalise_text(str(header))
-    parts = {part for part in _HEADER_SPLIT.split(text) if part}
-    return {text.replace(" ", "_"), *parts}
+    words = [word for word in _WORD_SPLIT.split(text) if word]
+    parts = {part for word in words for part in _PART_SPLIT.split(word) if part}
+    return [{"_".join(words)}, set(words), parts]
+
+
+def _header_name(header: str, wanted: Mapping[str, str]) -> str | None:
+    for keys in _header_key_levels(header):
+        names = {wanted[key] for key in keys if key in wanted}
+        if len(names) == 1:
+            return names.pop()
+        if names:
+            return None  # ambiguous at this level: better unread than read as the wrong column
+    return None
+
+
+def _unmangled(header: str, headers: Sequence[str]) -> str:
+    match = _PANDAS_REPEAT.match(header)
+    if match and match.group("header") in headers:
+        return match.group("header")
+    return header
 
 
 def _match_headers(
@@ -99,17 +124,17 @@ def _match_headers(
     found: dict[str, str] = {}
     errors: list[InputError] = []
     for header in headers:
-        names = {wanted[key] for key in _header_keys(header) if key in wanted}
-        if len(names) != 1:
+        name = _header_name(_unmangled(header, headers), wanted)
+        if name is None:
             continue
-        (name,) = names
         if name in found:
+            shown = _unmangled(header, headers)
             errors.append(
                 InputError(
                     file,
-                    f"column '{name}' appears twice ('{found[name]}' and '{header}')",
+                    f"column '{name}' appears twice ('{found[name]}' and '{shown}')",
                     row=HEADER_ROW,
-                    column=str(header),
+                    column=shown,
                 )
             )
         else:
@@ -158,7 +183,11 @@ def _read_csv_any_encoding(path: Path) -> pd.DataFrame:
         if not text.strip():
             raise InputErrors([InputError(path.name, "the file is empty")])
         return pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            skipinitialspace=True,
+            skip_blank_lines=False,  # an empty line still counts as a row for the row numbers
         )
     raise InputErrors([InputError(path.name, "cannot be decoded as UTF-8 or GBK text")])
 
@@ -229,7 +258,8 @@ def validate_frame(
     for position, record in zip(raw.index, raw.to_dict("records"), strict=True):
         row_number = int(position) + HEADER_ROW + 1
         for column in schema:
-            value, problem = _convert(record.get(column.name), column)
+            cell = record[column.name] if column.name in found else None
+            value, problem = _convert(cell, column)
             if problem:
                 errors.append(InputError(file, problem, row=row_number, column=column.label))
             out[column.name].append(value)
