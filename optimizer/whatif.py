@@ -1,0 +1,240 @@
+"""What-if scenarios for the app: edited tables checked as inputs, saved scenarios, comparisons.
+
+No allocation rule lives here: edited tables are checked by the same reader as the files
+(`optimizer.io.load_teacher_inputs`), and plans come from `optimizer.plan.make_plan`. This
+module only reshapes tables for editing and keeps named scenarios on disk.
+
+Saved scenarios are JSON files, one per scenario, in a directory (by default next to the
+ledger database), written to a temporary file and renamed so that a crash never leaves a
+half-written scenario and several planners can save at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from optimizer import charts
+
+LEVELS = ("primary", "junior", "senior")
+COUNTY_COLUMNS = ("county_id", "name", "quota", "occupied", "attrition", "min_quota", "max_gain")
+NULLABLE_INT_COLUMNS = {"min_quota", "max_gain", "year"}
+INT_COLUMNS = {"quota", "occupied", "attrition", "students"}
+
+
+# --- enrolment as the planner edits it ------------------------------------------------------
+
+
+def is_multi_year(enrolment: pd.DataFrame) -> bool:
+    return "year" in enrolment.columns and bool(enrolment["year"].notna().any())
+
+
+def enrolment_wide(enrolment: pd.DataFrame, counties: pd.DataFrame) -> pd.DataFrame:
+    """Students as one row per county and one column per level (single-year enrolment).
+
+    Rows follow the counties table; repeated rows of a county and level are summed, as the
+    optimiser does; a missing level is 0.
+    """
+    sums = enrolment.groupby(["county_id", "level"], sort=False)["students"].sum()
+    wide = sums.unstack("level").reindex(index=counties["county_id"], columns=list(LEVELS))
+    wide = wide.fillna(0).astype("int64").reset_index()
+    wide.columns.name = None
+    return wide
+
+
+def enrolment_long(wide: pd.DataFrame) -> pd.DataFrame:
+    """The inverse of `enrolment_wide`: one row per county and level."""
+    long = wide.melt(id_vars="county_id", value_vars=list(LEVELS), var_name="level")
+    long = long.rename(columns={"value": "students"})
+    order = {level: position for position, level in enumerate(LEVELS)}
+    long["_county"] = long["county_id"].map({c: i for i, c in enumerate(wide["county_id"])})
+    long["_level"] = long["level"].map(order)
+    long = long.sort_values(["_county", "_level"]).drop(columns=["_county", "_level"])
+    return long.reset_index(drop=True)
+
+
+def check_inputs(
+    counties: pd.DataFrame, enrolment: pd.DataFrame, *, class_required: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Edited tables checked exactly like uploaded files; raises InputErrors naming row and column.
+
+    The tables are written to CSV files named counties.csv and enrolment.csv in a temporary
+    directory and read back through `optimizer.io`, so the app and the command line share
+    every rule and every message.
+    """
+    from optimizer.io import load_teacher_inputs
+
+    with tempfile.TemporaryDirectory(prefix="quotapool-edit-") as tmp:
+        counties_path = Path(tmp) / "counties.csv"
+        enrolment_path = Path(tmp) / "enrolment.csv"
+        _drop_empty_optional(counties).to_csv(counties_path, index=False)
+        _drop_empty_optional(enrolment).to_csv(enrolment_path, index=False)
+        return load_teacher_inputs(counties_path, enrolment_path, class_required=class_required)
+
+
+def _drop_empty_optional(frame: pd.DataFrame) -> pd.DataFrame:
+    """Optional columns that are entirely empty are left out rather than written blank."""
+    empty = [c for c in frame.columns if c in {"year", "class"} and frame[c].isna().all()]
+    return frame.drop(columns=empty)
+
+
+def check_uploaded(
+    counties_file: tuple[str, bytes],
+    enrolment_file: tuple[str, bytes],
+    *,
+    class_required: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Uploaded files (name, content) read by `optimizer.io`; raises InputErrors."""
+    from optimizer.io import load_teacher_inputs
+
+    with tempfile.TemporaryDirectory(prefix="quotapool-upload-") as tmp:
+        paths = []
+        for subdir, (name, content) in (("c", counties_file), ("e", enrolment_file)):
+            # each file in its own folder: both uploads may carry the same name
+            path = Path(tmp) / subdir / Path(name).name
+            path.parent.mkdir()
+            path.write_bytes(content)
+            paths.append(path)
+        return load_teacher_inputs(paths[0], paths[1], class_required=class_required)
+
+
+# --- comparing plans ------------------------------------------------------------------------
+
+
+def comparison_table(plans: Mapping[str, pd.DataFrame], year: int | None = None) -> pd.DataFrame:
+    """One row per county: its new quota in each scenario and the difference to the first one.
+
+    Columns: county_id, county, then `<scenario>` (new quota) for each scenario, then
+    `Δ <scenario>` (new quota minus the first scenario's) for each later scenario. A county
+    missing from a scenario shows an empty cell.
+    """
+    long = charts.comparison_data(plans, year)
+    if long.empty:
+        return pd.DataFrame(columns=["county_id", "county"])
+    names = long.drop_duplicates("county_id").set_index("county_id")["county"]
+    wide = long.pivot(index="county_id", columns="scenario", values="new")
+    wide = wide.reindex(index=names.index, columns=list(plans)).astype("Int64")
+    first = next(iter(plans))
+    for scenario in list(plans)[1:]:
+        wide[f"Δ {scenario}"] = wide[scenario] - wide[first]
+    wide.insert(0, "county", names)
+    wide.columns.name = None
+    return wide.reset_index()
+
+
+# --- saved scenarios ------------------------------------------------------------------------
+
+
+@dataclass
+class SavedScenario:
+    """A what-if scenario as a planner saved it: inputs, settings and the plan it gave."""
+
+    name: str
+    counties: pd.DataFrame
+    enrolment: pd.DataFrame
+    standards: dict[str, Any]  # {"per_level": {...}, "by_class": {...} | None}
+    policy: dict[str, Any]  # {"extra_quota": ..., "objective": ..., "solver": ...}
+    plan: pd.DataFrame
+    summary: dict[str, Any]
+    saved_by: str = ""
+    saved_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    # to_json turns pandas' NA/NaN into null and numpy numbers into JSON numbers
+    return json.loads(frame.to_json(orient="records", force_ascii=False))
+
+
+def _frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(records)
+    for column in frame.columns:
+        if column in NULLABLE_INT_COLUMNS:
+            frame[column] = frame[column].astype("Int64")
+        elif column in INT_COLUMNS:
+            frame[column] = frame[column].astype("int64")
+    return frame
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):  # numpy scalars in a summary
+        return value.item()
+    return str(value)
+
+
+class ScenarioStore:
+    """Named scenarios as JSON files in `directory`."""
+
+    def __init__(self, directory: str | Path):
+        self.directory = Path(directory)
+
+    def _path(self, name: str) -> Path:
+        # names are free text (Chinese, spaces, slashes): the file is named by a digest
+        digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:24]
+        return self.directory / f"{digest}.json"
+
+    def save(self, scenario: SavedScenario) -> Path:
+        """Write (or replace) the scenario atomically; returns its file."""
+        name = scenario.name.strip()
+        if not name:
+            raise ValueError("a saved scenario needs a name")
+        document = {
+            "name": name,
+            "saved_by": scenario.saved_by,
+            "saved_at": scenario.saved_at,
+            "standards": scenario.standards,
+            "policy": scenario.policy,
+            "summary": scenario.summary,
+            "counties": _records(scenario.counties),
+            "enrolment": _records(scenario.enrolment),
+            "plan": _records(scenario.plan),
+        }
+        self.directory.mkdir(parents=True, exist_ok=True)
+        target = self._path(name)
+        handle, temp = tempfile.mkstemp(dir=self.directory, prefix=".saving-", suffix=".json")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(document, out, ensure_ascii=False, indent=1, default=_json_default)
+            os.replace(temp, target)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+        return target
+
+    def names(self) -> list[str]:
+        """Saved scenario names, oldest saved first."""
+        documents = [self._read(path) for path in self.directory.glob("*.json")]
+        documents.sort(key=lambda d: (d.get("saved_at", ""), d["name"]))
+        return [d["name"] for d in documents]
+
+    def load(self, name: str) -> SavedScenario:
+        path = self._path(name.strip())
+        if not path.is_file():
+            raise KeyError(name)
+        document = self._read(path)
+        return SavedScenario(
+            name=document["name"],
+            counties=_frame(document["counties"]),
+            enrolment=_frame(document["enrolment"]),
+            standards=document["standards"],
+            policy=document["policy"],
+            plan=_frame(document["plan"]),
+            summary=document["summary"],
+            saved_by=document.get("saved_by", ""),
+            saved_at=document.get("saved_at", ""),
+        )
+
+    def delete(self, name: str) -> None:
+        self._path(name.strip()).unlink(missing_ok=True)
+
+    @staticmethod
+    def _read(path: Path) -> dict[str, Any]:
+        return json.loads(path.read_text(encoding="utf-8"))
