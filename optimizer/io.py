@@ -1,0 +1,190 @@
+"""The teacher-allocation input files: counties and enrolment (SPEC 3.1).
+
+Each file is read and checked on its own by `pools.tabular` (encodings, .xlsx, Chinese or
+English headers and values), then the two are checked against each other. Every problem in
+both files is collected before anything is raised, so a planner fixes them all in one pass.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from pools.tabular import Column, InputError, InputErrors, read_table
+
+LEVEL_NAMES = {"primary": "小学", "junior": "初中", "senior": "高中"}
+CLASS_NAMES = {"urban": "城市", "town": "县镇", "rural": "农村"}
+
+
+def _both_spellings(names: dict[str, str]) -> dict[str, str]:
+    """Accepted spelling -> canonical English value, for English and Chinese."""
+    return {**{english: english for english in names}, **{zh: en for en, zh in names.items()}}
+
+
+COUNTY_ID = Column("county_id", ("区划代码",), unique=True)
+COUNTIES_SCHEMA: tuple[Column, ...] = (
+    COUNTY_ID,
+    Column("name", ("区划名称",)),
+    Column("quota", ("教职工编制",), kind="int", minimum=0),
+    Column("occupied", ("在编人数",), kind="int", minimum=0),
+    Column("attrition", ("预计减员",), kind="int", required=False, default=0, minimum=0),
+    Column("min_quota", ("最低编制",), kind="int", required=False, minimum=0),
+    Column("max_gain", ("最多增编",), kind="int", required=False, minimum=0),
+    Column(
+        "class",
+        ("城乡类别",),
+        kind="choice",
+        required=False,
+        choices=_both_spellings(CLASS_NAMES),
+    ),
+)
+
+ENROLMENT_SCHEMA: tuple[Column, ...] = (
+    Column("county_id", ("区划代码",)),  # not unique here: one row per county and level
+    Column("level", ("学段",), kind="choice", choices=_both_spellings(LEVEL_NAMES)),
+    Column("students", ("在校生数",), kind="int", minimum=0),
+    Column("year", ("年度",), kind="int", required=False),
+)
+
+_NULLABLE_INTS = {"counties": ("min_quota", "max_gain"), "enrolment": ("year",)}
+
+
+def _label(schema: tuple[Column, ...], name: str) -> str:
+    return next(column.label for column in schema if column.name == name)
+
+
+def read_counties(path: str | Path) -> tuple[pd.DataFrame, list[InputError]]:
+    """The counties table and every problem found in it on its own."""
+    frame, errors = read_table(path, COUNTIES_SCHEMA)
+    file = Path(path).name
+    if not errors and frame.empty:
+        errors.append(InputError(file, "has no county rows"))
+    if not frame.empty:
+        errors.extend(_attrition_errors(frame, file))
+    return _with_nullable_ints(frame, _NULLABLE_INTS["counties"]), errors
+
+
+def read_enrolment(path: str | Path) -> tuple[pd.DataFrame, list[InputError]]:
+    """The enrolment table and every problem found in it on its own."""
+    frame, errors = read_table(path, ENROLMENT_SCHEMA)
+    file = Path(path).name
+    if not errors and frame.empty:
+        errors.append(InputError(file, "has no enrolment rows"))
+    if not frame.empty:
+        errors.extend(_mixed_year_errors(frame, file))
+    return _with_nullable_ints(frame, _NULLABLE_INTS["enrolment"]), errors
+
+
+def _with_nullable_ints(frame: pd.DataFrame, names: tuple[str, ...]) -> pd.DataFrame:
+    """Optional whole-number columns are always nullable Int64, whether or not a cell is empty."""
+    frame = frame.copy()
+    for name in names:
+        frame[name] = frame[name].astype("Int64")
+    return frame
+
+
+def _attrition_errors(counties: pd.DataFrame, file: str) -> list[InputError]:
+    """More departures than teachers in post cannot happen; it is a typing mistake."""
+    exceeds = counties["attrition"].astype("Int64") > counties["occupied"].astype("Int64")
+    too_many = counties[exceeds.fillna(False).astype(bool)]
+    return [
+        InputError(
+            file,
+            f"attrition {row.attrition} is more than the {row.occupied} teachers in post",
+            row=int(index),
+            column=_label(COUNTIES_SCHEMA, "attrition"),
+        )
+        for index, row in zip(too_many.index, too_many.itertuples(), strict=True)
+    ]
+
+
+def _mixed_year_errors(enrolment: pd.DataFrame, file: str) -> list[InputError]:
+    """Either every row has a year (a multi-year plan) or none has (one year)."""
+    years = enrolment["year"]
+    if years.isna().all() or years.notna().all():
+        return []
+    return [
+        InputError(
+            file,
+            "year is empty while other rows give one (fill in every year or none)",
+            row=int(index),
+            column=_label(ENROLMENT_SCHEMA, "year"),
+        )
+        for index in years[years.isna()].index
+    ]
+
+
+def cross_check(
+    counties: pd.DataFrame,
+    enrolment: pd.DataFrame,
+    counties_file: str,
+    enrolment_file: str,
+    *,
+    class_required: bool = False,
+) -> list[InputError]:
+    """Problems that show only when the two files are read together."""
+    errors: list[InputError] = []
+    known = set(counties["county_id"])
+    id_label = _label(ENROLMENT_SCHEMA, "county_id")
+    for index, county_id in enrolment["county_id"].dropna().items():
+        if county_id not in known:
+            errors.append(
+                InputError(
+                    enrolment_file,
+                    f"county '{county_id}' is not in {counties_file}",
+                    row=int(str(index)),
+                    column=id_label,
+                )
+            )
+    with_pupils = set(enrolment["county_id"])
+    for index, county_id in counties["county_id"].dropna().items():
+        if county_id not in with_pupils:
+            errors.append(
+                InputError(
+                    counties_file,
+                    f"county '{county_id}' has no rows in {enrolment_file}, so its need is unknown",
+                    row=int(str(index)),
+                    column=COUNTY_ID.label,
+                )
+            )
+    if class_required:
+        missing = counties[counties["class"].isna()]
+        errors.extend(
+            InputError(
+                counties_file,
+                "is empty, but the scenario's standards depend on the county class "
+                "(urban/town/rural, 城市/县镇/农村)",
+                row=int(str(index)),
+                column=_label(COUNTIES_SCHEMA, "class"),
+            )
+            for index in missing.index
+        )
+    return errors
+
+
+def load_teacher_inputs(
+    counties_path: str | Path,
+    enrolment_path: str | Path,
+    *,
+    class_required: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Validated counties and enrolment; raises InputErrors listing every problem in both files.
+
+    `class_required` is set when the standards differ by county class (the 2001 table): a
+    county without a class would then silently get the class-free standard.
+    """
+    counties, county_errors = read_counties(counties_path)
+    enrolment, enrolment_errors = read_enrolment(enrolment_path)
+    errors = [*county_errors, *enrolment_errors]
+    if not counties.empty and not enrolment.empty:  # both files have their columns and rows
+        errors += cross_check(
+            counties,
+            enrolment,
+            Path(counties_path).name,
+            Path(enrolment_path).name,
+            class_required=class_required,
+        )
+    if errors:
+        raise InputErrors(errors)
+    return counties, enrolment

@@ -1,0 +1,260 @@
+"""Counties and enrolment files (SPEC 3.1): every rule; each message names file, row, column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from optimizer.io import load_teacher_inputs
+from pools.tabular import InputError, InputErrors
+
+COUNTIES_EN = (
+    "county_id,name,quota,occupied,attrition,min_quota,max_gain,class\n"
+    "339901,East Lake,1200,1150,40,,,urban\n"
+    "339902,North Pond,800,820,30,700,50,rural\n"
+)
+ENROLMENT_EN = (
+    "county_id,level,students\n"
+    "339901,primary,19000\n"
+    "339901,junior,8100\n"
+    "339902,primary,15000\n"
+    "339902,senior,5000\n"
+)
+COUNTIES_ZH = (
+    "区划代码,区划名称,教职工编制,在编人数,预计减员,最低编制,最多增编,城乡类别\n"
+    "339901,东湖区,1200,1150,40,,,城市\n"
+    "339902,北塘县,800,820,30,700,50,农村\n"
+)
+ENROLMENT_ZH = (
+    "区划代码,学段,在校生数\n"
+    "339901,小学,19000\n"
+    "339901,初中,8100\n"
+    "339902,小学,15000\n"
+    "339902,高中,5000\n"
+)
+
+
+def write(directory: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    path = directory / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def load(
+    tmp_path: Path,
+    counties: str = COUNTIES_EN,
+    enrolment: str = ENROLMENT_EN,
+    **options: bool,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return load_teacher_inputs(
+        write(tmp_path, "counties.csv", counties),
+        write(tmp_path, "enrolment.csv", enrolment),
+        **options,
+    )
+
+
+def rejection(
+    tmp_path: Path, counties: str = COUNTIES_EN, enrolment: str = ENROLMENT_EN, **options: bool
+) -> list[InputError]:
+    with pytest.raises(InputErrors) as caught:
+        load(tmp_path, counties, enrolment, **options)
+    return caught.value.errors
+
+
+def only(errors: list[InputError]) -> InputError:
+    assert len(errors) == 1, errors
+    return errors[0]
+
+
+# --- what a valid pair of files becomes --------------------------------------------------------
+
+
+def test_valid_files_give_the_contract_columns_and_dtypes(tmp_path: Path) -> None:
+    counties, enrolment = load(tmp_path)
+    assert list(counties.columns) == [
+        "county_id", "name", "quota", "occupied", "attrition", "min_quota", "max_gain", "class",
+    ]  # fmt: skip
+    assert counties["county_id"].tolist() == ["339901", "339902"]
+    assert counties["quota"].dtype == "int64"
+    assert counties["occupied"].dtype == "int64"
+    assert counties["attrition"].dtype == "int64"
+    assert counties["min_quota"].dtype == pd.Int64Dtype()
+    assert counties["max_gain"].dtype == pd.Int64Dtype()
+    assert counties["min_quota"].isna().tolist() == [True, False]
+    assert counties["class"].tolist() == ["urban", "rural"]
+    assert list(enrolment.columns) == ["county_id", "level", "students", "year"]
+    assert enrolment["students"].dtype == "int64"
+    assert enrolment["year"].dtype == pd.Int64Dtype()
+    assert list(counties.index) == [2, 3]  # spreadsheet rows
+
+
+def test_chinese_headers_and_values_mean_the_same_as_english(tmp_path: Path) -> None:
+    english = load(tmp_path)
+    chinese = load(tmp_path, COUNTIES_ZH, ENROLMENT_ZH)
+    pd.testing.assert_frame_equal(english[1], chinese[1])
+    pd.testing.assert_frame_equal(english[0].drop(columns="name"), chinese[0].drop(columns="name"))
+    assert chinese[0]["name"].tolist() == ["东湖区", "北塘县"]
+    assert chinese[1]["level"].tolist() == ["primary", "junior", "primary", "senior"]
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8-sig"])
+def test_gbk_and_bom_files_are_read(tmp_path: Path, encoding: str) -> None:
+    counties, enrolment = load_teacher_inputs(
+        write(tmp_path, "counties.csv", COUNTIES_ZH, encoding),
+        write(tmp_path, "enrolment.csv", ENROLMENT_ZH, encoding),
+    )
+    assert counties["name"].tolist() == ["东湖区", "北塘县"]
+    assert counties["county_id"].tolist() == ["339901", "339902"]
+    assert enrolment["level"].tolist() == ["primary", "junior", "primary", "senior"]
+
+
+def test_xlsx_counties_are_read_like_the_csv(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for line in COUNTIES_ZH.strip().split("\n"):
+        cells: list[object] = [int(c) if c.isdigit() else (c or None) for c in line.split(",")]
+        sheet.append(cells)
+    book.save(tmp_path / "counties.xlsx")
+    from_xlsx, _ = load_teacher_inputs(
+        tmp_path / "counties.xlsx", write(tmp_path, "enrolment.csv", ENROLMENT_ZH)
+    )
+    from_csv, _ = load(tmp_path, COUNTIES_ZH, ENROLMENT_ZH)
+    pd.testing.assert_frame_equal(from_xlsx, from_csv)
+
+
+def test_enrolment_by_year(tmp_path: Path) -> None:
+    text = "county_id,level,students,year\n339901,primary,1,2027\n339902,primary,2,2027\n"
+    _, enrolment = load(tmp_path, enrolment=text)
+    assert enrolment["year"].tolist() == [2027, 2027]
+
+
+# --- every rule of SPEC 3.1, each naming file, row and column ------------------------------
+
+
+def test_missing_column_is_named(tmp_path: Path) -> None:
+    counties = COUNTIES_EN.replace(",occupied", "").replace(",1150,", ",").replace(",820,", ",")
+    error = only(rejection(tmp_path, counties))
+    assert (error.file, error.row) == ("counties.csv", 1)
+    assert "occupied" in error.message and "在编人数" in error.message
+
+
+def test_missing_enrolment_column_is_named(tmp_path: Path) -> None:
+    enrolment = "county_id,level\n339901,primary\n339902,primary\n"
+    error = only(rejection(tmp_path, enrolment=enrolment))
+    assert (error.file, error.row) == ("enrolment.csv", 1)
+    assert "students" in error.message and "在校生数" in error.message
+
+
+def test_unknown_county_in_enrolment(tmp_path: Path) -> None:
+    enrolment = ENROLMENT_EN + "339999,junior,10\n"
+    error = only(rejection(tmp_path, enrolment=enrolment))
+    assert (error.file, error.row, error.column) == ("enrolment.csv", 6, "county_id [区划代码]")
+    assert "'339999' is not in counties.csv" in error.message
+
+
+def test_duplicate_county_id(tmp_path: Path) -> None:
+    counties = COUNTIES_EN + "339901,Again,10,10,0,,,\n"
+    error = only(rejection(tmp_path, counties))
+    assert (error.file, error.row, error.column) == ("counties.csv", 4, "county_id [区划代码]")
+    assert "duplicate" in error.message and "row 2" in error.message
+
+
+def test_negative_count(tmp_path: Path) -> None:
+    enrolment = ENROLMENT_EN.replace("339902,senior,5000", "339902,senior,-5")
+    error = only(rejection(tmp_path, enrolment=enrolment))
+    assert (error.file, error.row, error.column) == ("enrolment.csv", 5, "students [在校生数]")
+    assert "below the minimum 0" in error.message
+
+
+def test_non_numeric_count(tmp_path: Path) -> None:
+    counties = COUNTIES_EN.replace("1200,1150", "1200,many")
+    error = only(rejection(tmp_path, counties))
+    assert (error.file, error.row, error.column) == ("counties.csv", 2, "occupied [在编人数]")
+    assert "'many' is not a whole number" in error.message
+
+
+def test_bad_level_name(tmp_path: Path) -> None:
+    enrolment = ENROLMENT_EN.replace("339901,junior", "339901,中学")
+    error = only(rejection(tmp_path, enrolment=enrolment))
+    assert (error.file, error.row, error.column) == ("enrolment.csv", 3, "level [学段]")
+    assert "'中学'" in error.message and "小学" in error.message
+
+
+def test_bad_class_name(tmp_path: Path) -> None:
+    counties = COUNTIES_EN.replace(",rural\n", ",suburb\n")
+    error = only(rejection(tmp_path, counties))
+    assert (error.file, error.row, error.column) == ("counties.csv", 3, "class [城乡类别]")
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [(None, "not found"), (b"\xff\xfe\xfa\x80\x81\n", "decoded"), (b"", "empty")],
+)
+def test_unreadable_file(tmp_path: Path, content: bytes | None, fragment: str) -> None:
+    counties = tmp_path / "counties.csv"
+    if content is not None:
+        counties.write_bytes(content)
+    with pytest.raises(InputErrors) as caught:
+        load_teacher_inputs(counties, write(tmp_path, "enrolment.csv", ENROLMENT_EN))
+    error = only(caught.value.errors)
+    assert error.file == "counties.csv"
+    assert fragment in error.message
+
+
+def test_corrupt_workbook(tmp_path: Path) -> None:
+    with pytest.raises(InputErrors) as caught:
+        load_teacher_inputs(
+            write(tmp_path, "counties.xlsx", "not a workbook"),
+            write(tmp_path, "enrolment.csv", ENROLMENT_EN),
+        )
+    assert only(caught.value.errors).file == "counties.xlsx"
+
+
+def test_more_departures_than_teachers(tmp_path: Path) -> None:
+    counties = COUNTIES_EN.replace("820,30", "820,900")
+    error = only(rejection(tmp_path, counties))
+    assert (error.file, error.row, error.column) == ("counties.csv", 3, "attrition [预计减员]")
+    assert "900" in error.message and "820" in error.message
+
+
+def test_county_without_enrolment(tmp_path: Path) -> None:
+    enrolment = "county_id,level,students\n339901,primary,19000\n"
+    error = only(rejection(tmp_path, enrolment=enrolment))
+    assert (error.file, error.row, error.column) == ("counties.csv", 3, "county_id [区划代码]")
+    assert "339902" in error.message
+
+
+def test_class_is_required_only_when_standards_use_it(tmp_path: Path) -> None:
+    counties = COUNTIES_EN.replace(",urban\n", ",\n")
+    load(tmp_path, counties)  # fine with class-free standards
+    error = only(rejection(tmp_path, counties, class_required=True))
+    assert (error.file, error.row, error.column) == ("counties.csv", 2, "class [城乡类别]")
+
+
+def test_year_in_some_rows_only(tmp_path: Path) -> None:
+    enrolment = "county_id,level,students,year\n339901,primary,1,2027\n339902,primary,2,\n"
+    error = only(rejection(tmp_path, enrolment=enrolment))
+    assert (error.file, error.row, error.column) == ("enrolment.csv", 3, "year [年度]")
+
+
+def test_no_rows_at_all(tmp_path: Path) -> None:
+    errors = rejection(tmp_path, "county_id,name,quota,occupied\n", "county_id,level,students\n")
+    assert [(e.file, "no" in e.message) for e in errors] == [
+        ("counties.csv", True),
+        ("enrolment.csv", True),
+    ]
+
+
+def test_every_problem_in_both_files_is_reported_at_once(tmp_path: Path) -> None:
+    counties = COUNTIES_EN.replace("1200,1150", "-1,1150")
+    enrolment = ENROLMENT_EN.replace("339901,junior", "339901,college") + "339977,primary,5\n"
+    errors = rejection(tmp_path, counties, enrolment)
+    assert {(e.file, e.row, e.column) for e in errors} == {
+        ("counties.csv", 2, "quota [教职工编制]"),
+        ("enrolment.csv", 3, "level [学段]"),
+        ("enrolment.csv", 6, "county_id [区划代码]"),
+    }
