@@ -1,0 +1,135 @@
+"""Teacher need per county from enrolment and staffing standards, kept exact.
+
+Need of a county = Σ over school levels of students / students-per-staff (SPEC 2.5). A
+standard such as 13.5 is the fraction p/q = 27/2, so students / standard = students·q/p.
+With D = lcm of the numerators p of every standard in use, the scaled need N = need·D is a
+whole number. Every later comparison (shortfalls, relative shortfalls, fractional parts) is
+done on N and D, so the optimiser never depends on floating-point rounding.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+
+LEVELS = ("primary", "junior", "senior")
+LEVEL_LABELS_ZH = {"primary": "小学", "junior": "初中", "senior": "高中"}
+CLASSES = ("urban", "town", "rural")
+CLASS_LABELS_ZH = {"urban": "城市", "town": "县镇", "rural": "农村"}
+
+# The 2014 unified urban-rural standard: students per teaching staff.
+STANDARDS_2014: dict[str, float] = {"primary": 19, "junior": 13.5, "senior": 12.5}
+# The 2001 standard differs by county class.
+STANDARDS_2001: dict[str, dict[str, float]] = {
+    "urban": {"primary": 19, "junior": 13.5, "senior": 12.5},
+    "town": {"primary": 21, "junior": 16, "senior": 13},
+    "rural": {"primary": 23, "junior": 18, "senior": 13.5},
+}
+
+# Largest value that numpy int64 arithmetic may reach here without any risk of overflow.
+INT64_SAFE = 2**62
+
+
+@dataclass(frozen=True)
+class Standards:
+    """Students per staff, per level; optionally per county class (the 2001 table)."""
+
+    per_level: Mapping[str, float] = field(default_factory=lambda: dict(STANDARDS_2014))
+    by_class: Mapping[str, Mapping[str, float]] | None = None
+
+    @classmethod
+    def of_2001(cls) -> Standards:
+        return cls(per_level=dict(STANDARDS_2014), by_class=STANDARDS_2001)
+
+    def for_class(self, county_class: str | None) -> Mapping[str, float]:
+        """The per-level standards that apply to a county of this class (None = no class)."""
+        if self.by_class is not None and county_class is not None and county_class in self.by_class:
+            return {**self.per_level, **self.by_class[county_class]}
+        return self.per_level
+
+
+def as_fraction(standard: float | int | str | Fraction) -> Fraction:
+    """A standard as the exact decimal the planner typed (13.5 -> 27/2, not a binary float)."""
+    value = Fraction(str(standard)) if not isinstance(standard, Fraction) else standard
+    if value <= 0:
+        raise ValueError(f"a staffing standard must be positive, got {standard}")
+    return value
+
+
+@dataclass(frozen=True)
+class ExactNeed:
+    """Need per county as whole numbers scaled by `scale`: need_i = scaled[i] / scale."""
+
+    county_ids: tuple[str, ...]
+    scaled: np.ndarray  # int64, or object (Python ints) when int64 could overflow
+    scale: int
+
+    @property
+    def need(self) -> np.ndarray:
+        """Need as floats, for display only."""
+        return np.asarray([int(v) / self.scale for v in self.scaled], dtype=float)
+
+    def exact(self, position: int) -> Fraction:
+        return Fraction(int(self.scaled[position]), self.scale)
+
+
+def _county_classes(counties: pd.DataFrame) -> list[str | None]:
+    if "class" not in counties.columns:
+        return [None] * len(counties)
+    return [None if pd.isna(value) else str(value) for value in counties["class"].tolist()]
+
+
+def students_by_county_level(
+    enrolment: pd.DataFrame, county_ids: list[str], year: int | None = None
+) -> np.ndarray:
+    """Students as an int array [county, level] in the order of `county_ids` (missing = 0)."""
+    frame = enrolment
+    if year is not None:
+        frame = frame[frame["year"] == year]
+    unknown_levels = set(frame["level"].astype(str)) - set(LEVELS)
+    if unknown_levels:
+        raise ValueError(f"unknown school level(s) in enrolment: {sorted(unknown_levels)}")
+    unknown = set(frame["county_id"].astype(str)) - set(county_ids)
+    if unknown:
+        raise ValueError(f"enrolment names counties that are not in counties: {sorted(unknown)}")
+    table = (
+        frame.assign(county_id=frame["county_id"].astype(str), level=frame["level"].astype(str))
+        .pivot_table(index="county_id", columns="level", values="students", aggfunc="sum")
+        .reindex(index=county_ids, columns=list(LEVELS))
+        .fillna(0)
+    )
+    return np.asarray(table.to_numpy(), dtype=np.int64) if len(table) else np.zeros((0, 3), int)
+
+
+def compute_need(
+    counties: pd.DataFrame,
+    enrolment: pd.DataFrame,
+    standards: Standards | None = None,
+    year: int | None = None,
+) -> ExactNeed:
+    """Exact need per county (in the order of `counties`) for one year (None = all rows)."""
+    standards = standards or Standards()
+    county_ids = [str(c) for c in counties["county_id"].tolist()]
+    students = students_by_county_level(enrolment, county_ids, year)
+    classes = _county_classes(counties)
+    # Each distinct class (None included) has one vector of per-level standards.
+    per_class = {cls: standards.for_class(cls) for cls in set(classes)}
+    fractions = {
+        cls: [as_fraction(table[level]) for level in LEVELS] for cls, table in per_class.items()
+    }
+    scale = math.lcm(1, *(f.numerator for values in fractions.values() for f in values))
+    # students / (p/q) = students·q/p, times scale: students·q·(scale/p), a whole-number weight.
+    weights = {
+        cls: [f.denominator * (scale // f.numerator) for f in values]
+        for cls, values in fractions.items()
+    }
+    bound = int(students.max(initial=0)) * max((sum(w) for w in weights.values()), default=0)
+    dtype: type = np.int64 if bound < INT64_SAFE else object
+    weight_rows: np.ndarray = np.array([weights[cls] for cls in classes], dtype=dtype).reshape(-1, 3)
+    scaled = (students.astype(dtype) * weight_rows).sum(axis=1) if len(classes) else np.zeros(0)
+    return ExactNeed(tuple(county_ids), np.asarray(scaled, dtype=dtype), scale)

@@ -1,0 +1,487 @@
+"""`make_plan`: validated tables in, an optimal and explained teacher-quota plan out.
+
+Data flow: need (`optimizer.need`, exact) → bounds and infeasibility check (here) → solve
+(`optimizer.exact`, or a MILP backend via `optimizer.backends`) → table with the reason each
+county got what it got (`limited_by`) and a summary. Multi-year enrolment is planned year by
+year, each year starting from the previous year's plan.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from optimizer.exact import (
+    OBJECTIVES,
+    Problem,
+    Solution,
+    max_relative_shortfall,
+    movement,
+    solve_exact,
+    total_shortfall_scaled,
+)
+from optimizer.need import ExactNeed, Standards, compute_need
+
+SOLVERS = ("exact", "highs", "cbc", "ortools")
+
+# Why a county got what it got. Checked in this order; the first that applies is reported.
+LIMITED_BY_ZH = {
+    "cap": "已达最多增编",
+    "floor": "已到最低编制",
+    "release_limit": "可释放编制已用尽（只出不进）",
+    "covered": "需求已满足",
+    "common_level": "与其他县共担最大缺口比例",
+    "keeps_current": "保持现有编制",
+    "total_used": "全市总量已分配完",
+    "infeasible": "方案不可行",
+}
+LIMITED_BY_EN = {
+    "cap": "reached its maximum gain (max_gain)",
+    "floor": "held at its floor (min_quota)",
+    "release_limit": "gave up all it can release: vacancies plus expected departures",
+    "covered": "need fully covered",
+    "common_level": "shares the common (largest) relative shortfall",
+    "keeps_current": "keeps its current quota",
+    "total_used": "the city total is used up where it reduces shortfall as much",
+    "infeasible": "no plan satisfies all limits",
+}
+
+TABLE_COLUMNS = [
+    "county_id",
+    "name",
+    "need",
+    "current",
+    "new",
+    "change",
+    "shortfall_before",
+    "shortfall_after",
+    "coverage_before",
+    "coverage_after",
+    "relative_shortfall_after",
+    "lowest_allowed",
+    "highest_allowed",
+    "limited_by",
+    "limited_by_zh",
+]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Settings of one plan (SPEC 3.2 [policy])."""
+
+    extra_quota: int = 0  # quotas the city pool adds for teachers (first year only)
+    objective: str = "fair"
+    solver: str = "exact"  # "exact" = the structure-exploiting exact method, no MIP
+    # Years over which `attrition` (expected departures over the horizon) is spread; None =
+    # the number of enrolment years (1 when enrolment has no year). Each year may release its
+    # vacancies plus its share of departures.
+    attrition_years: int | None = None
+    time_limit: float | None = None  # seconds per MILP stage (MILP backends only)
+
+
+@dataclass
+class PlanResult:
+    table: pd.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CountyLimits:
+    """Per-county whole-number limits of one year, aligned by county position."""
+
+    current: np.ndarray
+    lower: np.ndarray  # max(min_quota, min(current, occupied − departures), 0)
+    upper: np.ndarray  # current + max_gain, or the total for counties without a cap
+    has_cap: np.ndarray  # bool
+    floor_binds: np.ndarray  # bool: the min_quota floor is above the release limit
+    release_limit: np.ndarray  # min(current, occupied − departures), at least 0
+    min_quota: np.ndarray
+
+
+def _int_column(counties: pd.DataFrame, column: str, default: int) -> np.ndarray:
+    if column not in counties.columns:
+        return np.full(len(counties), default, dtype=np.int64)
+    values = pd.to_numeric(counties[column], errors="raise")
+    return np.asarray(values.fillna(default).to_numpy(), dtype=np.int64)
+
+
+def _optional_int_column(counties: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """(values with 0 for missing, mask of present values)."""
+    if column not in counties.columns:
+        return np.zeros(len(counties), dtype=np.int64), np.zeros(len(counties), dtype=bool)
+    values = pd.to_numeric(counties[column], errors="raise")
+    present = values.notna().to_numpy()
+    return np.asarray(values.fillna(0).to_numpy(), dtype=np.int64), np.asarray(present)
+
+
+def county_limits(
+    current: np.ndarray,
+    occupied: np.ndarray,
+    departures: np.ndarray,
+    min_quota: np.ndarray,
+    max_gain: np.ndarray,
+    has_cap: np.ndarray,
+    total: int,
+) -> CountyLimits:
+    """SPEC 2.5: max(min_quota, min(current, occupied − departures)) ≤ new ≤ current + max_gain."""
+    release = np.maximum(np.minimum(current, occupied - departures), 0)
+    lower = np.maximum(release, min_quota)
+    upper = np.where(has_cap, current + max_gain, max(total, 0))
+    return CountyLimits(
+        current=current,
+        lower=lower,
+        upper=upper,
+        has_cap=has_cap,
+        floor_binds=min_quota > release,
+        release_limit=release,
+        min_quota=min_quota,
+    )
+
+
+# ---------------------------------------------------------------- infeasibility
+
+
+def _county_label(ids: list[str], names: list[str], i: int) -> str:
+    return f"{ids[i]} {names[i]}".strip()
+
+
+def explain_infeasible(
+    ids: list[str], names: list[str], limits: CountyLimits, total: int, extra: int
+) -> tuple[list[str], list[str]]:
+    """Plain-language sentences (English, Chinese) naming the limits that conflict."""
+    english: list[str] = []
+    chinese: list[str] = []
+    base = f"current quotas {total - extra}" + (f" + extra {extra}" if extra else "")
+    for i in np.flatnonzero(limits.has_cap & (limits.lower > limits.upper)):
+        who = _county_label(ids, names, int(i))
+        floor_kind = "floor (min_quota)" if limits.floor_binds[i] else "release limit"
+        cap = int(limits.upper[i])
+        gain = cap - int(limits.current[i])
+        english.append(
+            f"County {who}: its {floor_kind} {int(limits.lower[i])} is above its cap "
+            f"{cap} (current {int(limits.current[i])} + max_gain {gain})."
+        )
+        chinese.append(
+            f"{who}：最低应保留 {int(limits.lower[i])}，高于最多可达 {cap}"
+            f"（现有 {int(limits.current[i])} + 最多增编 {gain}）。"
+        )
+    floors = int(limits.lower.sum())
+    if floors > total:
+        share = np.argsort(-limits.lower, kind="stable")[:3]
+        named = ", ".join(
+            f"{_county_label(ids, names, int(i))} {int(limits.lower[i])}"
+            f" ({'floor' if limits.floor_binds[i] else 'release limit'})"
+            for i in share
+        )
+        floor_part = int(limits.lower[limits.floor_binds].sum())
+        english.append(
+            f"The counties' lower limits add up to {floors} but the city total is {total} "
+            f"({base}): floors (min_quota) {floor_part}, release limits (quota that cannot "
+            f"be given up: occupied minus expected departures, at most current) "
+            f"{floors - floor_part}. Largest: {named}."
+        )
+        chinese.append(
+            f"各县最低应保留编制合计 {floors}，超过全市总量 {total}："
+            f"最低编制 {floor_part}，不可释放编制 {floors - floor_part}。"
+        )
+    capped = bool(limits.has_cap.all())
+    if capped and int(limits.upper.sum()) < total:
+        english.append(
+            f"Every county has a cap (current + max_gain) and the caps add up to "
+            f"{int(limits.upper.sum())}, less than the city total {total} ({base}) that must "
+            f"be placed."
+        )
+        chinese.append(f"各县最多可达编制合计 {int(limits.upper.sum())}，少于全市总量 {total}。")
+    if total < 0:
+        english.append(f"The city total {total} ({base}) is negative.")
+        chinese.append(f"全市总量 {total} 为负数。")
+    return english, chinese
+
+
+# ---------------------------------------------------------------- limited_by
+
+
+def limited_by(
+    problem: Problem, limits: CountyLimits, x: np.ndarray, objective: str, level: Fraction | None
+) -> list[str]:
+    """Which limit decided each county's quota (codes of LIMITED_BY_ZH), by tight bounds.
+
+    In order: `cap` (at its cap and still short); `floor` / `release_limit` (at its lower
+    bound while holding more than its need, and it gave something up or another county is
+    still short); `covered` (no shortfall); `common_level` (fair plans: its relative
+    shortfall is the common largest one); `keeps_current`; `floor` / `release_limit` (short,
+    yet pushed down to its lower bound); `total_used` (short; the city total went to
+    counties where it reduces shortfall as much).
+    """
+    scale = problem.scale
+    need = problem.scaled_need
+    codes: list[str] = []
+    anyone_short = total_shortfall_scaled(problem, x) > 0
+    for i in range(problem.size):
+        xi, n_i = int(x[i]), int(need[i])
+        held = xi * scale
+        lower_code = "floor" if limits.floor_binds[i] else "release_limit"
+        at_lower = xi == int(limits.lower[i])
+        if limits.has_cap[i] and xi == int(limits.upper[i]) and held < n_i:
+            codes.append("cap")
+        elif at_lower and held > n_i and (xi < int(limits.current[i]) or anyone_short):
+            codes.append(lower_code)
+        elif held >= n_i:
+            codes.append("covered")
+        elif objective == "fair" and level and Fraction(n_i - held, n_i) == level:
+            codes.append("common_level")
+        elif xi == int(limits.current[i]):
+            codes.append("keeps_current")
+        elif at_lower:
+            codes.append(lower_code)
+        else:
+            codes.append("total_used")
+    return codes
+
+
+# ---------------------------------------------------------------- one year
+
+
+@dataclass
+class YearOutcome:
+    status: str
+    table: pd.DataFrame
+    summary: dict[str, Any]
+    new: np.ndarray | None
+
+
+def _solve(problem: Problem, policy: Policy) -> Solution:
+    if policy.solver == "exact":
+        return solve_exact(problem, policy.objective)
+    from optimizer.backends import solve_milp  # imported lazily: solver libraries are heavy
+
+    return solve_milp(problem, policy.objective, policy.solver, time_limit=policy.time_limit)
+
+
+def _frame(
+    ids: list[str],
+    names: list[str],
+    need: ExactNeed,
+    limits: CountyLimits,
+    new: np.ndarray | None,
+    codes: list[str],
+) -> pd.DataFrame:
+    need_f = need.need
+    current = limits.current
+    with np.errstate(divide="ignore", invalid="ignore"):
+        coverage_before = np.where(need_f > 0, current / need_f, np.nan)
+    table = pd.DataFrame(
+        {
+            "county_id": ids,
+            "name": names,
+            "need": need_f,
+            "current": current,
+            "shortfall_before": np.maximum(need_f - current, 0.0),
+            "coverage_before": coverage_before,
+            "lowest_allowed": limits.lower,
+            "highest_allowed": pd.array(
+                [
+                    int(u) if cap else pd.NA
+                    for u, cap in zip(limits.upper, limits.has_cap, strict=True)
+                ],
+                dtype="Int64",
+            ),
+            "limited_by": codes,
+            "limited_by_zh": [LIMITED_BY_ZH[c] for c in codes],
+        }
+    )
+    if new is None:
+        table["new"] = pd.array([pd.NA] * len(ids), dtype="Int64")
+        table["change"] = pd.array([pd.NA] * len(ids), dtype="Int64")
+        for column in ("shortfall_after", "coverage_after", "relative_shortfall_after"):
+            table[column] = np.nan
+    else:
+        gaps = need_f - new
+        table["new"] = new
+        table["change"] = new - current
+        table["shortfall_after"] = np.maximum(gaps, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            table["coverage_after"] = np.where(need_f > 0, new / need_f, np.nan)
+            table["relative_shortfall_after"] = np.where(
+                need_f > 0, np.maximum(gaps, 0.0) / need_f, 0.0
+            )
+    return table[TABLE_COLUMNS]
+
+
+def _plan_year(
+    ids: list[str],
+    names: list[str],
+    need: ExactNeed,
+    limits: CountyLimits,
+    total: int,
+    extra: int,
+    policy: Policy,
+) -> YearOutcome:
+    problem = Problem(
+        scaled_need=need.scaled,
+        scale=need.scale,
+        current=limits.current,
+        lower=limits.lower,
+        upper=limits.upper,
+        total=total,
+    )
+    base: dict[str, Any] = {
+        "total_before": int(limits.current.sum()),
+        "extra_quota": extra,
+        "total_need": float(Fraction(int(sum(int(v) for v in need.scaled)), need.scale)),
+    }
+    if not problem.is_feasible() or total < 0:
+        english, chinese = explain_infeasible(ids, names, limits, total, extra)
+        table = _frame(ids, names, need, limits, None, ["infeasible"] * len(ids))
+        summary = {**base, "status": "infeasible", "explanation": english}
+        summary["explanation_zh"] = chinese
+        return YearOutcome("infeasible", table, summary, None)
+    try:
+        solution = _solve(problem, policy)
+    except SolverFailure as failure:
+        table = _frame(ids, names, need, limits, None, ["infeasible"] * len(ids))
+        summary = {**base, "status": "error", "explanation": [str(failure)]}
+        return YearOutcome("error", table, summary, None)
+    x = solution.x
+    codes = limited_by(problem, limits, x, policy.objective, solution.fair_level)
+    worst = max_relative_shortfall(problem, x)
+    short = Fraction(total_shortfall_scaled(problem, x), need.scale)
+    summary = {
+        **base,
+        "status": "optimal",
+        "total_after": int(x.sum()),
+        "max_relative_shortfall": float(worst),
+        "max_relative_shortfall_exact": str(worst),
+        "total_shortfall": float(short),
+        "total_shortfall_exact": str(short),
+        "moved": movement(problem, x),
+        "counties_by_limit": {code: codes.count(code) for code in dict.fromkeys(codes)},
+    }
+    if solution.fair_level is not None:
+        summary["fair_level_exact"] = str(solution.fair_level)
+    return YearOutcome("optimal", _frame(ids, names, need, limits, x, codes), summary, x)
+
+
+class SolverFailure(RuntimeError):
+    """A MILP backend did not prove optimality (time limit, numerical trouble)."""
+
+
+# ---------------------------------------------------------------- the public entry point
+
+
+def _enrolment_years(enrolment: pd.DataFrame) -> list[int | None]:
+    if "year" not in enrolment.columns or enrolment["year"].isna().all():
+        return [None]
+    if enrolment["year"].isna().any():
+        raise ValueError("enrolment mixes rows with and without a year")
+    years: list[int | None] = sorted(int(y) for y in enrolment["year"].unique())
+    return years
+
+
+def attrition_schedule(attrition: np.ndarray, years: int) -> np.ndarray:
+    """Departures per county per year [county, year]: even split, remainder to the earliest."""
+    years = max(years, 1)
+    base, remainder = np.divmod(attrition, years)
+    extra = np.arange(years)[None, :] < remainder[:, None]
+    return base[:, None] + extra.astype(np.int64)
+
+
+def _validate(policy: Policy) -> None:
+    if policy.objective not in OBJECTIVES:
+        raise ValueError(f"unknown objective {policy.objective!r}; choose one of {OBJECTIVES}")
+    if policy.solver not in SOLVERS:
+        raise ValueError(f"unknown solver {policy.solver!r}; choose one of {SOLVERS}")
+    if policy.attrition_years is not None and policy.attrition_years < 1:
+        raise ValueError("attrition_years must be at least 1")
+
+
+def make_plan(
+    counties: pd.DataFrame,
+    enrolment: pd.DataFrame,
+    standards: Standards | None = None,
+    policy: Policy | None = None,
+) -> PlanResult:
+    """The optimal plan for validated tables (see the module docs of `optimizer.exact`)."""
+    started = time.perf_counter()
+    standards = standards or Standards()
+    policy = policy or Policy()
+    _validate(policy)
+    ids = [str(c) for c in counties["county_id"].tolist()]
+    names = [str(n) for n in counties["name"].tolist()] if "name" in counties else [""] * len(ids)
+    current = _int_column(counties, "quota", 0)
+    occupied = _int_column(counties, "occupied", 0)
+    attrition = _int_column(counties, "attrition", 0)
+    min_quota, _ = _optional_int_column(counties, "min_quota")
+    max_gain, has_cap = _optional_int_column(counties, "max_gain")
+    cap_over_horizon = current + max_gain
+    years = _enrolment_years(enrolment)
+    spread = attrition_schedule(attrition, policy.attrition_years or len(years))
+    outcomes: list[YearOutcome] = []
+    for index, year in enumerate(years):
+        extra = policy.extra_quota if index == 0 else 0
+        total = int(current.sum()) + extra
+        departures = spread[:, index] if index < spread.shape[1] else np.zeros_like(current)
+        limits = county_limits(current, occupied, departures, min_quota, max_gain, has_cap, total)
+        need = compute_need(counties, enrolment, standards, year=year)
+        outcome = _plan_year(ids, names, need, limits, total, extra, policy)
+        if year is not None:
+            outcome.table.insert(0, "year", year)
+            outcome.summary["year"] = year
+        outcomes.append(outcome)
+        if outcome.new is None:
+            break
+        # Next year starts from this plan: the people who left are gone, and a county that
+        # gained quota fills it (that is what the quota was moved for).
+        gained = np.maximum(outcome.new - current, 0)
+        occupied = occupied - departures + gained
+        current = outcome.new
+        # max_gain caps the gain over the whole horizon, measured from the starting quota.
+        max_gain = np.maximum(cap_over_horizon - current, 0)
+    return _combine(outcomes, years, policy, time.perf_counter() - started)
+
+
+def _combine(
+    outcomes: list[YearOutcome], years: list[int | None], policy: Policy, seconds: float
+) -> PlanResult:
+    first, last = outcomes[0], outcomes[-1]
+    failed = next((o for o in outcomes if o.status != "optimal"), None)
+    summary: dict[str, Any] = {
+        "status": failed.status if failed else "optimal",
+        "objective": policy.objective,
+        "solver": policy.solver,
+        "seconds": round(seconds, 6),
+        "counties": len(first.table),
+        "total_before": first.summary["total_before"],
+        "extra_quota": policy.extra_quota,
+    }
+    table = pd.concat([o.table for o in outcomes], ignore_index=True)
+    if failed is not None:
+        explanation = list(failed.summary.get("explanation", []))
+        explanation_zh = list(failed.summary.get("explanation_zh", []))
+        if "year" in failed.summary:
+            explanation = [f"In {failed.summary['year']}: {s}" for s in explanation]
+            explanation_zh = [f"{failed.summary['year']}年：{s}" for s in explanation_zh]
+        summary["explanation"] = explanation
+        summary["explanation_zh"] = explanation_zh
+        summary.update({"total_after": None, "max_relative_shortfall": None})
+        summary.update({"total_shortfall": None, "moved": None})
+    else:
+        summary["total_after"] = last.summary["total_after"]
+        summary["max_relative_shortfall"] = max(
+            o.summary["max_relative_shortfall"] for o in outcomes
+        )
+        summary["total_shortfall"] = sum(o.summary["total_shortfall"] for o in outcomes)
+        summary["moved"] = sum(o.summary["moved"] for o in outcomes)
+        for key in ("max_relative_shortfall_exact", "total_shortfall_exact", "fair_level_exact"):
+            if key in last.summary and len(outcomes) == 1:
+                summary[key] = last.summary[key]
+        summary["counties_by_limit"] = last.summary["counties_by_limit"]
+    if years != [None]:
+        summary["years"] = [y for y in years if y is not None]
+        summary["per_year"] = [o.summary for o in outcomes]
+    return PlanResult(table=table, summary=summary)
