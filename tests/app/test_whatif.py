@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from optimizer import whatif
+from pools.tabular import InputErrors
 
 
 def counties() -> pd.DataFrame:
@@ -130,3 +131,41 @@ def test_store_refuses_an_empty_name_and_leaves_no_temporary_files(tmp_path: Pat
         store.save(saved("  ", [1, 2]))
     store.save(saved("x", [1, 2]))
     assert [p.name.startswith(".saving-") for p in tmp_path.iterdir()] == [False]
+
+
+def test_edited_tables_are_checked_like_files_naming_file_row_and_column() -> None:
+    """Row 3 of counties.csv is B (header = row 1); its quota was edited to -1."""
+    edited = counties()
+    edited.loc[1, "quota"] = -1
+    with pytest.raises(InputErrors) as caught:
+        whatif.check_inputs(edited, enrolment())
+    (error,) = caught.value.errors
+    assert (error.file, error.row) == ("counties.csv", 3)
+    assert error.column is not None and error.column.startswith("quota")
+
+
+def test_edited_enrolment_for_an_unknown_county_is_rejected() -> None:
+    stray = pd.concat(
+        [enrolment(), pd.DataFrame({"county_id": ["Z"], "level": ["primary"], "students": [5]})],
+        ignore_index=True,
+    )
+    with pytest.raises(InputErrors) as caught:
+        whatif.check_inputs(counties(), stray)
+    assert any(e.file == "enrolment.csv" and "Z" in e.message for e in caught.value.errors)
+
+
+def test_valid_edited_tables_come_back_with_the_contract_types() -> None:
+    checked_counties, checked_enrolment = whatif.check_inputs(counties(), enrolment())
+    assert checked_counties["quota"].tolist() == [100, 50]
+    assert str(checked_counties["min_quota"].dtype) == "Int64"
+    assert checked_enrolment["students"].sum() == 2830
+
+
+def test_uploaded_files_are_read_by_name_and_content() -> None:
+    counties_csv = counties().to_csv(index=False).encode("utf-8-sig")
+    enrolment_csv = "区划代码,学段,在校生数\nA,小学,1900\nB,初中,135\n".encode("gb18030")
+    checked_counties, checked_enrolment = whatif.check_uploaded(
+        ("counties.csv", counties_csv), ("学生.csv", enrolment_csv)
+    )
+    assert checked_counties["county_id"].tolist() == ["A", "B"]
+    assert checked_enrolment["level"].tolist() == ["primary", "junior"]
