@@ -130,6 +130,6 @@ def compute_need(
     }
     bound = int(students.max(initial=0)) * max((sum(w) for w in weights.values()), default=0)
     dtype: type = np.int64 if bound < INT64_SAFE else object
-    weight_rows: np.ndarray = np.array([weights[cls] for cls in classes], dtype=dtype).reshape(-1, 3)
+    weight_rows: np.ndarray = np.array([weights[c] for c in classes], dtype=dtype).reshape(-1, 3)
     scaled = (students.astype(dtype) * weight_rows).sum(axis=1) if len(classes) else np.zeros(0)
     return ExactNeed(tuple(county_ids), np.asarray(scaled, dtype=dtype), scale)

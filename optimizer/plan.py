@@ -374,13 +374,12 @@ class SolverFailure(RuntimeError):
 # ---------------------------------------------------------------- the public entry point
 
 
-def _enrolment_years(enrolment: pd.DataFrame) -> list[int | None]:
+def _enrolment_years(enrolment: pd.DataFrame) -> list[int] | list[None]:
     if "year" not in enrolment.columns or enrolment["year"].isna().all():
         return [None]
     if enrolment["year"].isna().any():
         raise ValueError("enrolment mixes rows with and without a year")
-    years: list[int | None] = sorted(int(y) for y in enrolment["year"].unique())
-    return years
+    return [int(y) for y in sorted(enrolment["year"].unique())]
 
 
 def attrition_schedule(attrition: np.ndarray, years: int) -> np.ndarray:
@@ -446,7 +445,7 @@ def make_plan(
 
 
 def _combine(
-    outcomes: list[YearOutcome], years: list[int | None], policy: Policy, seconds: float
+    outcomes: list[YearOutcome], years: list[int] | list[None], policy: Policy, seconds: float
 ) -> PlanResult:
     first, last = outcomes[0], outcomes[-1]
     failed = next((o for o in outcomes if o.status != "optimal"), None)
