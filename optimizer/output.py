@@ -67,7 +67,10 @@ HEADERS_ZH = {
     "attrition": "预计减员",
     "floor": "下限",
     "cap": "上限",
-    "limited_by": "决定因素",
+    "lowest_allowed": "最低可保留",
+    "highest_allowed": "最多可达",
+    "limited_by": "决定因素代码",
+    "limited_by_zh": "决定因素",
 }
 SUMMARY_LABELS_ZH = {
     "scenario": "方案名称",
@@ -164,9 +167,10 @@ def plan_table(table: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise ValueError(f"plan table lacks the columns {missing}")
     leading = [c for c in ("county_id", "name", "year") if c in table.columns]
-    middle = [c for c in PLAN_COLUMNS if c not in leading and c != "limited_by"]
-    rest = [c for c in table.columns if c not in (*leading, *middle, "limited_by")]
-    return table[[*leading, *middle, *rest, "limited_by"]].reset_index(drop=True)
+    trailing = [c for c in ("limited_by", "limited_by_zh") if c in table.columns]
+    middle = [c for c in PLAN_COLUMNS if c not in (*leading, *trailing)]
+    rest = [c for c in table.columns if c not in (*leading, *middle, *trailing)]
+    return table[[*leading, *middle, *rest, *trailing]].reset_index(drop=True)
 
 
 def write_csv(plan: pd.DataFrame, path: Path) -> None:
@@ -287,7 +291,7 @@ def _number_formats(sheet: Worksheet, columns: list[str]) -> None:
             number_format = FRACTION_FORMAT
         elif column in RATIOS:
             number_format = RATIO_FORMAT
-        elif column in ("county_id", "name", "year", "limited_by", "class"):
+        elif column in ("county_id", "name", "year", "limited_by", "limited_by_zh", "class"):
             continue
         else:
             number_format = WHOLE_FORMAT
