@@ -1,0 +1,242 @@
+"""Ledger events: immutable, typed records and the keyed hash chain that seals them.
+
+Every event has an envelope (sequence number, id, optional client idempotency key, recorded
+time, effective date, actor, reason, document number 文号) and a typed payload, one frozen
+dataclass per kind. The hash of event n is
+
+    HMAC-SHA256(key, prev_hash || canonical_json(envelope and payload, without the hash))
+
+where canonical JSON has sorted keys, no spaces and UTF-8 text, so the same event always
+hashes the same, in any process and on any database. The first event chains onto GENESIS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+from dataclasses import asdict, dataclass, fields
+from typing import Any, ClassVar
+
+GENESIS = "0" * 64
+KEY_ENV = "QUOTAPOOL_LEDGER_KEY"
+# The demo key: fine for trying the product; a real deployment sets QUOTAPOOL_LEDGER_KEY
+# (kept apart from the database, so whoever can write the database cannot forge the chain).
+DEMO_KEY = "quotapool-demo-ledger-key"
+
+
+def ledger_key(explicit: str | bytes | None = None) -> bytes:
+    """The chain key: an explicit key, else $QUOTAPOOL_LEDGER_KEY, else the demo key."""
+    value = explicit if explicit is not None else os.environ.get(KEY_ENV, DEMO_KEY)
+    return value.encode("utf-8") if isinstance(value, str) else value
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+# ---------------------------------------------------------------------------------------
+# Payloads: one frozen dataclass per kind.
+
+
+@dataclass(frozen=True)
+class Payload:
+    kind: ClassVar[str] = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LedgerInitialised(Payload):
+    """The ledger's settings, fixed for its life (see `pools.rules.Settings`)."""
+
+    kind: ClassVar[str] = "ledger_initialised"
+    settings: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class UnitRegistered(Payload):
+    """A unit enters the ledger (at init, or a new unit in a later snapshot)."""
+
+    kind: ClassVar[str] = "unit_registered"
+    unit_id: str
+    name: str
+    region: str
+    level: str
+    kind_: str  # administrative / institutional ("kind" names the event kind)
+    approved: int
+    headcount: int
+    sector: str = ""
+    parent: str = ""
+
+
+@dataclass(frozen=True)
+class UnitUpdated(Payload):
+    """Fields of a unit changed in a snapshot: {field: [old, new]}; old must match the ledger."""
+
+    kind: ClassVar[str] = "unit_updated"
+    unit_id: str
+    changes: dict[str, list[Any]]
+
+
+@dataclass(frozen=True)
+class UnitRemoved(Payload):
+    kind: ClassVar[str] = "unit_removed"
+    unit_id: str
+
+
+@dataclass(frozen=True)
+class LoanOpened(Payload):
+    """`count` quotas lent from `pool` (admin, institutional or unit:<lender>) to `borrower`.
+
+    The loan is opened for people hired on it, so `count` people are on the loan from now on.
+    """
+
+    kind: ClassVar[str] = "loan_opened"
+    loan_id: str
+    pool: str
+    borrower: str
+    count: int
+    purpose: str
+    end: str | None  # last day of the term (ISO date), None = until returned
+
+
+@dataclass(frozen=True)
+class LoanReturned(Payload):
+    """`count` quotas of a loan come back. cause: vacancy (空一还一), manual, evaluation."""
+
+    kind: ClassVar[str] = "loan_returned"
+    loan_id: str
+    count: int
+    cause: str
+
+
+@dataclass(frozen=True)
+class LoanExpired(Payload):
+    kind: ClassVar[str] = "loan_expired"
+    loan_id: str
+
+
+@dataclass(frozen=True)
+class LoanEvaluated(Payload):
+    """Performance evaluation of an expired loan: score 0–100, decision extend or return."""
+
+    kind: ClassVar[str] = "loan_evaluated"
+    loan_id: str
+    score: int
+    decision: str
+    new_end: str | None
+
+
+@dataclass(frozen=True)
+class PoolRebuilt(Payload):
+    """The institutional pool is rebuilt (到期重建) with a capacity and a new period end."""
+
+    kind: ClassVar[str] = "pool_rebuilt"
+    pool: str
+    capacity: int
+    period_end: str
+
+
+PAYLOAD_TYPES: dict[str, type[Payload]] = {
+    cls.kind: cls
+    for cls in (
+        LedgerInitialised,
+        UnitRegistered,
+        UnitUpdated,
+        UnitRemoved,
+        LoanOpened,
+        LoanReturned,
+        LoanExpired,
+        LoanEvaluated,
+        PoolRebuilt,
+    )
+}
+
+
+def payload_from_dict(kind: str, data: dict[str, Any]) -> Payload:
+    cls = PAYLOAD_TYPES.get(kind)
+    if cls is None:
+        raise ValueError(f"unknown event kind '{kind}'")
+    names = {f.name for f in fields(cls)}
+    if set(data) != names:
+        raise ValueError(f"{kind} payload has fields {sorted(data)}, expected {sorted(names)}")
+    return cls(**data)
+
+
+# ---------------------------------------------------------------------------------------
+# The envelope.
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    event_id: str
+    idem_key: str | None
+    recorded_at: str  # UTC, ISO 8601
+    effective: str  # ISO date the change takes effect
+    actor: str
+    reason: str
+    document: str  # 文号
+    payload: Payload
+    prev_hash: str
+    hash: str
+
+    @property
+    def kind(self) -> str:
+        return self.payload.kind
+
+    def body(self) -> dict[str, Any]:
+        """Everything the hash seals: the envelope and payload, not the hash itself."""
+        return {
+            "seq": self.seq,
+            "event_id": self.event_id,
+            "idem_key": self.idem_key,
+            "recorded_at": self.recorded_at,
+            "effective": self.effective,
+            "actor": self.actor,
+            "reason": self.reason,
+            "document": self.document,
+            "kind": self.kind,
+            "payload": self.payload.as_dict(),
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        """A plain record for JSON output: `at` is the recorded time (SPEC 3.3)."""
+        body = self.body()
+        body["at"] = self.recorded_at
+        body["prev_hash"] = self.prev_hash
+        body["hash"] = self.hash
+        return body
+
+
+def seal(
+    key: bytes,
+    *,
+    seq: int,
+    event_id: str,
+    idem_key: str | None,
+    recorded_at: str,
+    effective: str,
+    actor: str,
+    reason: str,
+    document: str,
+    payload: Payload,
+    prev_hash: str,
+) -> Event:
+    """A new event with its hash computed."""
+    unsealed = Event(
+        seq, event_id, idem_key, recorded_at, effective, actor, reason, document, payload,
+        prev_hash, "",
+    )  # fmt: skip
+    digest = chain_hash(key, prev_hash, canonical_json(unsealed.body()))
+    return Event(
+        seq, event_id, idem_key, recorded_at, effective, actor, reason, document, payload,
+        prev_hash, digest,
+    )  # fmt: skip
+
+
+def chain_hash(key: bytes, prev_hash: str, body_json: str) -> str:
+    return hmac.new(key, (prev_hash + body_json).encode("utf-8"), hashlib.sha256).hexdigest()

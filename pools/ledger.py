@@ -1,0 +1,492 @@
+"""The loan ledger: the ONE API that the command line and the Streamlit app call.
+
+    ledger = Ledger.create("sqlite:///demo.db", "data/units/units-2026-10.csv", actor="王芳")
+    ledger = Ledger.open("sqlite:///demo.db")           # or a postgresql:// URL
+    ledger.open_loan(pool="admin", unit_id="M003", count=1, purpose="引进生", actor="王芳")
+    ledger.sync("data/units/units-2026-11.csv", actor="王芳")
+    ledger.status()          # the SPEC 3.3 JSON document, as a dict
+    ledger.verify()          # {"ok": True, ...}
+
+Every write names its actor and may carry a reason and a document number (文号) and an
+effective date (default: today by the injected clock). A write is one database transaction:
+lock the ledger head, bring the cached state up to the head, check the rules, emit the events
+(including automatic 空一还一 returns and expiries), check the invariants on the resulting
+state, append, commit. A refusal raises `RuleViolation` (`.rule`, `.message_en`,
+`.message_zh`) and writes nothing. Results are plain dicts (JSON-ready) or DataFrames.
+
+The state is cached per `Ledger` object and caught up incrementally from the head, so an
+append costs O(1) database reads; `verify` always replays from scratch.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
+from sqlalchemy.engine import Connection
+
+from pools import commands
+from pools.commands import Batch
+from pools.events import GENESIS, LoanOpened, canonical_json, chain_hash, ledger_key
+from pools.rules import RuleViolation, Settings, Violation, check_open_loan
+from pools.state import InvariantBroken, State
+from pools.storage import Head, Store, event_from_row, redact, row_body
+from pools.units import Unit, read_units
+
+T = TypeVar("T")
+Clock = Callable[[], datetime]
+UnitsInput = str | Path | Iterable[Unit]
+
+
+class LedgerError(Exception):
+    """The ledger cannot be used as asked (missing, not initialised, inconsistent)."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Ledger:
+    """A ledger in one database. Not shared across processes; cheap to create per request."""
+
+    def __init__(self, url: str | Path, *, key: str | bytes | None = None, clock: Clock = utc_now):
+        self.store = Store(url)
+        self.url = self.store.url
+        self._key = ledger_key(key)
+        self._clock = clock
+        self._state: State | None = None
+        self._lock = threading.RLock()
+
+    # ---- opening ---------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        url: str | Path,
+        units: UnitsInput,
+        *,
+        actor: str,
+        settings: Settings | None = None,
+        effective: date | None = None,
+        reason: str = "",
+        document: str = "",
+        key: str | bytes | None = None,
+        clock: Clock = utc_now,
+    ) -> Ledger:
+        """Create the schema (if needed) and initialise the ledger from a units snapshot."""
+        unit_list = _units(units)
+        ledger = cls(url, key=key, clock=clock)
+        ledger.store.create_schema()
+        ledger._write(
+            effective,
+            actor,
+            reason or "ledger initialised from units snapshot",
+            document,
+            lambda batch: commands.init_ledger(batch, settings or Settings(), unit_list),
+        )
+        return ledger
+
+    @classmethod
+    def open(
+        cls, url: str | Path, *, key: str | bytes | None = None, clock: Clock = utc_now
+    ) -> Ledger:
+        """Open an initialised ledger; LedgerError if there is none at `url`."""
+        ledger = cls(url, key=key, clock=clock)
+        try:
+            present = ledger.store.has_schema()
+        except Exception as exc:  # unreachable server, bad URL: say which, without the password
+            raise LedgerError(f"cannot open ledger {redact(ledger.url)}: {exc}") from exc
+        if not present:
+            raise LedgerError(
+                f"no ledger at {redact(ledger.url)}; create one with `quotapool ledger init`"
+            )
+        with ledger._reading() as (_conn, head):
+            if head.seq == 0:
+                raise LedgerError(f"ledger at {redact(ledger.url)} is not initialised")
+        return ledger
+
+    def close(self) -> None:
+        self.store.dispose()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- writes ----------------------------------------------------------------------
+
+    def sync(
+        self,
+        units: UnitsInput,
+        *,
+        actor: str,
+        effective: date | None = None,
+        reason: str = "",
+        document: str = "",
+    ) -> dict[str, Any]:
+        """Apply a new units snapshot. Returns changes, 空一还一 returns, expiries, pools
+        before/after and the alerts (SPEC 2.6)."""
+        unit_list = _units(units)
+        return self._write(
+            effective,
+            actor,
+            reason or "headcount snapshot",
+            document,
+            lambda batch: commands.sync_units(batch, unit_list),
+        )
+
+    def open_loan(
+        self,
+        *,
+        pool: str,
+        unit_id: str,
+        count: int,
+        purpose: str,
+        actor: str,
+        term_years: int | None = None,
+        key: str | None = None,
+        effective: date | None = None,
+        reason: str = "",
+        document: str = "",
+    ) -> dict[str, Any]:
+        """Open a loan from `pool` (admin | institutional | unit:<lender_id>) to `unit_id`.
+
+        Returns {"loan_id", "replayed", "loan": {...}, "pools": {...}}; `replayed` is true
+        when `key` had already opened this loan (nothing new is written then)."""
+
+        def run(batch: Batch) -> dict[str, Any]:
+            loan, replayed = commands.open_loan(
+                batch,
+                pool=pool,
+                unit_id=unit_id,
+                count=count,
+                purpose=purpose,
+                term_years=term_years,
+                idem_key=key,
+            )
+            return {
+                "loan_id": loan.loan_id,
+                "replayed": replayed,
+                "loan": loan.as_dict(batch.day),
+                "pools": batch.state.pools_view(),
+            }
+
+        return self._write(effective, actor, reason, document, run)
+
+    def return_loan(
+        self,
+        loan_id: str,
+        *,
+        actor: str,
+        count: int | None = None,
+        effective: date | None = None,
+        reason: str = "",
+        document: str = "",
+    ) -> dict[str, Any]:
+        """Return quotas of a loan by hand (default: all outstanding); the people on them move
+        onto the borrower's own quota (flagged if that puts it over quota)."""
+
+        def run(batch: Batch) -> dict[str, Any]:
+            returns = commands.return_loan(batch, loan_id, count)
+            return {
+                "loan_id": loan_id,
+                "returns": returns,
+                "loan": batch.state.loans[loan_id].as_dict(batch.day),
+                "alerts": batch.state.alerts(batch.day),
+            }
+
+        return self._write(effective, actor, reason or "returned", document, run)
+
+    def evaluate_loan(
+        self,
+        loan_id: str,
+        *,
+        score: int,
+        decision: str,
+        actor: str,
+        new_end: date | None = None,
+        effective: date | None = None,
+        reason: str = "",
+        document: str = "",
+    ) -> dict[str, Any]:
+        """Record the performance evaluation (绩效评估) of an expired loan: decision "extend"
+        (with `new_end`) or "return" (the quotas go back)."""
+        return self._write(
+            effective,
+            actor,
+            reason or "performance evaluation",
+            document,
+            lambda batch: commands.evaluate_loan(
+                batch, loan_id, score=score, decision=decision, new_end=new_end
+            ),
+        )
+
+    def rebuild_pool(
+        self,
+        *,
+        actor: str,
+        capacity: int | None = None,
+        effective: date | None = None,
+        reason: str = "",
+        document: str = "",
+    ) -> dict[str, Any]:
+        """到期重建: start a new period of the institutional pool once the old one has ended."""
+        return self._write(
+            effective,
+            actor,
+            reason or "institutional pool rebuilt",
+            document,
+            lambda batch: commands.rebuild_pool(batch, capacity),
+        )
+
+    # ---- reads -----------------------------------------------------------------------
+
+    def state(self, as_of: date | None = None) -> State:
+        """The folded state: current, or as of the end of `as_of` (a fresh fold)."""
+        with self._reading() as (conn, head):
+            if as_of is None:
+                return self._caught_up(conn, head)
+            state = State()
+            for event in self.store.events(conn, upto=head.seq, until=as_of.isoformat()):
+                state.apply(event)
+            return state
+
+    def status(self, as_of: date | None = None) -> dict[str, Any]:
+        """SPEC 3.3 status: pools, units, open loans and alerts (as of a date, if given)."""
+        with self._lock:
+            state = self.state(as_of)
+            day = (as_of or self._today()).isoformat()
+            return {
+                "as_of": day,
+                "head": {"seq": state.seq, "hash": state.hash},
+                "pools": state.pools_view(),
+                "units": [unit.as_dict() for unit in state.units.values()],
+                "loans": [
+                    loan.as_dict(day) for loan in state.loans.values() if loan.status != "closed"
+                ],
+                "alerts": state.alerts(day),
+            }
+
+    def units_frame(self, as_of: date | None = None) -> pd.DataFrame:
+        return pd.DataFrame([u.as_dict() for u in self.state(as_of).units.values()])
+
+    def loans(
+        self, *, unit_id: str | None = None, include_closed: bool = True, as_of: date | None = None
+    ) -> list[dict[str, Any]]:
+        """Loans (borrowed or lent by `unit_id`, if given)."""
+        with self._lock:
+            state = self.state(as_of)
+            day = (as_of or self._today()).isoformat()
+            return [
+                loan.as_dict(day)
+                for loan in state.loans.values()
+                if (include_closed or loan.status != "closed")
+                and (unit_id is None or unit_id in (loan.borrower, loan.lender))
+            ]
+
+    def loans_frame(self, **filters: Any) -> pd.DataFrame:
+        return pd.DataFrame(self.loans(**filters))
+
+    def events(self, *, unit_id: str | None = None, loan_id: str | None = None) -> list[dict]:
+        """The audit log in sequence order, optionally only what concerns a unit or a loan."""
+        out = []
+        loan_units: dict[str, set[str]] = {}
+        with self._reading() as (conn, head):
+            for event in self.store.events(conn, upto=head.seq):
+                payload = event.payload.as_dict()
+                if isinstance(event.payload, LoanOpened):
+                    parties = {event.payload.borrower}
+                    if event.payload.pool.startswith("unit:"):
+                        parties.add(event.payload.pool[5:])
+                    loan_units[event.payload.loan_id] = parties
+                if loan_id is not None and payload.get("loan_id") != loan_id:
+                    continue
+                if unit_id is not None:
+                    involved = {payload.get("unit_id")} | loan_units.get(
+                        str(payload.get("loan_id")), set()
+                    )
+                    if unit_id not in involved:
+                        continue
+                out.append(event.as_dict())
+        return out
+
+    def events_frame(self, **filters: Any) -> pd.DataFrame:
+        return pd.DataFrame(self.events(**filters))
+
+    def settings(self) -> Settings:
+        return self.state().settings
+
+    # ---- verification ------------------------------------------------------------------
+
+    def verify(self) -> dict[str, Any]:
+        """Recompute the hash chain and replay every event from scratch, checking every
+        invariant and re-checking every loan against the rules. Stops at the first problem
+        and names the event. {"ok", "events", "head", "problems": [{"seq", "problem"}]}."""
+        state = State()
+        problems: list[dict[str, Any]] = []
+        count = 0
+        with self._reading() as (conn, head):
+            prev = GENESIS
+            for row in self.store.rows(conn):
+                count += 1
+                problem = self._check_row(row, state.seq + 1, prev, state)
+                if problem:
+                    problems.append({"seq": int(row.seq), "problem": problem})
+                    break
+                prev = row.hash
+            if not problems and (head.seq, head.hash) != (state.seq, state.hash):
+                problems.append(
+                    {
+                        "seq": state.seq + 1 if head.seq > state.seq else head.seq,
+                        "problem": f"the ledger head says event {head.seq} ({head.hash[:12]}…) "
+                        f"but the chain ends at event {state.seq} ({state.hash[:12]}…): "
+                        "events were removed or the head was altered",
+                    }
+                )
+        if not problems:
+            problems.extend({"seq": None, "problem": p} for p in state.cross_check())
+            problems.extend({"seq": None, "problem": p} for p in _settled_problems(state))
+        return {
+            "ok": not problems,
+            "events": count,
+            "head": {"seq": state.seq, "hash": state.hash},
+            "problems": problems,
+        }
+
+    def _check_row(self, row: Any, expected_seq: int, prev: str, state: State) -> str | None:
+        seq = int(row.seq)
+        if seq != expected_seq:
+            return (
+                f"expected event {expected_seq} next but found event {seq}: "
+                "events are missing or out of order"
+            )
+        if row.prev_hash != prev:
+            return (
+                f"event {seq} does not chain onto event {seq - 1} (previous hash differs): an "
+                "event before it was removed, reordered or altered"
+            )
+        try:
+            body = row_body(row)
+        except ValueError as exc:
+            return f"event {seq} cannot be read: {exc}"
+        if chain_hash(self._key, prev, canonical_json(body)) != row.hash:
+            return (
+                f"event {seq} ({row.kind}) does not match its hash: it was altered "
+                "(or QUOTAPOOL_LEDGER_KEY is not the key the ledger was written with)"
+            )
+        try:
+            event = event_from_row(row)
+        except (ValueError, TypeError) as exc:
+            return f"event {seq} has an unreadable payload: {exc}"
+        if isinstance(event.payload, LoanOpened):
+            p = event.payload
+            broken = check_open_loan(
+                state, p.pool, p.borrower, p.count, p.purpose, date.fromisoformat(event.effective)
+            )
+            if broken is not None:
+                return f"event {seq} opened loan {p.loan_id} against rule {broken}"
+        try:
+            state.apply(event)
+        except InvariantBroken as exc:
+            return exc.message
+        return None
+
+    # ---- internals ---------------------------------------------------------------------
+
+    def _today(self) -> date:
+        return self._clock().date()
+
+    @contextmanager
+    def _reading(self) -> Iterator[tuple[Connection, Head]]:
+        with self._lock, self.store.read() as (conn, head):
+            yield conn, head
+
+    def _caught_up(self, conn: Connection, head: Head) -> State:
+        """The cached state brought up to `head` (rebuilt if the cache is ahead or missing)."""
+        state = self._state
+        if state is None or state.seq > head.seq:
+            state = State()
+        if state.seq < head.seq:
+            try:
+                for event in self.store.events(conn, after=state.seq, upto=head.seq):
+                    state.apply(event)
+            except InvariantBroken as exc:
+                self._state = None
+                raise LedgerError(
+                    f"the stored ledger is inconsistent: {exc}; run audit verify"
+                ) from exc
+        if state.hash != head.hash:
+            self._state = None
+            raise LedgerError("the stored ledger head does not match its events; run audit verify")
+        self._state = state
+        return state
+
+    def _write(
+        self,
+        effective: date | None,
+        actor: str,
+        reason: str,
+        document: str,
+        command: Callable[[Batch], T],
+    ) -> T:
+        """Run one command in one transaction (see the module docstring)."""
+        with self._lock:
+            try:
+                with self.store.write() as (conn, head):
+                    state = self._caught_up(conn, head)
+                    if not state.initialised and head.seq > 0:
+                        raise LedgerError("the ledger has no initialisation event")
+                    batch = Batch(
+                        state,
+                        self._key,
+                        self._clock().isoformat(timespec="microseconds"),
+                        effective or self._today(),
+                        actor.strip(),
+                        reason,
+                        document,
+                    )
+                    result = command(batch)
+                    _refuse_unsettled(state)
+                    self.store.append(conn, batch.events)
+                return result
+            except BaseException:
+                # a refused or failed command may have touched the cached state: refold
+                self._state = None
+                raise
+
+
+def _units(units: UnitsInput) -> list[Unit]:
+    if isinstance(units, str | Path):
+        return read_units(units)
+    return list(units)
+
+
+def _settled_problems(state: State) -> list[str]:
+    """After every write: no borrower keeps a vacancy while it still owes quotas (空一还一), and
+    no loan that an evaluation sent back is still out."""
+    problems = []
+    for unit_id, loan_ids in state.open_by_borrower.items():
+        unit = state.units.get(unit_id)
+        if loan_ids and unit is not None and unit.vacancies > 0:
+            problems.append(
+                f"{unit_id} has {unit.vacancies} own vacancies but still owes loan {loan_ids[0]} "
+                "(空一还一 not applied)"
+            )
+    problems.extend(
+        f"loan {loan.loan_id} was sent back by its evaluation but is still out"
+        for loan in state.loans.values()
+        if loan.awaiting_return
+    )
+    return problems
+
+
+def _refuse_unsettled(state: State) -> None:
+    problems = _settled_problems(state)
+    if problems:
+        raise RuleViolation(Violation("ledger.invariant", "; ".join(problems), "台账不变量被破坏"))

@@ -1,0 +1,283 @@
+"""Where events live: SQLAlchemy Core on SQLite (embedded default) or PostgreSQL (shared).
+
+Two tables, created by the program (`Store.create_schema`):
+
+- ``ledger_events``: one row per event, never updated or deleted (database triggers refuse
+  UPDATE and DELETE). The payload is stored as the canonical JSON text that was hashed.
+  ``idem_key`` is UNIQUE, so one client key can never open two loans.
+- ``ledger_head``: one row holding the last sequence number, hash and effective date. Every
+  writer locks it first, so appends are serialised and each append reads the latest state:
+  on PostgreSQL with ``SELECT … FOR UPDATE`` (READ COMMITTED: after the lock every committed
+  event is visible); on SQLite every write transaction is ``BEGIN IMMEDIATE`` (the database
+  write lock is taken before anything is read), with WAL, a busy timeout and
+  ``synchronous=FULL`` so that an acknowledged event survives a crash.
+
+A bare path is accepted as a SQLite file; ``postgresql://`` URLs use the psycopg 3 driver.
+Schema changes after the first release go through Alembic migrations (none yet).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import Connection, Engine
+
+from pools.events import GENESIS, Event, canonical_json, payload_from_dict
+
+SQLITE_BUSY_SECONDS = 60
+
+metadata = sa.MetaData()
+
+events_table = sa.Table(
+    "ledger_events",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("event_id", sa.String(32), nullable=False, unique=True),
+    sa.Column("idem_key", sa.String(200), nullable=True, unique=True),
+    sa.Column("recorded_at", sa.String(40), nullable=False),
+    sa.Column("effective", sa.String(10), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("document", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("payload", sa.Text, nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+)
+
+head_table = sa.Table(
+    "ledger_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("effective", sa.String(10), nullable=False),
+)
+
+_SQLITE_APPEND_ONLY = [
+    """CREATE TRIGGER IF NOT EXISTS ledger_events_no_update BEFORE UPDATE ON ledger_events
+       BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS ledger_events_no_delete BEFORE DELETE ON ledger_events
+       BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END""",
+]
+_POSTGRES_APPEND_ONLY = [
+    """CREATE OR REPLACE FUNCTION ledger_events_append_only() RETURNS trigger
+       LANGUAGE plpgsql AS $$
+       BEGIN RAISE EXCEPTION 'ledger events are append-only'; END $$""",
+    "DROP TRIGGER IF EXISTS ledger_events_append_only ON ledger_events",
+    """CREATE TRIGGER ledger_events_append_only BEFORE UPDATE OR DELETE ON ledger_events
+       FOR EACH ROW EXECUTE FUNCTION ledger_events_append_only()""",
+]
+
+
+@dataclass(frozen=True)
+class Head:
+    seq: int
+    hash: str
+    effective: str
+
+
+def normalise_url(url: str | Path) -> str:
+    """A SQLAlchemy URL: bare paths become SQLite files, postgresql:// uses psycopg 3."""
+    text = str(url)
+    if "://" not in text:
+        return f"sqlite:///{Path(text).expanduser().resolve()}"
+    for prefix in ("postgresql://", "postgres://"):
+        if text.startswith(prefix):
+            return "postgresql+psycopg://" + text[len(prefix) :]
+    return text
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
+
+
+def make_engine(url: str | Path) -> Engine:
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
+        _configure_sqlite(engine)
+        return engine
+    return sa.create_engine(url, isolation_level="READ COMMITTED", pool_pre_ping=True)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @sa_event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    @sa_event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+class Store:
+    """Transactions, the head lock and event rows. Knows nothing of the rules."""
+
+    def __init__(self, url: str | Path):
+        self.url = normalise_url(url)
+        self.engine = make_engine(self.url)
+        self.is_sqlite = self.engine.dialect.name == "sqlite"
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def create_schema(self) -> None:
+        metadata.create_all(self.engine)
+        statements = _SQLITE_APPEND_ONLY if self.is_sqlite else _POSTGRES_APPEND_ONLY
+        with self.engine.begin() as conn:
+            if not self.is_sqlite:  # two first runs at once must not race on CREATE FUNCTION
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
+            for statement in statements:
+                conn.exec_driver_sql(statement)
+            conn.execute(
+                head_table.insert().from_select(
+                    ["id", "seq", "hash", "effective"],
+                    sa.select(
+                        sa.literal(1), sa.literal(0), sa.literal(GENESIS), sa.literal("")
+                    ).where(~sa.exists().where(head_table.c.id == 1)),
+                )
+            )
+
+    def has_schema(self) -> bool:
+        return sa.inspect(self.engine).has_table("ledger_head")
+
+    @contextmanager
+    def write(self) -> Iterator[tuple[Connection, Head]]:
+        """A write transaction with the ledger head locked; commits on normal exit."""
+        with self.engine.connect() as conn:
+            conn.execution_options(sqlite_begin="IMMEDIATE")
+            with conn.begin():
+                query = sa.select(head_table.c.seq, head_table.c.hash, head_table.c.effective)
+                query = query.where(head_table.c.id == 1)
+                if not self.is_sqlite:
+                    query = query.with_for_update()
+                row = conn.execute(query).one()
+                yield conn, Head(int(row.seq), row.hash, row.effective)
+
+    @contextmanager
+    def read(self) -> Iterator[tuple[Connection, Head]]:
+        """A read-only transaction (one consistent snapshot of the ledger)."""
+        with self.engine.connect() as conn:
+            conn.execution_options(sqlite_begin="DEFERRED")
+            with conn.begin():
+                row = conn.execute(
+                    sa.select(head_table.c.seq, head_table.c.hash, head_table.c.effective).where(
+                        head_table.c.id == 1
+                    )
+                ).one()
+                yield conn, Head(int(row.seq), row.hash, row.effective)
+
+    def append(self, conn: Connection, events: list[Event]) -> None:
+        if not events:
+            return
+        conn.execute(events_table.insert(), [event_row(event) for event in events])
+        last = events[-1]
+        conn.execute(
+            head_table.update()
+            .where(head_table.c.id == 1)
+            .values(seq=last.seq, hash=last.hash, effective=last.effective)
+        )
+
+    def events(
+        self,
+        conn: Connection,
+        after: int = 0,
+        upto: int | None = None,
+        until: str | None = None,
+        batch: int = 20_000,
+    ) -> Iterator[Event]:
+        """Events in sequence order: seq in (after, upto], effective on or before `until`."""
+        for row in self.rows(conn, after, upto, until, batch):
+            yield event_from_row(row)
+
+    def rows(
+        self,
+        conn: Connection,
+        after: int = 0,
+        upto: int | None = None,
+        until: str | None = None,
+        batch: int = 20_000,
+    ) -> Iterator[Any]:
+        """Raw rows in sequence order, fetched in pages (a million events never sit in memory)."""
+        cursor = after
+        while True:
+            query = sa.select(events_table).where(events_table.c.seq > cursor)
+            if upto is not None:
+                query = query.where(events_table.c.seq <= upto)
+            if until is not None:
+                query = query.where(events_table.c.effective <= until)
+            rows = conn.execute(query.order_by(events_table.c.seq).limit(batch)).all()
+            yield from rows
+            if len(rows) < batch:
+                return
+            cursor = int(rows[-1].seq)
+
+    def find_key(self, conn: Connection, key: str) -> int | None:
+        seq = conn.execute(
+            sa.select(events_table.c.seq).where(events_table.c.idem_key == key)
+        ).scalar()
+        return None if seq is None else int(seq)
+
+
+def event_row(event: Event) -> dict[str, Any]:
+    return {
+        "seq": event.seq,
+        "event_id": event.event_id,
+        "idem_key": event.idem_key,
+        "recorded_at": event.recorded_at,
+        "effective": event.effective,
+        "actor": event.actor,
+        "reason": event.reason,
+        "document": event.document,
+        "kind": event.kind,
+        "payload": canonical_json(event.payload.as_dict()),
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+def row_body(row: Any) -> dict[str, Any]:
+    """What the hash of a stored row seals, rebuilt from its columns."""
+    return {
+        "seq": int(row.seq),
+        "event_id": row.event_id,
+        "idem_key": row.idem_key,
+        "recorded_at": row.recorded_at,
+        "effective": row.effective,
+        "actor": row.actor,
+        "reason": row.reason,
+        "document": row.document,
+        "kind": row.kind,
+        "payload": json.loads(row.payload),
+    }
+
+
+def event_from_row(row: Any) -> Event:
+    return Event(
+        seq=int(row.seq),
+        event_id=row.event_id,
+        idem_key=row.idem_key,
+        recorded_at=row.recorded_at,
+        effective=row.effective,
+        actor=row.actor,
+        reason=row.reason,
+        document=row.document,
+        payload=payload_from_dict(row.kind, json.loads(row.payload)),
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )
