@@ -238,3 +238,29 @@ class ScenarioStore:
     @staticmethod
     def _read(path: Path) -> dict[str, Any]:
         return json.loads(path.read_text(encoding="utf-8"))
+
+
+STORE_DIR_NAME = "quotapool-scenarios"
+
+
+def default_store_dir(ledger_url: str, cwd: Path | None = None) -> Path:
+    """Saved scenarios go next to a SQLite ledger file, else under the working directory."""
+    from sqlalchemy.engine import make_url
+
+    base = cwd or Path.cwd()
+    url = make_url(ledger_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return (base / Path(url.database)).parent / STORE_DIR_NAME
+    return base / STORE_DIR_NAME
+
+
+def plan_downloads(table: pd.DataFrame, summary: Mapping[str, Any]) -> tuple[bytes, bytes]:
+    """plan.csv and plan.xlsx as bytes, written by the same code as `quotapool plan`."""
+    from optimizer import output
+
+    plan = output.plan_table(table)
+    with tempfile.TemporaryDirectory(prefix="quotapool-download-") as tmp:
+        csv_path, xlsx_path = Path(tmp) / "plan.csv", Path(tmp) / "plan.xlsx"
+        output.write_csv(plan, csv_path)
+        output.write_xlsx(plan, summary, xlsx_path)
+        return csv_path.read_bytes(), xlsx_path.read_bytes()

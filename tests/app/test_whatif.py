@@ -169,3 +169,17 @@ def test_uploaded_files_are_read_by_name_and_content() -> None:
     )
     assert checked_counties["county_id"].tolist() == ["A", "B"]
     assert checked_enrolment["level"].tolist() == ["primary", "junior"]
+
+
+def test_saved_scenarios_live_next_to_a_sqlite_ledger_else_in_the_working_dir(
+    tmp_path: Path,
+) -> None:
+    assert whatif.default_store_dir(f"sqlite:///{tmp_path}/x/ledger.db") == (
+        tmp_path / "x" / "quotapool-scenarios"
+    )
+    assert whatif.default_store_dir("sqlite:///ledger.db", cwd=tmp_path) == (
+        tmp_path / "quotapool-scenarios"
+    )
+    assert whatif.default_store_dir("postgresql+psycopg://u@h/db", cwd=tmp_path) == (
+        tmp_path / "quotapool-scenarios"
+    )
