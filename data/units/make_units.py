@@ -9,7 +9,7 @@ Chosen on purpose so that the README walk-through has something to show:
 - M003 (市发展和改革委员会), M010 (市财政局), M020 (市农业农村局) have no own vacancy and
   may borrow from the administrative pool for 引进生 / 博士选调生;
 - M005 (市教育局) still has vacancies (a loan is refused), M030 is over quota (flagged);
-- S012 (市第一人民医院) is full and may borrow from the institutional pool;
+- S012 is full and may borrow from the institutional pool;
   S040 has spare quota and may lend to S041 (full) unit to unit;
 - in November M003 loses two people, M020 and S041 one each (空一还一 returns), M045's
   approved quota grows by 2, a new organ M061 appears, S100 hires beyond its quota (flagged)

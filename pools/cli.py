@@ -1,0 +1,467 @@
+"""`quotapool ledger | loan | audit`: the ledger from the command line (SPEC 3.3).
+
+Every command takes `--db URL` (default $QUOTAPOOL_DB, else sqlite:///quotapool-ledger.db; a
+bare file path is a SQLite file, postgresql:// URLs work the same) and `--json`, which prints
+exactly one JSON document on standard output. Exit status: 0 done, 1 refused by a rule (the
+rule is named) or verification failed, 2 bad input or no usable ledger.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from pools.ledger import Ledger, LedgerError
+from pools.rules import RuleViolation, Settings
+
+DEFAULT_DB = "sqlite:///quotapool-ledger.db"
+EXIT_OK, EXIT_REFUSED, EXIT_BAD_INPUT = 0, 1, 2
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def register(subparsers: Any) -> None:
+    """Add `ledger`, `loan` and `audit` to the `quotapool` command."""
+    ledger = subparsers.add_parser("ledger", help="the loan ledger: init, sync, status")
+    ledger_cmds = ledger.add_subparsers(dest="ledger_command", required=True, metavar="ACTION")
+    _init_parser(ledger_cmds)
+    _sync_parser(ledger_cmds)
+    _status_parser(ledger_cmds)
+    _rebuild_parser(ledger_cmds)
+
+    loan = subparsers.add_parser("loan", help="open, return, evaluate or list loans")
+    loan_cmds = loan.add_subparsers(dest="loan_command", required=True, metavar="ACTION")
+    _loan_open_parser(loan_cmds)
+    _loan_return_parser(loan_cmds)
+    _loan_evaluate_parser(loan_cmds)
+    _loan_list_parser(loan_cmds)
+
+    audit = subparsers.add_parser("audit", help="the audit trail: log and verify")
+    audit_cmds = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    _audit_log_parser(audit_cmds)
+    _audit_verify_parser(audit_cmds)
+
+
+# ---- parsers ---------------------------------------------------------------------------
+
+
+def _common(parser: argparse.ArgumentParser, handler: Handler) -> None:
+    parser.add_argument(
+        "--db",
+        default=os.environ.get("QUOTAPOOL_DB", DEFAULT_DB),
+        help="database URL or SQLite file (default: $QUOTAPOOL_DB or %(default)s)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.set_defaults(handler=handler)
+
+
+def _writer(parser: argparse.ArgumentParser, actor_required: bool = True) -> None:
+    parser.add_argument("--actor", required=actor_required, help="who does this (操作人)")
+    parser.add_argument("--date", type=_date, help="effective date YYYY-MM-DD (default: today)")
+    parser.add_argument("--reason", default="", help="why (事由)")
+    parser.add_argument("--doc", default="", help="document number (文号)")
+
+
+def _init_parser(cmds: Any) -> None:
+    p = cmds.add_parser("init", help="create a ledger from a units snapshot")
+    _common(p, _cmd_init)
+    p.add_argument("--units", required=True, help="units file (CSV or .xlsx)")
+    _writer(p, actor_required=False)
+    defaults = Settings()
+    p.add_argument("--admin-share", type=float, default=defaults.admin_share)
+    p.add_argument("--institutional-capacity", type=int, default=defaults.institutional_capacity)
+    p.add_argument("--term-years", type=int, default=defaults.term_years)
+    p.add_argument("--pool-period-years", type=int, default=defaults.pool_period_years)
+    p.add_argument("--expiry-warning-days", type=int, default=defaults.expiry_warning_days)
+
+
+def _sync_parser(cmds: Any) -> None:
+    p = cmds.add_parser("sync", help="apply a new headcount snapshot")
+    _common(p, _cmd_sync)
+    p.add_argument("--units", required=True, help="units file (CSV or .xlsx)")
+    _writer(p)
+
+
+def _status_parser(cmds: Any) -> None:
+    p = cmds.add_parser("status", help="pools, units, loans and alerts")
+    _common(p, _cmd_status)
+    p.add_argument("--as-of", type=_date, help="state at the end of this date")
+    p.add_argument("--all-units", action="store_true", help="list every unit, not only notable")
+
+
+def _rebuild_parser(cmds: Any) -> None:
+    p = cmds.add_parser(
+        "rebuild", help="rebuild the institutional pool after its period (到期重建)"
+    )
+    _common(p, _cmd_rebuild)
+    p.add_argument("--capacity", type=int, help="new capacity (default: the setting)")
+    _writer(p)
+
+
+def _loan_open_parser(cmds: Any) -> None:
+    p = cmds.add_parser("open", help="lend quotas to a unit")
+    _common(p, _cmd_loan_open)
+    p.add_argument("--pool", required=True, help="admin | institutional | unit:<lender_id>")
+    p.add_argument("--unit", required=True, help="borrowing unit id")
+    p.add_argument("--count", required=True, type=int)
+    p.add_argument("--purpose", required=True, help="e.g. 引进生, 博士选调生, 高层次人才")
+    p.add_argument("--term-years", type=int, help="loan term (default: the setting)")
+    p.add_argument("--key", help="idempotency key: the same key twice opens one loan")
+    _writer(p)
+
+
+def _loan_return_parser(cmds: Any) -> None:
+    p = cmds.add_parser("return", help="return quotas of a loan by hand")
+    _common(p, _cmd_loan_return)
+    p.add_argument("--loan", required=True)
+    p.add_argument("--count", type=int, help="default: all outstanding")
+    _writer(p)
+
+
+def _loan_evaluate_parser(cmds: Any) -> None:
+    p = cmds.add_parser("evaluate", help="performance evaluation of an expired loan")
+    _common(p, _cmd_loan_evaluate)
+    p.add_argument("--loan", required=True)
+    p.add_argument("--score", required=True, type=int, help="0–100")
+    p.add_argument("--decision", required=True, choices=["extend", "return"])
+    p.add_argument("--until", type=_date, help="new end date when extending")
+    _writer(p)
+
+
+def _loan_list_parser(cmds: Any) -> None:
+    p = cmds.add_parser("list", help="list loans")
+    _common(p, _cmd_loan_list)
+    p.add_argument("--unit", help="only loans this unit borrowed or lent")
+    p.add_argument("--open", action="store_true", help="only loans not yet closed")
+
+
+def _audit_log_parser(cmds: Any) -> None:
+    p = cmds.add_parser("log", help="the events, in sequence order")
+    _common(p, _cmd_audit_log)
+    p.add_argument("--unit", help="only events concerning this unit")
+    p.add_argument("--loan", help="only events of this loan")
+
+
+def _audit_verify_parser(cmds: Any) -> None:
+    p = cmds.add_parser("verify", help="recompute the hash chain and replay every event")
+    _common(p, _cmd_audit_verify)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
+
+
+# ---- running -------------------------------------------------------------------------
+
+
+def _run(args: argparse.Namespace, action: Callable[[], Any], show: Callable[[Any], None]) -> int:
+    """Run one ledger action; map refusals and ledger errors to exit statuses."""
+    try:
+        result = action()
+    except RuleViolation as refusal:
+        if args.json:
+            _print_json({"error": refusal.as_dict()})
+        print(f"refused: {refusal}", file=sys.stderr)
+        return EXIT_REFUSED
+    except (LedgerError, SQLAlchemyError) as problem:
+        if args.json:
+            _print_json({"error": {"rule": None, "message_en": str(problem)}})
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.json:
+        _print_json(result)
+    else:
+        show(result)
+    return EXIT_OK
+
+
+def _open(args: argparse.Namespace) -> Ledger:
+    return Ledger.open(args.db)
+
+
+def _writes(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "actor": args.actor,
+        "effective": args.date,
+        "reason": args.reason,
+        "document": args.doc,
+    }
+
+
+def _cmd_init(args: argparse.Namespace) -> int:
+    settings = Settings(
+        admin_share=args.admin_share,
+        institutional_capacity=args.institutional_capacity,
+        term_years=args.term_years,
+        pool_period_years=args.pool_period_years,
+        expiry_warning_days=args.expiry_warning_days,
+    )
+    writes = _writes(args)
+    writes["actor"] = args.actor or os.environ.get("USER") or "quotapool"
+
+    def action() -> dict[str, Any]:
+        with Ledger.create(args.db, args.units, settings=settings, **writes) as ledger:
+            status = ledger.status(as_of=args.date)
+            return {
+                "db": _safe_url(ledger.url),
+                "events": status["head"]["seq"],
+                "units": len(status["units"]),
+                "pools": status["pools"],
+                "alerts": status["alerts"],
+            }
+
+    def show(result: dict[str, Any]) -> None:
+        print(f"ledger created at {result['db']}: {result['units']} units, "
+              f"{result['events']} events")  # fmt: skip
+        _show_pools(result["pools"])
+        _show_alerts(result["alerts"])
+
+    return _run(args, action, show)
+
+
+def _cmd_sync(args: argparse.Namespace) -> int:
+    def action() -> dict[str, Any]:
+        with _open(args) as ledger:
+            return ledger.sync(args.units, **_writes(args))
+
+    def show(result: dict[str, Any]) -> None:
+        kinds: dict[str, int] = {}
+        for change in result["changes"]:
+            kinds[change["change"]] = kinds.get(change["change"], 0) + 1
+        summary = ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())) or "no changes"
+        print(f"snapshot applied: {summary}; {result['events']} events written")
+        for item in result["returns"]:
+            print(
+                f"  空一还一: {item['unit_id']} returned 1 quota of loan {item['loan_id']} "
+                f"({item['pool']})"
+            )
+        for loan_id in result["expired"]:
+            print(f"  expired: loan {loan_id} awaits its performance evaluation")
+        before, after = result["pools_before"]["admin"], result["pools"]["admin"]
+        print(
+            f"administrative pool capacity {before['capacity']} -> {after['capacity']} "
+            f"({after['share']:.0%} of {after['vacancy_base']} vacancies), lent {after['lent']}"
+        )
+        _show_pools(result["pools"])
+        _show_alerts(result["alerts"])
+
+    return _run(args, action, show)
+
+
+def _cmd_status(args: argparse.Namespace) -> int:
+    def action() -> dict[str, Any]:
+        with _open(args) as ledger:
+            return ledger.status(as_of=args.as_of)
+
+    def show(result: dict[str, Any]) -> None:
+        print(f"ledger as of {result['as_of']} (event {result['head']['seq']})")
+        _show_pools(result["pools"])
+        units = result["units"]
+        notable = [
+            u for u in units if args.all_units or u["over_quota"] or u["pool_headcount"]
+            or u["borrowed"] or u["lent"]
+        ]  # fmt: skip
+        print(f"units: {len(units)} ({len(notable)} shown)")
+        if notable:
+            print(
+                f"  {'unit':<10} {'approved':>8} {'headcount':>9} {'pool':>5} {'borrowed':>8} "
+                f"{'lent':>5} {'vacancies':>9}  over quota"
+            )
+        for u in notable:
+            print(
+                f"  {u['unit_id']:<10} {u['approved']:>8} {u['headcount']:>9} "
+                f"{u['pool_headcount']:>5} {u['borrowed']:>8} {u['lent']:>5} {u['vacancies']:>9}"
+                f"  {'yes' if u['over_quota'] else ''}  {u['name']}"
+            )
+        if result["loans"]:
+            print(f"open loans: {len(result['loans'])}")
+            for loan in result["loans"]:
+                _show_loan(loan)
+        _show_alerts(result["alerts"])
+
+    return _run(args, action, show)
+
+
+def _cmd_rebuild(args: argparse.Namespace) -> int:
+    def action() -> dict[str, Any]:
+        with _open(args) as ledger:
+            return ledger.rebuild_pool(capacity=args.capacity, **_writes(args))
+
+    def show(result: dict[str, Any]) -> None:
+        print(
+            f"institutional pool rebuilt: capacity {result['capacity']}, lent {result['lent']}, "
+            f"period ends {result['period_end']}"
+        )
+
+    return _run(args, action, show)
+
+
+def _cmd_loan_open(args: argparse.Namespace) -> int:
+    def action() -> dict[str, Any]:
+        with _open(args) as ledger:
+            return ledger.open_loan(
+                pool=args.pool,
+                unit_id=args.unit,
+                count=args.count,
+                purpose=args.purpose,
+                term_years=args.term_years,
+                key=args.key,
+                **_writes(args),
+            )
+
+    def show(result: dict[str, Any]) -> None:
+        loan = result["loan"]
+        again = " (already opened with this key; nothing new written)" if result["replayed"] else ""
+        print(f"loan {result['loan_id']} opened{again}")
+        _show_loan(loan)
+        if loan["lender"] is None:
+            pool = result["pools"][loan["pool"]]
+            print(
+                f"  {loan['pool']} pool: capacity {pool['capacity']}, lent {pool['lent']}, "
+                f"available {pool['available']}"
+            )
+
+    return _run(args, action, show)
+
+
+def _cmd_loan_return(args: argparse.Namespace) -> int:
+    def action() -> dict[str, Any]:
+        with _open(args) as ledger:
+            return ledger.return_loan(args.loan, count=args.count, **_writes(args))
+
+    def show(result: dict[str, Any]) -> None:
+        for item in result["returns"]:
+            count, cause = item.get("count", 1), item.get("cause", "vacancy")
+            print(f"returned {count} of loan {item['loan_id']} ({cause})")
+        _show_loan(result["loan"])
+        _show_alerts(result["alerts"])
+
+    return _run(args, action, show)
+
+
+def _cmd_loan_evaluate(args: argparse.Namespace) -> int:
+    def action() -> dict[str, Any]:
+        with _open(args) as ledger:
+            return ledger.evaluate_loan(
+                args.loan,
+                score=args.score,
+                decision=args.decision,
+                new_end=args.until,
+                **_writes(args),
+            )
+
+    def show(result: dict[str, Any]) -> None:
+        print(f"loan {args.loan} evaluated: score {args.score}, {args.decision}")
+        _show_loan(result["loan"])
+
+    return _run(args, action, show)
+
+
+def _cmd_loan_list(args: argparse.Namespace) -> int:
+    def action() -> dict[str, Any]:
+        with _open(args) as ledger:
+            return {"loans": ledger.loans(unit_id=args.unit, include_closed=not args.open)}
+
+    def show(result: dict[str, Any]) -> None:
+        print(f"{len(result['loans'])} loans")
+        for loan in result["loans"]:
+            _show_loan(loan)
+
+    return _run(args, action, show)
+
+
+def _cmd_audit_log(args: argparse.Namespace) -> int:
+    def action() -> dict[str, Any]:
+        with _open(args) as ledger:
+            return {"events": ledger.events(unit_id=args.unit, loan_id=args.loan)}
+
+    def show(result: dict[str, Any]) -> None:
+        for event in result["events"]:
+            payload = ", ".join(f"{k}={v}" for k, v in event["payload"].items() if k != "settings")
+            doc = f" 文号 {event['document']}" if event["document"] else ""
+            print(
+                f"{event['seq']:>6}  {event['effective']}  {event['kind']:<18} {event['actor']}"
+                f"{doc}  {payload}"
+            )
+
+    return _run(args, action, show)
+
+
+def _cmd_audit_verify(args: argparse.Namespace) -> int:
+    outcome: dict[str, Any] = {}
+
+    def action() -> dict[str, Any]:
+        with _open(args) as ledger:
+            outcome.update(ledger.verify())
+            return outcome
+
+    def show(result: dict[str, Any]) -> None:
+        if result["ok"]:
+            print(
+                f"ok: {result['events']} events, hash chain intact, every invariant holds; "
+                f"head {result['head']['seq']} {result['head']['hash']}"
+            )
+        else:
+            print(f"FAILED after checking {result['events']} events:")
+            for problem in result["problems"]:
+                where = f"event {problem['seq']}: " if problem["seq"] else ""
+                print(f"  {where}{problem['problem']}")
+
+    status = _run(args, action, show)
+    if status == EXIT_OK and not outcome.get("ok"):
+        return EXIT_REFUSED
+    return status
+
+
+# ---- printing ------------------------------------------------------------------------
+
+
+def _print_json(document: Any) -> None:
+    print(json.dumps(document, ensure_ascii=False, indent=2, default=str))
+
+
+def _safe_url(url: str) -> str:
+    from pools.storage import redact
+
+    return redact(url)
+
+
+def _show_pools(pools: dict[str, Any]) -> None:
+    admin, inst = pools["admin"], pools["institutional"]
+    state = " (suspended: organs over quota as a whole)" if admin.get("suspended") else ""
+    print(
+        f"administrative pool: capacity {admin['capacity']}, lent {admin['lent']}, "
+        f"available {admin['available']}{state}"
+    )
+    print(
+        f"institutional pool:  capacity {inst['capacity']}, lent {inst['lent']}, "
+        f"available {inst['available']}, period ends {inst['period_end']}"
+    )
+
+
+def _show_loan(loan: dict[str, Any]) -> None:
+    end = f", ends {loan['end']}" if loan["end"] else ""
+    print(
+        f"  {loan['loan_id']}  {loan['pool']:<13} -> {loan['unit_id']:<8} "
+        f"{loan['outstanding']}/{loan['count']} outstanding  {loan['purpose']}  "
+        f"{loan['status']}{end}"
+    )
+
+
+def _show_alerts(alerts: list[dict[str, Any]]) -> None:
+    if not alerts:
+        print("alerts: none")
+        return
+    print(f"alerts: {len(alerts)}")
+    for alert in alerts:
+        print(f"  [{alert['kind']}] {alert['message']}")
