@@ -124,10 +124,109 @@ LABELS: dict[str, tuple[str, str]] = {
     "load_saved": ("载入已保存方案", "Load a saved scenario"),
     "load": ("载入", "Load"),
     "no_saved": ("还没有保存的方案。", "No saved scenarios yet."),
+    # ledger pages
+    "no_ledger": ("找不到台账：", "No ledger at"),
+    "no_ledger_hint": (
+        "请先用 `quotapool ledger init --db URL --units FILE` 建立台账。",
+        "Create it first with `quotapool ledger init --db URL --units FILE`.",
+    ),
+    "ledger_created": ("已用示例名册建立演示台账：", "Demo ledger created from the sample units:"),
+    "pools_title": ("周转池与调借", "Pools and loans"),
+    "pool_admin": ("行政编制周转池", "Administrative turnover pool"),
+    "pool_institutional": ("事业编制周转池", "Institutional turnover pool"),
+    "capacity": ("容量", "Capacity"),
+    "lent": ("已借出", "Lent"),
+    "available": ("可借", "Available"),
+    "recover_this_year": ("本年到期待收回", "To be recovered this year"),
+    "pool_suspended": ("市级行政机关总体超编，暂停出借", "Suspended: municipal organs over quota"),
+    "loans": ("借用编制", "Loans"),
+    "loan_status_in_use": ("使用中", "in use"),
+    "loan_status_expiring": ("即将到期", "expiring soon"),
+    "loan_status_overdue": ("已到期待评估", "overdue"),
+    "loan_status_returned": ("已归还", "returned"),
+    "no_loans": ("暂无借用。", "No loans yet."),
+    "open_loan": ("新增借用", "Open a loan"),
+    "from_pool": ("来源", "From"),
+    "pool_choice_admin": ("行政编制周转池", "administrative pool"),
+    "pool_choice_institutional": ("事业编制周转池", "institutional pool"),
+    "pool_choice_unit": ("单位调借（两权分离）：出借单位", "unit-to-unit loan, lender"),
+    "lender": ("出借单位", "Lender"),
+    "borrower": ("借用单位", "Borrowing unit"),
+    "count": ("数量", "Count"),
+    "purpose": ("用途", "Purpose"),
+    "term_years": ("期限（年，0 为默认）", "Term in years (0 = default)"),
+    "reason": ("事由", "Reason"),
+    "document": ("文号", "Document no."),
+    "submit_open": ("提交借用", "Open the loan"),
+    "opened": ("已开立借用", "Loan opened"),
+    "replayed": ("该申请已处理过，未重复开立：", "Already done, not opened twice:"),
+    "refused": ("不予办理（规则：", "Refused (rule: "),
+    "return_loan": ("归还借用", "Return a loan"),
+    "loan": ("借用编号", "Loan"),
+    "return_count": ("归还数量（0 为全部）", "Count to return (0 = all outstanding)"),
+    "submit_return": ("提交归还", "Return"),
+    "returned_done": ("已归还", "Returned"),
+    "evaluate_loan": ("到期绩效评估", "Evaluate an expired loan"),
+    "score": ("评分（0–100）", "Score (0–100)"),
+    "decision": ("结论", "Decision"),
+    "decision_extend": ("延期", "extend"),
+    "decision_return": ("收回", "return"),
+    "new_end": ("延期至", "Extend until"),
+    "submit_evaluate": ("提交评估", "Record the evaluation"),
+    "evaluated": ("已记录评估", "Evaluation recorded"),
+    "no_expired": ("没有待评估的到期借用。", "No expired loan awaits an evaluation."),
+    "sync": ("导入新的人员名册", "Apply a new headcount snapshot"),
+    "sync_file": ("单位名册（CSV 或 Excel）", "Units snapshot (CSV or Excel)"),
+    "submit_sync": ("导入并更新", "Apply the snapshot"),
+    "synced": ("名册已导入：变动单位", "Snapshot applied: units changed"),
+    "auto_returns": ("空一还一自动收回", "Returned automatically (return one when one is vacated)"),
+    "no_auto_returns": ("本次没有自动收回。", "Nothing was returned automatically."),
+    "cannot_write": (
+        "只有审批人可以办理借用、归还、评估和导入名册。",
+        "Only an approver may open, return or evaluate loans and apply snapshots.",
+    ),
+    "audit_title": ("审计记录", "Audit trail"),
+    "filter_unit": ("单位", "Unit"),
+    "filter_loan": ("借用编号", "Loan"),
+    "filter_actor": ("经办人", "Actor"),
+    "filter_dates": ("日期范围（记录时间）", "Date range (recorded)"),
+    "all": ("全部", "all"),
+    "verify": ("校验完整性", "Verify the chain"),
+    "verify_ok": (
+        "校验通过：哈希链完整，全部不变量成立。事件数",
+        "Verified: chain intact, every invariant holds. Events",
+    ),
+    "verify_failed": ("校验未通过：", "Verification failed:"),
+    "export_csv": ("导出 CSV", "Export CSV"),
+    "export_json": ("导出 JSON", "Export JSON"),
+    "events_shown": ("条记录", "events shown"),
+    "overview_title": ("总览与预警", "Overview and alerts"),
+    "alerts": ("预警", "Alerts"),
+    "no_alerts": ("当前没有预警。", "No alerts."),
+    "alert_over_quota": ("超编单位", "Over-quota units"),
+    "alert_loan_expiring": ("即将到期的借用", "Loans expiring soon"),
+    "alert_loan_overdue": ("已到期未评估的借用", "Overdue loans"),
+    "alert_pool_below_lent": ("周转池容量低于已借出", "Pool below what is lent"),
+    "alert_pool_suspended": ("行政周转池暂停", "Administrative pool suspended"),
+    "alert_pool_period_ended": ("事业周转池到期待重建", "Institutional pool period ended"),
+    "city_totals": ("全市编制（不含专户）", "City totals (special account excluded)"),
+    "approved": ("核定编制", "Approved"),
+    "headcount": ("实有人数（本单位编制）", "Headcount on own quota"),
+    "vacancies": ("空编", "Vacancies"),
+    "over_quota_units": ("超编单位数", "Units over quota"),
+    "special_account": (
+        "专户（周转池编制，单列管理）",
+        "Special account (pool quotas, kept apart)",
+    ),
+    "pool_headcount": ("周转池编制上的人员", "People on pool quota"),
+    "unit_loans": ("单位间调借（已借出）", "Unit-to-unit loans (lent)"),
 }
 
-LEVEL_LABELS = {"primary": ("小学", "primary"), "junior": ("初中", "junior"),
-                "senior": ("高中", "senior")}  # fmt: skip
+LEVEL_LABELS = {
+    "primary": ("小学", "primary"),
+    "junior": ("初中", "junior"),
+    "senior": ("高中", "senior"),
+}
 
 # Plan columns are shown in both languages whatever the switch says: plans are shared.
 PLAN_COLUMNS = (
@@ -304,8 +403,9 @@ def _starting_scenario() -> dict[str, Any] | None:
     return state
 
 
-def _replace_inputs(state: dict[str, Any], counties: pd.DataFrame, enrolment: pd.DataFrame,
-                    name: str) -> None:  # fmt: skip
+def _replace_inputs(
+    state: dict[str, Any], counties: pd.DataFrame, enrolment: pd.DataFrame, name: str
+) -> None:
     state["counties"] = counties.reset_index(drop=True)
     state["enrolment"] = enrolment.reset_index(drop=True)
     state["name"] = name
@@ -366,8 +466,12 @@ def _enrolment_editor(state: dict[str, Any], editable: bool) -> pd.DataFrame:
     enrolment: pd.DataFrame = state["enrolment"]
     key = f"enrolment_editor_{state['version']}"
     if whatif.is_multi_year(enrolment):  # one row per county, level and year
-        return st.data_editor(enrolment, key=key, hide_index=True, disabled=not editable or
-                              ["county_id", "level", "year"])  # fmt: skip
+        return st.data_editor(
+            enrolment,
+            key=key,
+            hide_index=True,
+            disabled=not editable or ["county_id", "level", "year"],
+        )
     wide = whatif.enrolment_wide(enrolment, state["counties"])
     config: dict[str, Any] = {"county_id": st.column_config.TextColumn(COUNTY_HEADERS["county_id"])}
     for level, (zh, en) in LEVEL_LABELS.items():
@@ -526,8 +630,9 @@ def _show_plan(name: str, result: Any) -> None:
     )
 
 
-def _save_section(state: dict[str, Any], counties: pd.DataFrame, enrolment: pd.DataFrame,
-                  result: Any, user: User) -> None:  # fmt: skip
+def _save_section(
+    state: dict[str, Any], counties: pd.DataFrame, enrolment: pd.DataFrame, result: Any, user: User
+) -> None:
     if not access.can(user, Action.SAVE_SCENARIO) or result.summary.get("status") != "optimal":
         return
     with st.form("save_scenario"):
@@ -635,10 +740,483 @@ def whatif_page() -> None:
     _compare_section(result.table if optimal else None)
 
 
+# --- the ledger: pools, loans, audit, overview ------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def _ledger_for(url: str) -> Any:
+    """One Ledger per URL for the whole server: it caches the folded state and locks writes."""
+    from pools.ledger import Ledger
+
+    return Ledger.open(url)
+
+
+def ledger() -> Any:
+    """The ledger, created from the sample units in demo mode; None after saying what is wrong."""
+    from pools.ledger import Ledger, LedgerError
+
+    url = ledger_url()
+    try:
+        return _ledger_for(url)
+    except LedgerError as error:
+        if current_user().source != "demo" or not url.startswith("sqlite:///"):
+            st.error(f"{t('no_ledger')} {url}")
+            st.caption(f"{error} — {t('no_ledger_hint')}")
+            return None
+    units = Path(os.environ.get("QUOTAPOOL_UNITS", SAMPLE_UNITS))
+    try:
+        Ledger.create(url, units, actor=current_user().actor, reason="demo ledger").close()
+    except InputErrors as errors:
+        st.error(f"{t('no_ledger')} {url}")
+        st.code(errors.report())
+        return None
+    st.toast(f"{t('ledger_created')} {units.name}")
+    return _ledger_for(url)
+
+
+LOAN_STATUSES = ("in_use", "expiring", "overdue", "returned")
+
+
+def loan_display_status(loan: dict[str, Any], expiring: set[str]) -> str:
+    """The ledger's loan status in the planner's words; "expiring" comes from the alerts."""
+    if loan["status"] == "closed":
+        return "returned"
+    if loan["status"] == "expired":
+        return "overdue"
+    return "expiring" if loan["loan_id"] in expiring else "in_use"
+
+
+def recovering_in_year(loans: list[dict[str, Any]], year: int) -> dict[str, int]:
+    """Outstanding quotas per pool of open loans whose term ends by the end of `year`.
+
+    Administrative loans without a term come back only by 空一还一 and are not counted.
+    """
+    due: dict[str, int] = {}
+    for loan in loans:
+        if loan["status"] != "closed" and loan["end"] and int(loan["end"][:4]) <= year:
+            pool = "unit" if loan["pool"].startswith("unit:") else loan["pool"]
+            due[pool] = due.get(pool, 0) + int(loan["outstanding"])
+    return due
+
+
+def _flash(kind: str, text: str) -> None:
+    """Keep a message across the rerun that shows the ledger after a write."""
+    st.session_state.setdefault("_flash", []).append((kind, text))
+
+
+def _show_flash() -> None:
+    for kind, text in st.session_state.pop("_flash", []):
+        getattr(st, kind)(text)
+
+
+def _refusal(error: Any) -> None:
+    message = error.message_en if lang() == "en" else error.message_zh
+    st.error(
+        f"{t('refused')}{error.rule}）: {message}"
+        if lang() == "zh"
+        else f"{t('refused')}{error.rule}): {message}"
+    )
+
+
+def _unit_label(units: dict[str, dict[str, Any]]) -> Any:
+    return lambda unit_id: f"{unit_id} {units[unit_id]['name']}" if unit_id in units else unit_id
+
+
+def _pool_cards(status: dict[str, Any], loans: list[dict[str, Any]]) -> None:
+    from datetime import date
+
+    due = recovering_in_year(loans, date.fromisoformat(status["as_of"]).year)
+    for column, pool in zip(st.columns(2), ("admin", "institutional"), strict=True):
+        figures = status["pools"][pool]
+        with column.container(border=True):
+            st.subheader(t(f"pool_{pool}"))
+            cells = st.columns(4)
+            cells[0].metric(t("capacity"), figures["capacity"])
+            cells[1].metric(t("lent"), figures["lent"])
+            cells[2].metric(t("available"), figures["available"])
+            cells[3].metric(t("recover_this_year"), due.get(pool, 0))
+            if figures.get("suspended"):
+                st.warning(t("pool_suspended"))
+
+
+def _loans_table(status: dict[str, Any], loans: list[dict[str, Any]]) -> None:
+    st.subheader(t("loans"))
+    if not loans:
+        st.info(t("no_loans"))
+        return
+    expiring = {a["loan_id"] for a in status["alerts"] if a["kind"] == "loan_expiring"}
+    frame = pd.DataFrame(loans)
+    frame["status"] = [t(f"loan_status_{loan_display_status(x, expiring)}") for x in loans]
+    columns = [
+        "loan_id",
+        "pool",
+        "unit_id",
+        "count",
+        "outstanding",
+        "purpose",
+        "opened",
+        "end",
+        "status",
+        "actor",
+    ]
+    st.dataframe(frame[columns], hide_index=True)
+
+
+def _write(action: Any) -> Any:
+    """Run one ledger write for the signed-in approver; a refusal shows its rule."""
+    from pools.rules import RuleViolation
+
+    access.require(current_user(), Action.WRITE_LEDGER)  # second line of defence behind the UI
+    try:
+        return action()
+    except RuleViolation as error:
+        _refusal(error)
+        return None
+
+
+def _open_loan_form(the_ledger: Any, status: dict[str, Any], allowed: bool) -> None:
+    import uuid
+
+    units = {u["unit_id"]: u for u in status["units"]}
+    settings = the_ledger.settings()
+    # One key per filled-in form: submitting the same form twice opens one loan, not two.
+    key = st.session_state.setdefault("open_loan_key", uuid.uuid4().hex)
+    with st.form("open_loan"):
+        st.subheader(t("open_loan"))
+        source = st.selectbox(
+            t("from_pool"),
+            ["admin", "institutional", "unit"],
+            format_func=lambda p: t(f"pool_choice_{p}"),
+            disabled=not allowed,
+            key="loan_pool",
+        )
+        lender = st.selectbox(
+            t("lender"),
+            list(units),
+            format_func=_unit_label(units),
+            disabled=not allowed,
+            key="loan_lender",
+        )
+        borrower = st.selectbox(
+            t("borrower"),
+            list(units),
+            format_func=_unit_label(units),
+            disabled=not allowed,
+            key="loan_borrower",
+        )
+        count = st.number_input(
+            t("count"), min_value=1, value=1, step=1, disabled=not allowed, key="loan_count"
+        )
+        purposes = sorted({*settings.admin_purposes, *settings.institutional_purposes})
+        purpose = st.selectbox(
+            t("purpose"),
+            purposes,
+            accept_new_options=True,
+            disabled=not allowed,
+            key="loan_purpose",
+        )
+        term = st.number_input(
+            t("term_years"), min_value=0, value=0, step=1, disabled=not allowed, key="loan_term"
+        )
+        reason = st.text_input(t("reason"), disabled=not allowed, key="loan_reason")
+        document = st.text_input(t("document"), disabled=not allowed, key="loan_document")
+        submitted = st.form_submit_button(t("submit_open"), disabled=not allowed)
+    if not (submitted and allowed):
+        return
+    pool = f"unit:{lender}" if source == "unit" else str(source)
+    result = _write(
+        lambda: the_ledger.open_loan(
+            pool=pool,
+            unit_id=str(borrower),
+            count=int(count),
+            purpose=str(purpose or ""),
+            actor=current_user().actor,
+            term_years=int(term) or None,
+            key=key,
+            reason=reason,
+            document=document,
+        )
+    )
+    if result is None:
+        return
+    if result["replayed"]:
+        _flash("info", f"{t('replayed')} {result['loan_id']}")
+    else:
+        _flash("success", f"{t('opened')}: {result['loan_id']}")
+    del st.session_state["open_loan_key"]
+    st.rerun()
+
+
+def _return_form(the_ledger: Any, loans: list[dict[str, Any]], allowed: bool) -> None:
+    open_loans = [x["loan_id"] for x in loans if x["status"] != "closed"]
+    with st.form("return_loan"):
+        st.subheader(t("return_loan"))
+        loan_id = st.selectbox(t("loan"), open_loans, disabled=not allowed, key="ret_loan")
+        count = st.number_input(
+            t("return_count"), min_value=0, value=0, step=1, disabled=not allowed, key="ret_count"
+        )
+        reason = st.text_input(t("reason"), disabled=not allowed, key="ret_reason")
+        submitted = st.form_submit_button(t("submit_return"), disabled=not allowed)
+    if submitted and allowed and loan_id:
+        result = _write(
+            lambda: the_ledger.return_loan(
+                str(loan_id), actor=current_user().actor, count=int(count) or None, reason=reason
+            )
+        )
+        if result is not None:
+            _flash("success", f"{t('returned_done')}: {loan_id}")
+            st.rerun()
+
+
+def _evaluate_form(the_ledger: Any, loans: list[dict[str, Any]], allowed: bool) -> None:
+    from datetime import date, timedelta
+
+    expired = [x["loan_id"] for x in loans if x["status"] == "expired"]
+    with st.form("evaluate_loan"):
+        st.subheader(t("evaluate_loan"))
+        if not expired:
+            st.caption(t("no_expired"))
+        loan_id = st.selectbox(t("loan"), expired, disabled=not allowed, key="eval_loan")
+        score = st.number_input(
+            t("score"),
+            min_value=0,
+            max_value=100,
+            value=80,
+            step=1,
+            disabled=not allowed,
+            key="eval_score",
+        )
+        decision = st.radio(
+            t("decision"),
+            ["extend", "return"],
+            horizontal=True,
+            format_func=lambda d: t(f"decision_{d}"),
+            disabled=not allowed,
+            key="eval_decision",
+        )
+        new_end = st.date_input(
+            t("new_end"),
+            value=date.today() + timedelta(days=365),
+            disabled=not allowed,
+            key="eval_new_end",
+        )
+        reason = st.text_input(t("reason"), disabled=not allowed, key="eval_reason")
+        submitted = st.form_submit_button(t("submit_evaluate"), disabled=not allowed)
+    if submitted and allowed and loan_id:
+        result = _write(
+            lambda: the_ledger.evaluate_loan(
+                str(loan_id),
+                score=int(score),
+                decision=str(decision),
+                new_end=new_end if decision == "extend" else None,
+                actor=current_user().actor,
+                reason=reason,
+            )
+        )
+        if result is not None:
+            _flash("success", f"{t('evaluated')}: {loan_id}")
+            st.rerun()
+
+
+def _sync_form(the_ledger: Any, allowed: bool) -> None:
+    import tempfile
+
+    with st.form("sync_units"):
+        st.subheader(t("sync"))
+        upload = st.file_uploader(
+            t("sync_file"), type=["csv", "xlsx"], disabled=not allowed, key="sync_upload"
+        )
+        reason = st.text_input(t("reason"), disabled=not allowed, key="sync_reason")
+        submitted = st.form_submit_button(t("submit_sync"), disabled=not allowed)
+    if not (submitted and allowed and upload is not None):
+        return
+    with tempfile.TemporaryDirectory(prefix="quotapool-units-") as tmp:
+        path = Path(tmp) / Path(upload.name).name
+        path.write_bytes(upload.getvalue())
+        try:
+            result = _write(
+                lambda: the_ledger.sync(path, actor=current_user().actor, reason=reason)
+            )
+        except InputErrors as errors:
+            st.error(t("input_rejected"))
+            st.code(errors.report())
+            return
+    if result is None:
+        return
+    _flash("success", f"{t('synced')}: {len(result['changes'])}")
+    st.session_state["last_sync_returns"] = result["returns"]
+    st.rerun()
+
+
+def _last_sync_returns() -> None:
+    """What the last snapshot returned automatically (空一还一), shown once after it."""
+    returns = st.session_state.pop("last_sync_returns", None)
+    if returns is None:
+        return
+    st.markdown(f"**{t('auto_returns')}**")
+    if returns:
+        st.dataframe(pd.DataFrame(returns), hide_index=True, key="auto_returns")
+    else:
+        st.caption(t("no_auto_returns"))
+
+
+def pools_page() -> None:
+    st.title(t("pools_title"))
+    the_ledger = ledger()
+    if the_ledger is None:
+        return
+    allowed = access.can(current_user(), Action.WRITE_LEDGER)
+    _show_flash()
+    _last_sync_returns()
+    status = the_ledger.status()
+    loans = the_ledger.loans()
+    _pool_cards(status, loans)
+    _loans_table(status, loans)
+    if not allowed:
+        st.info(t("cannot_write"))
+    left, right = st.columns(2)
+    with left:
+        _open_loan_form(the_ledger, status, allowed)
+        _sync_form(the_ledger, allowed)
+    with right:
+        _return_form(the_ledger, loans, allowed)
+        _evaluate_form(the_ledger, loans, allowed)
+
+
+def filter_events(
+    events: pd.DataFrame, actor: str | None, start: Any = None, end: Any = None
+) -> pd.DataFrame:
+    """Events by actor and by recorded date (inclusive); unit and loan filters are the ledger's."""
+    if events.empty:
+        return events
+    keep = pd.Series(True, index=events.index)
+    if actor:
+        keep &= events["actor"] == actor
+    day = events["at"].str.slice(0, 10)
+    if start is not None:
+        keep &= day >= start.isoformat()
+    if end is not None:
+        keep &= day <= end.isoformat()
+    return events.loc[keep]
+
+
+def audit_page() -> None:
+    import json
+
+    st.title(t("audit_title"))
+    the_ledger = ledger()
+    if the_ledger is None:
+        return
+    if st.button(t("verify"), key="verify", type="primary"):
+        result = the_ledger.verify()
+        if result["ok"]:
+            st.success(f"{t('verify_ok')}: {result['events']}")
+        else:
+            st.error(t("verify_failed"))
+            for problem in result["problems"]:
+                st.markdown(f"- {problem['seq'] or ''} {problem['problem']}")
+    status = the_ledger.status()
+    units = {u["unit_id"]: u for u in status["units"]}
+    every = the_ledger.events_frame()
+    columns = st.columns(4)
+    unit = columns[0].selectbox(
+        t("filter_unit"),
+        [None, *units],
+        key="audit_unit",
+        format_func=lambda u: t("all") if u is None else _unit_label(units)(u),
+    )
+    loan_ids = [x["loan_id"] for x in the_ledger.loans()]
+    loan = columns[1].selectbox(
+        t("filter_loan"),
+        [None, *loan_ids],
+        key="audit_loan",
+        format_func=lambda x: t("all") if x is None else x,
+    )
+    actors = sorted(every["actor"].unique()) if not every.empty else []
+    actor = columns[2].selectbox(
+        t("filter_actor"),
+        [None, *actors],
+        key="audit_actor",
+        format_func=lambda x: t("all") if x is None else x,
+    )
+    dates = columns[3].date_input(t("filter_dates"), value=[], key="audit_dates")
+    picked = list(dates) if isinstance(dates, tuple | list) else [dates]
+    start, end = [*picked, None, None][:2]
+    end = end or start  # one day picked: that day
+    events = the_ledger.events_frame(unit_id=unit, loan_id=loan)
+    shown = filter_events(events, actor, start, end)
+    st.caption(f"{len(shown)} {t('events_shown')}")
+    view = [
+        c
+        for c in ("seq", "at", "effective", "kind", "actor", "reason", "document", "payload")
+        if c in shown.columns
+    ]
+    table = (
+        shown[view].assign(
+            payload=shown["payload"].map(lambda p: json.dumps(p, ensure_ascii=False))
+        )
+        if not shown.empty
+        else shown
+    )
+    st.dataframe(table, hide_index=True, key="audit_events")
+    records = shown.to_dict("records")
+    first, second = st.columns(2)
+    first.download_button(
+        t("export_csv"),
+        table.to_csv(index=False).encode("utf-8-sig"),
+        file_name="audit-log.csv",
+        mime="text/csv",
+    )
+    second.download_button(
+        t("export_json"),
+        json.dumps({"events": records}, ensure_ascii=False, indent=1, default=str),
+        file_name="audit-log.json",
+        mime="application/json",
+    )
+
+
+def overview_page() -> None:
+    st.title(t("overview_title"))
+    the_ledger = ledger()
+    if the_ledger is None:
+        return
+    status = the_ledger.status()
+    st.header(t("alerts"))
+    if not status["alerts"]:
+        st.success(t("no_alerts"))
+    kinds = list(dict.fromkeys(a["kind"] for a in status["alerts"]))
+    for kind in kinds:
+        found = [a for a in status["alerts"] if a["kind"] == kind]
+        label = t(f"alert_{kind}") if f"alert_{kind}" in LABELS else kind
+        with st.expander(f"{label}: {len(found)}", expanded=kind != "over_quota"):
+            for alert in found:
+                st.markdown(f"- {alert['message']}")
+    units = pd.DataFrame(status["units"])
+    st.header(t("city_totals"))
+    cells = st.columns(4)
+    cells[0].metric(t("approved"), f"{int(units['approved'].sum()):,}")
+    cells[1].metric(t("headcount"), f"{int(units['headcount'].sum()):,}")
+    cells[2].metric(t("vacancies"), f"{int(units['vacancies'].sum()):,}")
+    cells[3].metric(t("over_quota_units"), int(units["over_quota"].sum()))
+    st.header(t("special_account"))
+    cells = st.columns(4)
+    pools = status["pools"]
+    for cell, pool in zip(cells[:2], ("admin", "institutional"), strict=True):
+        figures = pools[pool]
+        cell.metric(
+            f"{t(f'pool_{pool}')} · {t('lent')}", f"{figures['lent']} / {figures['capacity']}"
+        )
+    cells[2].metric(t("pool_headcount"), int(units["pool_headcount"].sum()))
+    cells[3].metric(t("unit_loans"), int(units["lent"].sum()))
+
+
 # --- the app ---------------------------------------------------------------------------------
 
 PAGES = {
+    "overview": (overview_page, "page_overview", ":material/dashboard:"),
     "whatif": (whatif_page, "page_whatif", ":material/school:"),
+    "pools": (pools_page, "page_pools", ":material/account_balance:"),
+    "audit": (audit_page, "page_audit", ":material/receipt_long:"),
 }
 
 
