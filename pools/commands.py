@@ -270,7 +270,9 @@ def evaluate_loan(
                 "evaluate.not_expired",
                 f"loan {loan_id} is {loan.status_on(batch.day)}; only an expired loan is evaluated"
                 + (f" (its term ends on {loan.end})" if loan.end else ""),
-                f"借用 {loan_id} 未到期，到期后方可评估",
+                f"借用 {loan_id} 已归还，无需评估"
+                if loan.status == "closed"
+                else f"借用 {loan_id} 未到期，到期后方可评估",
             )
         )
     if not 0 <= score <= 100:
