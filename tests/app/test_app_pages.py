@@ -1,0 +1,396 @@
+"""Every page of the app through Streamlit's AppTest, on small hand-checked data.
+
+The what-if city (fixtures/city.toml, 2014 standards, primary only):
+    A: 1900 pupils / 19 = need 100, quota 80, occupied 80  -> can only gain
+    B:  950 / 19 = need 50, quota 70, occupied 60          -> can release 70 - 60 = 10
+    C: 1140 / 19 = need 60, quota 60, occupied 60          -> keeps 60
+  Total 210. Fair plan: B gives its 10 to A -> A 90, B 60, C 60; A's relative shortfall
+  10/100 = 0.1 is the largest and cannot be lower (B and C are at their release limits).
+  With 10 extra quotas from the city pool A reaches 100 (total 220 = 100 + 60 + 60).
+
+The ledger (fixtures/units.csv): municipal administrative organs M01 40/40, M02 30/25,
+M03 20/20 -> own vacancies 0 + 5 + 0 = 5 -> admin pool capacity floor(20% x 5) = 1.
+M02 has vacancies, so it may not borrow from the pool; M01 has none, so it may.
+C01 (county) 12 people on 10 quotas is over quota. City totals: approved
+40+30+20+100+10 = 200, headcount 40+25+20+90+12 = 187.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pools import access
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TIMEOUT = 60
+
+
+def run_app(page: str) -> None:
+    import app
+
+    app.main(page)
+
+
+@pytest.fixture(autouse=True)
+def environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.chdir(tmp_path)  # no .streamlit/users.toml here: demo mode unless a test says
+    monkeypatch.delenv("QUOTAPOOL_USERS", raising=False)
+    monkeypatch.setenv("QUOTAPOOL_SCENARIO", str(FIXTURES / "city.toml"))
+    monkeypatch.setenv("QUOTAPOOL_UNITS", str(FIXTURES / "units.csv"))
+    monkeypatch.setenv("QUOTAPOOL_DB", str(tmp_path / "ledger.db"))
+    monkeypatch.setenv("QUOTAPOOL_SCENARIOS_DIR", str(tmp_path / "scenarios"))
+    yield tmp_path
+
+
+def start(page: str) -> AppTest:
+    at = AppTest.from_function(run_app, args=(page,), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def rerun(at: AppTest) -> AppTest:
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def button(at: AppTest, label: str):  # type: ignore[no-untyped-def]
+    matches = [b for b in at.button if b.label == label]
+    assert matches, f"no button {label!r} in {[b.label for b in at.button]}"
+    return matches[0]
+
+
+def plan_table(at: AppTest) -> pd.DataFrame:
+    tables = [d.value for d in at.dataframe if "调整后编制 new" in d.value.columns]
+    assert len(tables) == 1, "exactly one plan table"
+    return tables[0]
+
+
+def new_quotas(at: AppTest) -> dict[str, int]:
+    table = plan_table(at)
+    return dict(zip(table["区划代码 county_id"], table["调整后编制 new"].astype(int), strict=True))
+
+
+def users_file(tmp_path: Path) -> Path:
+    path = tmp_path / "users.toml"
+    lines = []
+    for name, role in (("wang", "approver"), ("li", "viewer"), ("zhao", "planner")):
+        lines += [f"[users.{name}]", f'role = "{role}"', f'password = "{hash_of(name)}"', ""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+_HASHES: dict[str, str] = {}
+
+
+def hash_of(name: str) -> str:
+    if name not in _HASHES:
+        _HASHES[name] = access.hash_password(f"pw-{name}")
+    return _HASHES[name]
+
+
+def sign_in(at: AppTest, name: str, password: str | None = None) -> AppTest:
+    at.text_input(key="sign_in_username").set_value(name)
+    at.text_input(key="sign_in_password").set_value(password or f"pw-{name}")
+    button(at, "登录").click()
+    return rerun(at)
+
+
+def signed_in(page: str, name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("QUOTAPOOL_USERS", str(users_file(tmp_path)))
+    return sign_in(start(page), name)
+
+
+# --- what-if ---------------------------------------------------------------------------------
+
+
+def test_whatif_opens_on_the_scenario_and_shows_the_solved_plan() -> None:
+    at = start("whatif")
+    assert new_quotas(at) == {"A": 90, "B": 60, "C": 60}
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["调整编制数"] == "20"  # |90-80| + |60-70|
+    assert metrics["最大缺口比例"] == "10.00%"
+    assert any("演示模式" in w.value for w in at.sidebar.warning)  # demo mode is labelled
+
+
+def test_changing_the_policy_and_solving_again_updates_the_table() -> None:
+    at = start("whatif")
+    at.number_input(key="wi_extra").set_value(10)
+    button(at, "求解").click()
+    rerun(at)
+    assert new_quotas(at) == {"A": 100, "B": 60, "C": 60}
+    assert {m.label: m.value for m in at.metric}["调整后总编制"] == "220"
+
+
+def test_plan_headers_are_bilingual_and_the_reason_follows_the_language() -> None:
+    at = start("whatif")
+    assert plan_table(at)["决定因素 limited_by"].tolist()[1] == "可释放编制已用尽（只出不进）"
+    at.sidebar.button_group[0].set_value("en")
+    rerun(at)
+    table = plan_table(at)  # headers stay in both languages
+    assert table["决定因素 limited_by"].tolist()[1].startswith("gave up all it can release")
+    assert at.title[0].value == "Teacher quota allocation: what-if"
+
+
+def test_uploaded_files_with_a_bad_cell_are_rejected_naming_file_row_and_column() -> None:
+    at = start("whatif")
+    bad = "county_id,name,quota,occupied\nA,甲县,80,80\nB,乙县,-5,60\n".encode()
+    at.file_uploader(key="up_counties").set_value(("mine.csv", bad, "text/csv"))
+    enrolment = (FIXTURES / "enrolment.csv").read_bytes()
+    at.file_uploader(key="up_enrolment").set_value(("enrolment.csv", enrolment, "text/csv"))
+    button(at, "读入上传的文件").click()
+    rerun(at)
+    reports = [c.value for c in at.code]
+    assert any("mine.csv" in r and "row 3" in r and "quota" in r for r in reports), reports
+    assert new_quotas(at) == {"A": 90, "B": 60, "C": 60}  # the old inputs stay
+
+
+def test_good_uploaded_files_replace_the_inputs_and_are_solved() -> None:
+    """Two counties: X need 1900/19 = 100, quota 50; Y need 0, quota 50, occupied 20 ->
+    Y can release 30, so X gets 80 and Y keeps 20."""
+    at = start("whatif")
+    counties = "区划代码,区划名称,教职工编制,在编人数\nX,新区,50,50\nY,老区,50,20\n".encode(
+        "gb18030"
+    )
+    enrolment = "区划代码,学段,在校生数\nX,小学,1900\nY,小学,0\n".encode("gb18030")
+    at.file_uploader(key="up_counties").set_value(("counties.csv", counties, "text/csv"))
+    at.file_uploader(key="up_enrolment").set_value(("enrolment.csv", enrolment, "text/csv"))
+    button(at, "读入上传的文件").click()
+    rerun(at)
+    assert new_quotas(at) == {"X": 80, "Y": 20}
+
+
+def test_save_two_scenarios_and_compare_them_by_county(environment: Path) -> None:
+    at = start("whatif")
+    at.text_input(key="save_name").set_value("基线")
+    button(at, "保存").click()
+    rerun(at)
+    at.number_input(key="wi_extra").set_value(10)
+    button(at, "求解").click()
+    rerun(at)
+    at.text_input(key="save_name").set_value("追加十个")
+    button(at, "保存").click()
+    rerun(at)
+    at.multiselect(key="compare_pick").set_value(["基线", "追加十个"])
+    rerun(at)
+    comparison = [d.value for d in at.dataframe if "Δ 追加十个" in d.value.columns]
+    assert comparison, "comparison table shown"
+    delta = dict(zip(comparison[0]["county_id"], comparison[0]["Δ 追加十个"], strict=True))
+    assert delta == {"A": 10, "B": 0, "C": 0}  # 100 - 90, 60 - 60, 60 - 60
+    assert len(list((environment / "scenarios").glob("*.json"))) == 2
+
+
+def test_plan_downloads_are_offered_as_csv_and_excel() -> None:
+    at = start("whatif")
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["下载方案 CSV", "下载方案 Excel"]
+
+
+def test_a_viewer_sees_the_inputs_but_cannot_run_or_save(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = signed_in("whatif", "li", tmp_path, monkeypatch)
+    assert button(at, "求解").disabled
+    assert not [d for d in at.dataframe if "调整后编制 new" in d.value.columns]
+    assert not [b for b in at.button if b.label == "保存"]
+    assert any("查看人" in i.value for i in at.info)
+
+
+def test_a_planner_runs_and_saves_scenarios(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = signed_in("whatif", "zhao", tmp_path, monkeypatch)
+    assert new_quotas(at) == {"A": 90, "B": 60, "C": 60}
+    assert not button(at, "保存").disabled
+
+
+# --- sign-in ---------------------------------------------------------------------------------
+
+
+def test_wrong_password_is_refused_and_shows_nothing_else(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QUOTAPOOL_USERS", str(users_file(tmp_path)))
+    at = sign_in(start("whatif"), "wang", "wrong")
+    assert [e.value for e in at.error] == ["用户名或密码不正确。"]
+    assert not at.dataframe
+
+
+def test_a_broken_users_file_blocks_sign_in_and_names_the_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = tmp_path / "users.toml"
+    broken.write_text('[users.x]\nrole = "planner"\npassword = "plain"\n', encoding="utf-8")
+    monkeypatch.setenv("QUOTAPOOL_USERS", str(broken))
+    at = start("whatif")
+    assert at.error and "scrypt" in at.code[0].value
+    assert not at.dataframe
+
+
+# --- pools and loans -------------------------------------------------------------------------
+
+
+def pool_metrics(at: AppTest) -> list[tuple[str, str]]:
+    return [(m.label, m.value) for m in at.metric]
+
+
+def open_loan(at: AppTest, borrower: str, pool: str = "admin") -> AppTest:
+    at.selectbox(key="loan_pool").set_value(pool)
+    at.selectbox(key="loan_borrower").set_value(borrower)
+    at.selectbox(key="loan_purpose").set_value("引进生")
+    button(at, "提交借用").click()
+    return rerun(at)
+
+
+def test_pools_page_starts_a_demo_ledger_and_shows_the_pool_cards() -> None:
+    at = start("pools")
+    admin = pool_metrics(at)[:4]
+    assert admin == [("容量", "1"), ("已借出", "0"), ("可借", "1"), ("本年到期待收回", "0")]
+
+
+def test_a_refused_loan_shows_its_rule_and_writes_nothing() -> None:
+    at = start("pools")
+    at = open_loan(at, "M02")  # M02 still has 5 own vacancies
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "loan.borrower_has_vacancy" in errors[0] and "M02" in errors[0]
+    assert pool_metrics(at)[1] == ("已借出", "0")
+    from pools.ledger import Ledger
+
+    kinds = {e["kind"] for e in Ledger.open(f"sqlite:///{Path('ledger.db').resolve()}").events()}
+    assert "loan_opened" not in kinds
+
+
+def test_an_approver_opens_a_loan_recorded_under_their_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pools.ledger import Ledger
+
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    Ledger.create(url, FIXTURES / "units.csv", actor="setup").close()
+    at = signed_in("pools", "wang", tmp_path, monkeypatch)
+    at = open_loan(at, "M01")
+    assert any("已开立借用" in s.value for s in at.success)
+    assert pool_metrics(at)[:3] == [("容量", "1"), ("已借出", "1"), ("可借", "0")]
+    events = Ledger.open(url).events()
+    assert events[-1]["actor"] == "wang"
+    assert [e["kind"] for e in events].count("loan_opened") == 1
+
+
+def test_a_viewer_cannot_write_to_the_ledger(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pools.ledger import Ledger
+
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    Ledger.create(url, FIXTURES / "units.csv", actor="setup").close()
+    at = signed_in("pools", "li", tmp_path, monkeypatch)
+    for label in ("提交借用", "提交归还", "提交评估", "导入并更新"):
+        assert button(at, label).disabled, label
+    assert any("只有审批人" in i.value for i in at.info)
+
+
+def test_a_viewer_is_refused_by_the_write_path_itself() -> None:
+    """Behind the disabled buttons, every ledger write checks the role again."""
+    viewer = access.User("li", "viewer")
+    with pytest.raises(access.AccessDenied):
+        access.require(viewer, access.Action.WRITE_LEDGER)
+
+
+def test_a_new_snapshot_shows_what_was_returned_automatically() -> None:
+    at = open_loan(start("pools"), "M01")
+    assert pool_metrics(at)[1] == ("已借出", "1")
+    snapshot = (FIXTURES / "units-next.csv").read_bytes()  # M01 drops to 39: one vacancy
+    at.file_uploader(key="sync_upload").set_value(("units-next.csv", snapshot, "text/csv"))
+    button(at, "导入并更新").click()
+    rerun(at)
+    returned = [d.value for d in at.dataframe if "outstanding" not in d.value.columns]
+    assert returned and returned[0]["unit_id"].tolist() == ["M01"]
+    assert pool_metrics(at)[1] == ("已借出", "0")
+
+
+def test_loans_list_shows_status_in_words() -> None:
+    at = open_loan(start("pools"), "M01")
+    loans = [d.value for d in at.dataframe if "outstanding" in d.value.columns]
+    assert loans and loans[0]["status"].tolist() == ["使用中"]
+
+
+# --- audit trail -----------------------------------------------------------------------------
+
+
+def test_audit_trail_filters_by_loan_and_actor_and_verifies_the_chain() -> None:
+    open_loan(start("pools"), "M01")
+    at = start("audit")
+    events = next(d.value for d in at.dataframe if "kind" in d.value.columns)
+    assert "loan_opened" in events["kind"].tolist()
+    assert set(events["actor"]) == {"demo"}
+    (loan_id,) = at.selectbox(key="audit_loan").options[1:]
+    at.selectbox(key="audit_loan").set_value(loan_id)
+    rerun(at)
+    only = next(d.value for d in at.dataframe if "kind" in d.value.columns)
+    assert only["kind"].tolist() == ["loan_opened"]
+    at.selectbox(key="audit_actor").set_value("demo")
+    rerun(at)
+    assert len(next(d.value for d in at.dataframe if "kind" in d.value.columns)) == 1
+    button(at, "校验完整性").click()
+    rerun(at)
+    assert any(s.value.startswith("校验通过") for s in at.success)
+    assert [b.label for b in at.get("download_button")] == ["导出 CSV", "导出 JSON"]
+
+
+def test_event_filter_by_actor_and_recorded_date_inclusive() -> None:
+    import datetime as dt
+
+    import app
+
+    events = pd.DataFrame(
+        {
+            "seq": [1, 2, 3],
+            "actor": ["wang", "li", "wang"],
+            "at": ["2026-11-01T08:00:00", "2026-11-02T09:00:00", "2026-11-03T10:00:00"],
+        }
+    )
+    assert app.filter_events(events, "wang")["seq"].tolist() == [1, 3]
+    day2, day3 = dt.date(2026, 11, 2), dt.date(2026, 11, 3)
+    assert app.filter_events(events, None, day2, day3)["seq"].tolist() == [2, 3]
+    assert app.filter_events(events, "wang", day2, day3)["seq"].tolist() == [3]
+    assert app.filter_events(events, None)["seq"].tolist() == [1, 2, 3]
+
+
+def test_loan_status_words_and_quotas_due_this_year() -> None:
+    import app
+
+    def loan(loan_id: str, status: str, end: str | None, pool: str = "institutional") -> dict:
+        return {"loan_id": loan_id, "status": status, "end": end, "pool": pool, "outstanding": 2}
+
+    assert app.loan_display_status(loan("L1", "closed", None), set()) == "returned"
+    assert app.loan_display_status(loan("L2", "expired", "2026-01-01"), set()) == "overdue"
+    assert app.loan_display_status(loan("L3", "open", "2026-12-01"), {"L3"}) == "expiring"
+    assert app.loan_display_status(loan("L4", "open", None), set()) == "in_use"
+    loans = [
+        loan("L1", "open", "2026-12-31"),  # ends this year: 2
+        loan("L2", "expired", "2025-06-30"),  # overdue, still out: 2
+        loan("L3", "open", "2027-01-01"),  # next year: not counted
+        loan("L4", "closed", "2026-05-01"),  # already back: not counted
+        loan("L5", "open", None, "admin"),  # no term: comes back by 空一还一 only
+        loan("L6", "open", "2026-03-01", "unit:M01"),  # unit-to-unit: 2
+    ]
+    assert app.recovering_in_year(loans, 2026) == {"institutional": 4, "unit": 2}
+
+
+# --- overview --------------------------------------------------------------------------------
+
+
+def test_overview_shows_alerts_and_city_totals_with_the_special_account_apart() -> None:
+    at = start("overview")
+    metrics = dict(pool_metrics(at))
+    assert metrics["核定编制"] == "200"
+    assert metrics["实有人数（本单位编制）"] == "187"
+    assert metrics["超编单位数"] == "1"
+    assert metrics["行政编制周转池 · 已借出"] == "0 / 1"
+    assert any(e.label.startswith("超编单位: 1") for e in at.expander)
