@@ -583,6 +583,19 @@ def plan_for_display(table: pd.DataFrame) -> pd.DataFrame:
     return shown[columns].rename(columns={c: plan_header(c) for c in columns})
 
 
+def plan_column_config() -> dict[str, Any]:
+    """Need and shortfalls with one decimal, coverage as a percentage."""
+    number = st.column_config.NumberColumn
+    config: dict[str, Any] = {
+        plan_header(c): number(format="%.1f")
+        for c in ("need", "shortfall_before", "shortfall_after")
+    }
+    config.update(
+        {plan_header(c): number(format="percent") for c in ("coverage_before", "coverage_after")}
+    )
+    return config
+
+
 def _show_summary(summary: dict[str, Any]) -> None:
     status = summary.get("status", "error")
     if status != "optimal":
@@ -609,7 +622,7 @@ def _show_plan(name: str, result: Any) -> None:
     if result.summary.get("status") != "optimal":
         return
     table = result.table
-    st.dataframe(plan_for_display(table), hide_index=True, key="plan_table")
+    st.dataframe(plan_for_display(table), hide_index=True, column_config=plan_column_config())
     left, right = st.columns(2)
     with left:
         st.subheader(t("chart_need"))

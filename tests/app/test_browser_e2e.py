@@ -1,0 +1,140 @@
+"""End to end: `streamlit run app.py` on localhost, driven by a real headless Chromium.
+
+Uses Debian's /usr/bin/chromium through Playwright (no browser download). Skipped only when
+Chromium is missing and CI is not set; in CI a missing browser fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+STARTUP_SECONDS = 60
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists() and not os.environ.get("CI"),
+        reason="/usr/bin/chromium is not installed (CI requires it)",
+    ),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_healthy(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"streamlit exited with {server.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"streamlit did not answer within {STARTUP_SECONDS}s:\n{log.read_text()}")
+
+
+@pytest.fixture
+def app_url(tmp_path: Path) -> Iterator[str]:
+    """The app served on a free port with a temporary ledger, in demo mode."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "QUOTAPOOL_DB": f"sqlite:///{tmp_path / 'ledger.db'}",
+        "QUOTAPOOL_SCENARIOS_DIR": str(tmp_path / "scenarios"),
+        "PYTHONPATH": str(REPO),
+    }
+    env.pop("QUOTAPOOL_USERS", None)  # demo mode: one demo user, no sign-in
+    log = tmp_path / "streamlit.log"
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(REPO / "app.py"),
+        "--server.headless=true",
+        f"--server.port={port}",
+        "--server.address=127.0.0.1",
+        "--server.fileWatcherType=none",
+        "--browser.gatherUsageStats=false",
+    ]
+    # Run from the temporary directory: no users file or secrets of the developer's apply.
+    with log.open("wb") as output:
+        server = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=output, stderr=output)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_healthy(url, server, log)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def sample_county_names() -> list[str]:
+    """The bundled sample city's counties, as the app's default scenario reads them."""
+    import app
+    from optimizer.scenario import load_inputs, load_scenario
+
+    counties, _ = load_inputs(load_scenario(app.SAMPLE_SCENARIO))
+    return [str(name) for name in counties["name"]]
+
+
+def test_run_the_sample_scenario_in_chromium(app_url: str, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    screenshot = tmp_path / "whatif-plan.png"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1200})
+            page.goto(app_url, wait_until="domcontentloaded")
+            title = page.get_by_role("heading", name="教师编制调配：模拟测算")
+            expect(title).to_be_visible(timeout=60_000)
+            page.get_by_role("button", name="求解").click()
+            expect(page.get_by_text("已求得最优方案")).to_be_visible(timeout=60_000)
+            plan = page.locator('[data-testid="stDataFrame"]').filter(has_text="调整后编制 new")
+            expect(plan).to_have_count(1, timeout=30_000)
+            for name in sample_county_names():
+                expect(plan).to_contain_text(name)
+            expect(page.get_by_text("调整编制数")).to_be_visible(timeout=30_000)
+            charts = page.locator('[data-testid="stVegaLiteChart"]')
+            expect(charts).to_have_count(2, timeout=30_000)
+            for chart in charts.all():  # drawn, not just placeholders
+                expect(chart.locator("canvas, svg").first).to_be_visible(timeout=30_000)
+            expect(page.get_by_text("演示模式").first).to_be_visible()
+            plan.scroll_into_view_if_needed()
+            page.screenshot(path=str(screenshot))
+        finally:
+            browser.close()
+    assert screenshot.stat().st_size > 10_000
+    out = REPO / "out"
+    out.mkdir(exist_ok=True)
+    shutil.copy(screenshot, out / screenshot.name)
