@@ -788,6 +788,29 @@ def ledger() -> Any:
 
 
 LOAN_STATUSES = ("in_use", "expiring", "overdue", "returned")
+# Ledger tables keep both languages in their headers, like the plan.
+LOAN_HEADERS = {
+    "loan_id": "借用编号 loan_id",
+    "pool": "来源 pool",
+    "unit_id": "借用单位 unit_id",
+    "count": "数量 count",
+    "outstanding": "未归还 outstanding",
+    "purpose": "用途 purpose",
+    "opened": "开始 opened",
+    "end": "到期 end",
+    "status": "状态 status",
+    "actor": "经办人 actor",
+}
+EVENT_HEADERS = {
+    "seq": "序号 seq",
+    "at": "记录时间 at",
+    "effective": "生效日期 effective",
+    "kind": "事件 kind",
+    "actor": "经办人 actor",
+    "reason": "事由 reason",
+    "document": "文号 document",
+    "payload": "内容 payload",
+}
 
 
 def loan_display_status(loan: dict[str, Any], expiring: set[str]) -> str:
@@ -860,19 +883,7 @@ def _loans_table(status: dict[str, Any], loans: list[dict[str, Any]]) -> None:
     expiring = {a["loan_id"] for a in status["alerts"] if a["kind"] == "loan_expiring"}
     frame = pd.DataFrame(loans)
     frame["status"] = [t(f"loan_status_{loan_display_status(x, expiring)}") for x in loans]
-    columns = [
-        "loan_id",
-        "pool",
-        "unit_id",
-        "count",
-        "outstanding",
-        "purpose",
-        "opened",
-        "end",
-        "status",
-        "actor",
-    ]
-    st.dataframe(frame[columns], hide_index=True)
+    st.dataframe(frame[list(LOAN_HEADERS)].rename(columns=LOAN_HEADERS), hide_index=True)
 
 
 def _write(action: Any) -> Any:
@@ -1159,19 +1170,11 @@ def audit_page() -> None:
     events = the_ledger.events_frame(unit_id=unit, loan_id=loan)
     shown = filter_events(events, actor, start, end)
     st.caption(f"{len(shown)} {t('events_shown')}")
-    view = [
-        c
-        for c in ("seq", "at", "effective", "kind", "actor", "reason", "document", "payload")
-        if c in shown.columns
-    ]
-    table = (
-        shown[view].assign(
-            payload=shown["payload"].map(lambda p: json.dumps(p, ensure_ascii=False))
-        )
-        if not shown.empty
-        else shown
-    )
-    st.dataframe(table, hide_index=True, key="audit_events")
+    view = [c for c in EVENT_HEADERS if c in shown.columns]
+    table = shown[view].copy()
+    if "payload" in table.columns:
+        table["payload"] = table["payload"].map(lambda p: json.dumps(p, ensure_ascii=False))
+    st.dataframe(table.rename(columns=EVENT_HEADERS), hide_index=True)
     records = shown.to_dict("records")
     first, second = st.columns(2)
     first.download_button(

@@ -309,15 +309,15 @@ def test_a_new_snapshot_shows_what_was_returned_automatically() -> None:
     at.file_uploader(key="sync_upload").set_value(("units-next.csv", snapshot, "text/csv"))
     button(at, "导入并更新").click()
     rerun(at)
-    returned = [d.value for d in at.dataframe if "outstanding" not in d.value.columns]
+    returned = [d.value for d in at.dataframe if "未归还 outstanding" not in d.value.columns]
     assert returned and returned[0]["unit_id"].tolist() == ["M01"]
     assert pool_metrics(at)[1] == ("已借出", "0")
 
 
 def test_loans_list_shows_status_in_words() -> None:
     at = open_loan(start("pools"), "M01")
-    loans = [d.value for d in at.dataframe if "outstanding" in d.value.columns]
-    assert loans and loans[0]["status"].tolist() == ["使用中"]
+    loans = [d.value for d in at.dataframe if "未归还 outstanding" in d.value.columns]
+    assert loans and loans[0]["状态 status"].tolist() == ["使用中"]
 
 
 # --- audit trail -----------------------------------------------------------------------------
@@ -326,17 +326,17 @@ def test_loans_list_shows_status_in_words() -> None:
 def test_audit_trail_filters_by_loan_and_actor_and_verifies_the_chain() -> None:
     open_loan(start("pools"), "M01")
     at = start("audit")
-    events = next(d.value for d in at.dataframe if "kind" in d.value.columns)
-    assert "loan_opened" in events["kind"].tolist()
-    assert set(events["actor"]) == {"demo"}
+    events = next(d.value for d in at.dataframe if "事件 kind" in d.value.columns)
+    assert "loan_opened" in events["事件 kind"].tolist()
+    assert set(events["经办人 actor"]) == {"demo"}
     (loan_id,) = at.selectbox(key="audit_loan").options[1:]
     at.selectbox(key="audit_loan").set_value(loan_id)
     rerun(at)
-    only = next(d.value for d in at.dataframe if "kind" in d.value.columns)
-    assert only["kind"].tolist() == ["loan_opened"]
+    only = next(d.value for d in at.dataframe if "事件 kind" in d.value.columns)
+    assert only["事件 kind"].tolist() == ["loan_opened"]
     at.selectbox(key="audit_actor").set_value("demo")
     rerun(at)
-    assert len(next(d.value for d in at.dataframe if "kind" in d.value.columns)) == 1
+    assert len(next(d.value for d in at.dataframe if "事件 kind" in d.value.columns)) == 1
     button(at, "校验完整性").click()
     rerun(at)
     assert any(s.value.startswith("校验通过") for s in at.success)
