@@ -394,3 +394,50 @@ def test_overview_shows_alerts_and_city_totals_with_the_special_account_apart() 
     assert metrics["超编单位数"] == "1"
     assert metrics["行政编制周转池 · 已借出"] == "0 / 1"
     assert any(e.label.startswith("超编单位: 1") for e in at.expander)
+
+
+# --- OIDC sign-in (Streamlit's st.login) -----------------------------------------------------
+
+AUTH_SECRETS = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "not-a-real-secret",
+    "client_id": "quotapool",
+    "client_secret": "not-a-real-secret",
+    "server_metadata_url": "https://id.example.gov.cn/.well-known/openid-configuration",
+}
+
+
+def oidc_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, user: dict) -> AppTest:
+    path = tmp_path / "users.toml"
+    path.write_text(
+        '[users.wang]\nrole = "approver"\nemail = "wang@example.gov.cn"\n', encoding="utf-8"
+    )
+    monkeypatch.setenv("QUOTAPOOL_USERS", str(path))
+    at = AppTest.from_function(run_app, args=("whatif",), default_timeout=TIMEOUT)
+    at.secrets["auth"] = AUTH_SECRETS
+    at.user = user
+    return rerun(at)
+
+
+def test_oidc_mode_asks_to_sign_in_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    at = oidc_app(tmp_path, monkeypatch, {"is_logged_in": False})
+    assert [b.label for b in at.button] == ["使用单位账号登录"]
+    assert not at.dataframe
+
+
+def test_oidc_identity_gets_its_role_from_the_users_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = oidc_app(
+        tmp_path, monkeypatch, {"is_logged_in": True, "email": "wang@example.gov.cn", "name": "W"}
+    )
+    assert any("**W**" in c.value and "审批人" in c.value for c in at.sidebar.caption)
+    assert new_quotas(at) == {"A": 90, "B": 60, "C": 60}
+
+
+def test_an_unlisted_oidc_identity_is_a_viewer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = oidc_app(tmp_path, monkeypatch, {"is_logged_in": True, "email": "x@example.com"})
+    assert any("查看人" in c.value for c in at.sidebar.caption)
+    assert button(at, "求解").disabled
