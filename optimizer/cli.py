@@ -1,0 +1,300 @@
+"""`quotapool plan SCENARIO.toml... --out DIR`: batch teacher-quota plans (SPEC 3.3).
+
+Each scenario becomes `DIR/<name>/` with plan.csv, plan.xlsx and summary.json. Scenarios run
+in parallel worker processes; one that fails is reported (its input errors, or why no plan
+exists) while the others are still written. Exit status: 0 all planned, 2 some input was
+rejected, 1 some scenario had no feasible plan or failed otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import dataclasses
+import json
+import multiprocessing
+import os
+import sys
+import unicodedata
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from optimizer.scenario import Scenario, load_inputs, load_scenario
+from pools.tabular import InputError, InputErrors
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+PLANNED = "optimal"
+REJECTED = "rejected"  # input files or scenario file refused: nothing written
+INFEASIBLE = "infeasible"  # inputs fine, but no plan meets every limit: summary.json only
+ERROR = "error"
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "plan",
+        help="teacher-quota plans for one or more scenario files",
+        description=(
+            "Read each scenario (TOML), check its counties and enrolment files, compute "
+            "every county's need and the optimal reallocation, and write "
+            "DIR/<name>/plan.csv, plan.xlsx and summary.json."
+        ),
+    )
+    parser.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO.toml")
+    parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="plans go here")
+    parser.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="worker processes (default: one per scenario, at most one per CPU; 1 = no workers)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.set_defaults(handler=run_plan)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of 1 or more, got {text!r}")
+    return value
+
+
+# --- the command -----------------------------------------------------------------------------
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    paths = [Path(path) for path in args.scenarios]
+    outcomes: dict[int, dict[str, Any]] = {}
+    runnable: list[tuple[int, Scenario]] = []
+    for position, path in enumerate(paths):
+        try:
+            runnable.append((position, load_scenario(path)))
+        except InputErrors as errors:
+            outcomes[position] = _rejected(path.stem, path, errors.errors)
+    try:
+        _refuse_clashes([scenario for _, scenario in runnable], out)
+    except InputErrors as errors:
+        return _refuse_batch(errors, args.json)
+
+    jobs = args.jobs or max(1, min(len(runnable), os.cpu_count() or 1))
+    for outcome in outcomes.values():
+        _report(outcome, args.json)
+    with tqdm(total=len(runnable), desc="plans", unit="scenario", file=sys.stderr) as bar:
+        for position, outcome in _run_all(runnable, out, jobs):
+            outcomes[position] = outcome
+            bar.update(1)
+            with _above(bar):
+                _report(outcome, args.json)
+    ordered = [outcomes[position] for position in range(len(paths))]
+    if args.json:
+        print(json.dumps({"scenarios": ordered}, ensure_ascii=False, indent=2))
+    else:
+        print(_tally(ordered))
+    return exit_status(ordered)
+
+
+def exit_status(outcomes: Sequence[dict[str, Any]]) -> int:
+    statuses = {outcome["status"] for outcome in outcomes}
+    if REJECTED in statuses:
+        return EXIT_BAD_INPUT
+    if statuses - {PLANNED}:
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _refuse_clashes(scenarios: Sequence[Scenario], out: Path) -> None:
+    """Two scenarios writing one directory would overwrite each other: refuse before running."""
+    errors: list[InputError] = []
+    if out.exists() and not out.is_dir():
+        errors.append(InputError(str(out), "--out must be a directory, and this is a file"))
+    seen: dict[str, Scenario] = {}
+    for scenario in scenarios:
+        # Windows and macOS file systems do not tell 'Baseline' from 'baseline'.
+        key = unicodedata.normalize("NFC", scenario.dir_name).casefold()
+        if key in seen:
+            first = seen[key]
+            errors.append(
+                InputError(
+                    scenario.path.name,
+                    f"scenario name '{scenario.name}' is already used by {first.path} "
+                    "(each scenario writes DIR/<name>/: give them different names)",
+                    column="name",
+                )
+            )
+        else:
+            seen[key] = scenario
+    if errors:
+        raise InputErrors(errors)
+
+
+def _refuse_batch(errors: InputErrors, as_json: bool) -> int:
+    print(errors.report(), file=sys.stderr)
+    if as_json:
+        document = {"scenarios": [], "errors": [error.as_dict() for error in errors.errors]}
+        print(json.dumps(document, ensure_ascii=False, indent=2))
+    return EXIT_BAD_INPUT
+
+
+def _run_all(
+    runnable: Sequence[tuple[int, Scenario]], out: Path, jobs: int
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(position, outcome) as each scenario finishes."""
+    if jobs == 1 or len(runnable) <= 1:
+        for position, scenario in runnable:
+            yield position, plan_scenario(str(scenario.path), str(out))
+        return
+    # spawn: the same behaviour on Linux, macOS and Windows, and no fork of a threaded parent
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = {
+            pool.submit(plan_scenario, str(scenario.path), str(out)): (position, scenario)
+            for position, scenario in runnable
+        }
+        for future in concurrent.futures.as_completed(futures):
+            position, scenario = futures[future]
+            try:
+                yield position, future.result()
+            except Exception as exc:  # a worker that died takes its scenario with it
+                yield position, _failed(scenario.name, scenario.path, exc)
+
+
+# --- one scenario (runs in a worker process) -------------------------------------------------
+
+
+def plan_scenario(scenario_path: str, out_dir: str) -> dict[str, Any]:
+    """Plan one scenario and write its directory; the outcome is plain data for the parent."""
+    from optimizer.output import summary_document, write_plan
+    from optimizer.plan import make_plan  # here, not at the top: `quotapool --help` stays quick
+
+    path = Path(scenario_path)
+    try:
+        scenario = load_scenario(path)
+    except InputErrors as errors:
+        return _rejected(path.stem, path, errors.errors)
+    try:
+        counties, enrolment = load_inputs(scenario)
+    except InputErrors as errors:
+        return _rejected(scenario.name, path, errors.errors)
+    target = Path(out_dir) / scenario.dir_name
+    try:
+        result = make_plan(counties, enrolment, scenario.standards, scenario.policy)
+        status = str(result.summary.get("status", ERROR))
+        table = result.table if status == PLANNED else None
+        write_plan(target, table, result.summary, scenario_info=scenario_info(scenario))
+    except Exception as exc:  # reported per scenario; the batch goes on
+        return _failed(scenario.name, path, exc)
+    return {
+        "name": scenario.name,
+        "file": str(path),
+        "status": status,
+        "dir": str(target),
+        "summary": summary_document(result.summary),
+    }
+
+
+def scenario_info(scenario: Scenario) -> dict[str, Any]:
+    """What summary.json records about the scenario, so a plan can be traced to its inputs."""
+    standards = scenario.standards
+    return {
+        "name": scenario.name,
+        "description": scenario.description,
+        "file": str(scenario.path),
+        "counties": str(scenario.counties),
+        "enrolment": str(scenario.enrolment),
+        "standards": {
+            "per_level": dict(standards.per_level),
+            "by_class": (
+                {cls: dict(table) for cls, table in standards.by_class.items()}
+                if standards.by_class is not None
+                else None
+            ),
+        },
+        "policy": dataclasses.asdict(scenario.policy),
+    }
+
+
+def _rejected(name: str, path: Path, errors: Sequence[InputError]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "file": str(path),
+        "status": REJECTED,
+        "dir": None,
+        "errors": [error.as_dict() for error in errors],
+    }
+
+
+def _failed(name: str, path: Path, exc: BaseException) -> dict[str, Any]:
+    message = f"{type(exc).__name__}: {exc}"
+    return {
+        "name": name,
+        "file": str(path),
+        "status": ERROR,
+        "dir": None,
+        "errors": [{"file": path.name, "row": None, "column": None, "message": message}],
+    }
+
+
+# --- what the planner reads ------------------------------------------------------------------
+
+
+class _above:
+    """Print above the progress bar instead of through it."""
+
+    def __init__(self, bar: tqdm) -> None:
+        self.bar = bar
+
+    def __enter__(self) -> None:
+        self.bar.clear()
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.refresh()
+
+
+def _report(outcome: dict[str, Any], as_json: bool) -> None:
+    """One line per planned scenario on stdout; failures with their reasons on stderr."""
+    if outcome["status"] == PLANNED:
+        if not as_json:
+            print(_success_line(outcome), flush=True)
+        return
+    print(_failure_text(outcome), file=sys.stderr, flush=True)
+
+
+def _success_line(outcome: dict[str, Any]) -> str:
+    summary = outcome["summary"]
+    share = summary.get("max_relative_shortfall")
+    largest = f"{share:.1%}" if isinstance(share, int | float) else "?"
+    return (
+        f"✓ {outcome['name']}: {summary.get('status')} "
+        f"({summary.get('objective')}, {summary.get('solver')}, {summary.get('seconds', 0):.2f} s)"
+        f" · {summary.get('moved')} quotas moved · largest shortfall {largest}"
+        f" · total shortfall {summary.get('total_shortfall', 0):,.1f} → {outcome['dir']}"
+    )
+
+
+def _failure_text(outcome: dict[str, Any]) -> str:
+    name, status = outcome["name"], outcome["status"]
+    if status == REJECTED:
+        errors = [InputError(**error) for error in outcome["errors"]]
+        return f"✗ {name} ({outcome['file']}): nothing written; " + InputErrors(errors).report()
+    if "summary" in outcome:
+        explanation = outcome["summary"].get("explanation") or []
+        lines = [f"✗ {name}: {status}, no plan written (see {outcome['dir']}/summary.json)"]
+        return "\n".join([*lines, *(f"  {line}" for line in explanation)])
+    lines = [f"✗ {name}: {status}, nothing written"]
+    return "\n".join([*lines, *(f"  {error['message']}" for error in outcome["errors"])])
+
+
+def _tally(outcomes: Sequence[dict[str, Any]]) -> str:
+    planned = sum(outcome["status"] == PLANNED for outcome in outcomes)
+    text = f"{planned} of {len(outcomes)} scenario{'s' if len(outcomes) != 1 else ''} planned"
+    failed = [f"{o['name']} ({o['status']})" for o in outcomes if o["status"] != PLANNED]
+    return text + (f"; failed: {', '.join(failed)}" if failed else "")
