@@ -92,8 +92,7 @@ def run_plan(args: argparse.Namespace) -> int:
         for position, outcome in _run_all(runnable, out, jobs):
             outcomes[position] = outcome
             bar.update(1)
-            with _above(bar):
-                _report(outcome, args.json)
+            _report(outcome, args.json)
     ordered = [outcomes[position] for position in range(len(paths))]
     if args.json:
         print(json.dumps({"scenarios": ordered}, ensure_ascii=False, indent=2))
@@ -246,26 +245,14 @@ def _failed(name: str, path: Path, exc: BaseException) -> dict[str, Any]:
 # --- what the planner reads ------------------------------------------------------------------
 
 
-class _above:
-    """Print above the progress bar instead of through it."""
-
-    def __init__(self, bar: tqdm) -> None:
-        self.bar = bar
-
-    def __enter__(self) -> None:
-        self.bar.clear()
-
-    def __exit__(self, *exc: object) -> None:
-        self.bar.refresh()
-
-
 def _report(outcome: dict[str, Any], as_json: bool) -> None:
     """One line per planned scenario on stdout; failures with their reasons on stderr."""
+    # tqdm.write prints above the progress bar instead of through it
     if outcome["status"] == PLANNED:
         if not as_json:
-            print(_success_line(outcome), flush=True)
+            tqdm.write(_success_line(outcome), file=sys.stdout)
         return
-    print(_failure_text(outcome), file=sys.stderr, flush=True)
+    tqdm.write(_failure_text(outcome), file=sys.stderr)
 
 
 def _success_line(outcome: dict[str, Any]) -> str:
