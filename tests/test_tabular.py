@@ -239,3 +239,22 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     report = caught.value.report()
     assert report.startswith("input rejected (4 problems):")
     assert "c.csv, row 3, column 'quota [教职工编制]'" in report
+
+
+def test_blank_workbook_rows_do_not_shift_row_numbers(tmp_path: Path) -> None:
+    """Row 3 left empty, bad cells in rows 4 and 7: the errors say 4 and 7, as Excel shows."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["county_id", "name", "quota"])
+    sheet.append(["A", "a", 1])
+    sheet.append([None, None, None])
+    sheet.append(["C", "c", "x"])
+    sheet["A7"], sheet["B7"], sheet["C7"] = "D", "d", -1
+    book.save(tmp_path / "c.xlsx")
+    frame, errors = read_table(tmp_path / "c.xlsx", SCHEMA)
+    assert [(e.row, e.column) for e in errors] == [
+        (4, "quota [教职工编制]"),
+        (7, "quota [教职工编制]"),
+    ]
+    assert list(frame.index) == [2, 4, 7]

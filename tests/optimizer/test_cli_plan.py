@@ -224,3 +224,14 @@ def test_the_bundled_sample_city_plans_cleanly(
         summary = entry["summary"]
         assert plan["new"].sum() == summary["total_after"]
         assert summary["total_after"] == summary["total_before"] + summary.get("extra_quota", 0)
+
+
+def test_refused_batch_still_prints_one_json_document(
+    city: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = scenario(city, "one.toml", "same")
+    second = scenario(city, "two.toml", "same")
+    assert run(first, second, "--out", tmp_path / "out", "--json") == 2
+    document = json.loads(capsys.readouterr().out)
+    assert document["scenarios"] == []
+    assert [(e["file"], e["column"]) for e in document["errors"]] == [("two.toml", "name")]
