@@ -630,14 +630,17 @@ def _show_plan(name: str, result: Any) -> None:
     with right:
         st.subheader(t("chart_coverage"))
         st.altair_chart(charts.coverage_chart(table, chart_labels()))
-    csv_bytes, xlsx_bytes = whatif.plan_downloads(table, result.summary)
+    # Files are written only when a button is clicked: re-solving stays instant.
     first, second = st.columns(2)
     first.download_button(
-        t("download_csv"), csv_bytes, file_name=f"{name}-plan.csv", mime="text/csv"
+        t("download_csv"),
+        lambda: whatif.plan_csv(table),
+        file_name=f"{name}-plan.csv",
+        mime="text/csv",
     )
     second.download_button(
         t("download_xlsx"),
-        xlsx_bytes,
+        lambda: whatif.plan_xlsx(table, result.summary),
         file_name=f"{name}-plan.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )

@@ -254,13 +254,21 @@ def default_store_dir(ledger_url: str, cwd: Path | None = None) -> Path:
     return base / STORE_DIR_NAME
 
 
-def plan_downloads(table: pd.DataFrame, summary: Mapping[str, Any]) -> tuple[bytes, bytes]:
-    """plan.csv and plan.xlsx as bytes, written by the same code as `quotapool plan`."""
+def plan_csv(table: pd.DataFrame) -> bytes:
+    """plan.csv as bytes, written by the same code as `quotapool plan`."""
     from optimizer import output
 
-    plan = output.plan_table(table)
     with tempfile.TemporaryDirectory(prefix="quotapool-download-") as tmp:
-        csv_path, xlsx_path = Path(tmp) / "plan.csv", Path(tmp) / "plan.xlsx"
-        output.write_csv(plan, csv_path)
-        output.write_xlsx(plan, summary, xlsx_path)
-        return csv_path.read_bytes(), xlsx_path.read_bytes()
+        path = Path(tmp) / "plan.csv"
+        output.write_csv(output.plan_table(table), path)
+        return path.read_bytes()
+
+
+def plan_xlsx(table: pd.DataFrame, summary: Mapping[str, Any]) -> bytes:
+    """plan.xlsx (formatted for people) as bytes, written by the same code as `quotapool plan`."""
+    from optimizer import output
+
+    with tempfile.TemporaryDirectory(prefix="quotapool-download-") as tmp:
+        path = Path(tmp) / "plan.xlsx"
+        output.write_xlsx(output.plan_table(table), summary, path)
+        return path.read_bytes()

@@ -16,6 +16,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -132,9 +133,19 @@ def test_run_the_sample_scenario_in_chromium(app_url: str, tmp_path: Path) -> No
             expect(page.get_by_text("演示模式").first).to_be_visible()
             plan.scroll_into_view_if_needed()
             page.screenshot(path=str(screenshot))
+            with page.expect_download(timeout=30_000) as download:
+                page.get_by_role("button", name="下载方案 Excel").click()
+            workbook = tmp_path / "plan.xlsx"
+            download.value.save_as(workbook)
         finally:
             browser.close()
     assert screenshot.stat().st_size > 10_000
+    cells = {
+        str(cell.value)
+        for row in openpyxl.load_workbook(workbook).worksheets[0].iter_rows()
+        for cell in row
+    }
+    assert set(sample_county_names()) <= cells
     out = REPO / "out"
     out.mkdir(exist_ok=True)
     shutil.copy(screenshot, out / screenshot.name)

@@ -183,3 +183,22 @@ def test_saved_scenarios_live_next_to_a_sqlite_ledger_else_in_the_working_dir(
     assert whatif.default_store_dir("postgresql+psycopg://u@h/db", cwd=tmp_path) == (
         tmp_path / "quotapool-scenarios"
     )
+
+
+def test_plan_downloads_are_the_command_lines_files() -> None:
+    """The CSV has SPEC 3.4's columns; the workbook opens and carries the same counties."""
+    import io
+
+    import openpyxl
+
+    from optimizer.plan import make_plan
+
+    checked_counties, checked_enrolment = whatif.check_inputs(counties(), enrolment())
+    result = make_plan(checked_counties, checked_enrolment)
+    csv = pd.read_csv(io.BytesIO(whatif.plan_csv(result.table)), encoding="utf-8-sig")
+    spec = {"county_id", "name", "need", "current", "new", "change", "shortfall_before"}
+    assert spec | {"shortfall_after", "limited_by"} <= set(csv.columns)
+    assert csv["new"].tolist() == result.table["new"].tolist()
+    workbook = openpyxl.load_workbook(io.BytesIO(whatif.plan_xlsx(result.table, result.summary)))
+    cells = [str(c.value) for row in workbook.worksheets[0].iter_rows() for c in row]
+    assert "甲县" in cells and "乙县" in cells
