@@ -30,6 +30,7 @@ COUNTIES = [
     ("339924", "白鹭县", "rural", 16_800, 7_600, 4_300, 2_180, 2_230, 240, 13, None, None),
     ("339925", "松岗县", "rural", 15_300, 7_000, 3_700, 1_930, 1_890, 170, 15, None, None),
 ]
+YEARS = (2027, 2028, 2029)
 CLASS_ZH = {"urban": "城市", "town": "县镇", "rural": "农村"}
 COUNTY_HEADERS = [
     *("区划代码", "区划名称", "教职工编制", "在编人数"),
@@ -51,6 +52,19 @@ def enrolment_rows(falling: bool) -> list[list[object]]:
         rows.append([cid, "primary", round(primary * (100 - fall) / 100)])
         rows.append([cid, "junior", junior])
         rows.append([cid, "senior", senior])
+    return rows
+
+
+def enrolment_by_year_rows() -> list[list[object]]:
+    """2027-2029: primary falls steadily to the falling variant's level, junior grows 2 %/year."""
+    rows: list[list[object]] = []
+    for step, year in enumerate(YEARS):
+        share = step / (len(YEARS) - 1)
+        for cid, _name, _cls, primary, junior, senior, *rest in COUNTIES:
+            fall = rest[3] * share
+            rows.append([cid, "primary", round(primary * (100 - fall) / 100), year])
+            rows.append([cid, "junior", round(junior * (1 + 0.02 * step)), year])
+            rows.append([cid, "senior", senior, year])
     return rows
 
 
@@ -78,6 +92,12 @@ def main() -> None:
     enrolment_headers = ["county_id", "level", "students"]
     write_csv(HERE / "enrolment.csv", enrolment_headers, enrolment_rows(False), "utf-8")
     write_csv(HERE / "enrolment_falling.csv", enrolment_headers, enrolment_rows(True), "utf-8")
+    write_csv(
+        HERE / "enrolment_2027_2029.csv",
+        [*enrolment_headers, "year"],
+        enrolment_by_year_rows(),
+        "utf-8",
+    )
 
 
 if __name__ == "__main__":
