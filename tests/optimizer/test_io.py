@@ -7,6 +7,8 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from optimizer.io import load_teacher_inputs
 from pools.tabular import InputError, InputErrors
@@ -258,3 +260,74 @@ def test_every_problem_in_both_files_is_reported_at_once(tmp_path: Path) -> None
         ("enrolment.csv", 3, "level [学段]"),
         ("enrolment.csv", 6, "county_id [区划代码]"),
     }
+
+
+# --- any valid table survives any accepted format -----------------------------------------
+
+ZH_HEADERS = {
+    "county_id": "区划代码",
+    "name": "区划名称",
+    "quota": "教职工编制",
+    "occupied": "在编人数",
+    "attrition": "预计减员",
+    "min_quota": "最低编制",
+    "max_gain": "最多增编",
+    "class": "城乡类别",
+}
+CLASS_ZH = {"urban": "城市", "town": "县镇", "rural": "农村"}
+
+
+@st.composite
+def county_tables(draw: st.DrawFn) -> list[dict[str, object]]:
+    count = draw(st.integers(min_value=1, max_value=6))
+    ids = draw(st.lists(st.integers(100000, 999999), min_size=count, max_size=count, unique=True))
+    rows = []
+    for county_id in ids:
+        occupied = draw(st.integers(0, 90_000))
+        rows.append(
+            {
+                "county_id": str(county_id),
+                "name": draw(st.sampled_from(["东湖区", "北塘县", "Westfield", "云溪县"])),
+                "quota": draw(st.integers(0, 90_000)),
+                "occupied": occupied,
+                "attrition": draw(st.integers(0, occupied)),
+                "min_quota": draw(st.none() | st.integers(0, 90_000)),
+                "max_gain": draw(st.none() | st.integers(0, 5_000)),
+                "class": draw(st.none() | st.sampled_from(sorted(CLASS_ZH))),
+            }
+        )
+    return rows
+
+
+@settings(max_examples=30)
+@given(
+    rows=county_tables(),
+    chinese=st.booleans(),
+    form=st.sampled_from(["utf-8", "utf-8-sig", "gbk", "xlsx"]),
+)
+def test_any_valid_counties_table_reads_back_the_same_in_every_format(
+    tmp_path_factory: pytest.TempPathFactory,
+    rows: list[dict[str, object]],
+    chinese: bool,
+    form: str,
+) -> None:
+    directory = tmp_path_factory.mktemp("round")
+    frame = pd.DataFrame(rows)
+    shown = frame.copy()
+    if chinese:
+        shown["class"] = shown["class"].map(CLASS_ZH)
+        shown = shown.rename(columns=ZH_HEADERS)
+    if form == "xlsx":
+        counties = directory / "counties.xlsx"
+        shown.astype(object).where(shown.notna(), None).to_excel(counties, index=False)
+    else:
+        counties = directory / "counties.csv"
+        counties.write_bytes(shown.to_csv(index=False).encode(form))
+    enrolment = "county_id,level,students\n" + "".join(
+        f"{row['county_id']},primary,100\n" for row in rows
+    )
+    read, _ = load_teacher_inputs(counties, write(directory, "enrolment.csv", enrolment))
+    for column in ("county_id", "name", "quota", "occupied", "attrition", "min_quota", "max_gain"):
+        expected = [row[column] for row in rows]
+        assert [None if pd.isna(v) else v for v in read[column].tolist()] == expected, column
+    assert [None if pd.isna(v) else v for v in read["class"]] == [row["class"] for row in rows]
