@@ -557,20 +557,34 @@ def _settings_form(state: dict[str, Any], editable: bool) -> None:
         )
 
 
-def _solve(state: dict[str, Any], counties: pd.DataFrame, enrolment: pd.DataFrame) -> Any:
-    """The plan for the edited tables, or None after showing why the input was rejected."""
+# Cached by value: changing only the policy re-solves without re-reading the tables, and
+# going back to an earlier setting answers at once.
+@st.cache_data(show_spinner=False, max_entries=64)
+def _checked_inputs(
+    counties: pd.DataFrame, enrolment: pd.DataFrame, class_required: bool
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return whatif.check_inputs(counties, enrolment, class_required=class_required)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _plan(counties: pd.DataFrame, enrolment: pd.DataFrame, standards: Any, policy: Any) -> Any:
     from optimizer.plan import make_plan
 
+    return make_plan(counties, enrolment, standards, policy)
+
+
+def _solve(state: dict[str, Any], counties: pd.DataFrame, enrolment: pd.DataFrame) -> Any:
+    """The plan for the edited tables, or None after showing why the input was rejected."""
     standards = state["standards"]
     try:
-        checked_counties, checked_enrolment = whatif.check_inputs(
-            counties, enrolment, class_required=standards.by_class is not None
+        checked_counties, checked_enrolment = _checked_inputs(
+            counties, enrolment, standards.by_class is not None
         )
     except InputErrors as errors:
         st.error(t("input_rejected"))
         st.code(errors.report())
         return None
-    return make_plan(checked_counties, checked_enrolment, standards, state["policy"])
+    return _plan(checked_counties, checked_enrolment, standards, state["policy"])
 
 
 def plan_for_display(table: pd.DataFrame) -> pd.DataFrame:
@@ -616,6 +630,15 @@ def _show_summary(summary: dict[str, Any]) -> None:
     cells[5].metric(t("seconds"), f"{summary['seconds']:.3f}")
 
 
+def show_chart(chart: Any) -> None:
+    """Draw an altair chart without re-validating its schema on every rerun.
+
+    The chart builders' specs are validated in their tests (tests/app/test_charts.py);
+    skipping the JSON-schema check here saves most of the time a re-solve takes.
+    """
+    st.vega_lite_chart(chart.to_dict(validate=False))
+
+
 def _show_plan(name: str, result: Any) -> None:
     st.header(f"{t('plan')}: {name}")
     _show_summary(result.summary)
@@ -626,10 +649,10 @@ def _show_plan(name: str, result: Any) -> None:
     left, right = st.columns(2)
     with left:
         st.subheader(t("chart_need"))
-        st.altair_chart(charts.need_current_new_chart(table, chart_labels()))
+        show_chart(charts.need_current_new_chart(table, chart_labels()))
     with right:
         st.subheader(t("chart_coverage"))
-        st.altair_chart(charts.coverage_chart(table, chart_labels()))
+        show_chart(charts.coverage_chart(table, chart_labels()))
     # Files are written only when a button is clicked: re-solving stays instant.
     first, second = st.columns(2)
     first.download_button(
@@ -704,7 +727,7 @@ def _compare_section(current: pd.DataFrame | None) -> None:
     table = whatif.comparison_table(plans)
     st.dataframe(table, hide_index=True, key="compare_table")
     st.subheader(t("chart_compare"))
-    st.altair_chart(charts.comparison_chart(plans, chart_labels()))
+    show_chart(charts.comparison_chart(plans, chart_labels()))
 
 
 def _load_saved_section(state: dict[str, Any], editable: bool) -> None:
