@@ -122,6 +122,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "compare_hint": ("至少选择两个方案进行对比。", "Pick at least two scenarios to compare."),
     "chart_compare": ("各方案编制增减（按区县）", "Change of quota per county, by scenario"),
     "load_saved": ("载入已保存方案", "Load a saved scenario"),
+    "load_bundled": ("载入示例方案", "Load a bundled scenario"),
     "load": ("载入", "Load"),
     "no_saved": ("还没有保存的方案。", "No saved scenarios yet."),
     # ledger pages
@@ -376,14 +377,14 @@ def _sidebar(user: User) -> None:
 # --- what-if: teacher allocation -------------------------------------------------------------
 
 
-def _starting_scenario() -> dict[str, Any] | None:
-    """The what-if inputs in this session: the sample city until something else is loaded."""
-    state = st.session_state.get("whatif")
-    if state is not None:
-        return state
+def starting_scenario_path() -> Path:
+    return Path(os.environ.get("QUOTAPOOL_SCENARIO", SAMPLE_SCENARIO))
+
+
+def _read_scenario(path: Path) -> dict[str, Any] | None:
+    """A scenario file's checked inputs and settings; None after showing what is wrong."""
     from optimizer.scenario import load_inputs, load_scenario
 
-    path = Path(os.environ.get("QUOTAPOOL_SCENARIO", SAMPLE_SCENARIO))
     try:
         scenario = load_scenario(path)
         counties, enrolment = load_inputs(scenario)
@@ -391,14 +392,24 @@ def _starting_scenario() -> dict[str, Any] | None:
         st.error(f"{t('sample_missing')} {path}")
         st.code(errors.report())
         return None
-    state = {
+    return {
         "name": scenario.name,
         "counties": counties.reset_index(drop=True),
         "enrolment": enrolment.reset_index(drop=True),
         "standards": scenario.standards,
         "policy": scenario.policy,
-        "version": 0,
     }
+
+
+def _starting_scenario() -> dict[str, Any] | None:
+    """The what-if inputs in this session: the sample city until something else is loaded."""
+    state = st.session_state.get("whatif")
+    if state is not None:
+        return state
+    state = _read_scenario(starting_scenario_path())
+    if state is None:
+        return None
+    state["version"] = 0
     st.session_state["whatif"] = state
     return state
 
@@ -410,6 +421,24 @@ def _replace_inputs(
     state["enrolment"] = enrolment.reset_index(drop=True)
     state["name"] = name
     state["version"] += 1  # new editor keys: edits of the old tables are dropped
+    for key in [k for k in st.session_state if str(k).startswith("wi_")]:
+        del st.session_state[key]  # the settings form shows the new scenario's values
+
+
+def _bundled_section(state: dict[str, Any]) -> None:
+    """Start again from one of the scenario files next to the starting one."""
+    files = sorted(starting_scenario_path().parent.glob("*.toml"))
+    if not files:
+        return
+    with st.expander(t("load_bundled")):
+        chosen = st.selectbox(t("scenario"), files, format_func=lambda p: p.stem, key="bundled")
+        if st.button(t("load"), key="load_bundled") and chosen is not None:
+            loaded = _read_scenario(chosen)
+            if loaded is None:
+                return
+            _replace_inputs(state, loaded["counties"], loaded["enrolment"], loaded["name"])
+            state["standards"], state["policy"] = loaded["standards"], loaded["policy"]
+            st.rerun()
 
 
 def _upload_section(state: dict[str, Any]) -> None:
@@ -758,6 +787,7 @@ def whatif_page() -> None:
     editable = access.can(user, Action.RUN_SCENARIO)
     st.caption(f"{t('scenario')}: **{state['name']}**")
     if editable:
+        _bundled_section(state)
         _upload_section(state)
         _load_saved_section(state, editable)
     inputs, settings = st.columns([3, 1])

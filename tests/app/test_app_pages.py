@@ -441,3 +441,75 @@ def test_an_unlisted_oidc_identity_is_a_viewer(
     at = oidc_app(tmp_path, monkeypatch, {"is_logged_in": True, "email": "x@example.com"})
     assert any("查看人" in c.value for c in at.sidebar.caption)
     assert button(at, "求解").disabled
+
+
+# --- more what-if paths ----------------------------------------------------------------------
+
+
+def test_an_edited_enrolment_cell_is_solved_again() -> None:
+    """A's pupils edited from 1900 to 950: need 50, below its 80 quota that nobody may take
+    (80 occupied). B (need 50, 70 quota, 60 occupied) and C (need 60) are covered too, so
+    nothing needs to move and the fewest-moves stage keeps every quota: 80 / 70 / 60."""
+    at = AppTest.from_function(run_app, args=("whatif",), default_timeout=TIMEOUT)
+    at.session_state["enrolment_editor_0"] = {
+        "edited_rows": {0: {"primary": 950}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    rerun(at)
+    assert new_quotas(at) == {"A": 80, "B": 70, "C": 60}
+
+
+def test_a_multi_year_scenario_is_edited_as_rows_and_planned_per_year(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Same enrolment in 2027 and 2028. 2027 as the one-year plan: A 90, B 60, C 60. 2028
+    starts from it: A now has 90 people (80 + the 10 it gained), so every county is at its
+    release limit (90 / 60 / 60) and the plan stays."""
+    monkeypatch.setenv("QUOTAPOOL_SCENARIO", str(FIXTURES / "city-two-years.toml"))
+    at = start("whatif")
+    editor = next(d for d in at.dataframe if d.key == "enrolment_editor_0")
+    assert list(editor.value.columns) == ["county_id", "level", "students", "year"]
+    table = plan_table(at)
+    years = table["年度 year"].astype(int).tolist()
+    assert years == [2027, 2027, 2027, 2028, 2028, 2028]
+    assert table["调整后编制 new"].astype(int).tolist() == [90, 60, 60, 90, 60, 60]
+
+
+def test_the_2001_standards_need_a_class_for_every_county() -> None:
+    at = start("whatif")
+    at.radio(key="wi_edition").set_value("2001")
+    button(at, "求解").click()
+    rerun(at)
+    reports = [c.value for c in at.code]
+    assert any("counties.csv" in r and "class" in r for r in reports), reports
+    assert not [d for d in at.dataframe if "调整后编制 new" in d.value.columns]
+
+
+def test_a_bundled_scenario_can_be_loaded_from_the_list() -> None:
+    at = start("whatif")
+    files = at.selectbox(key="bundled").options
+    assert "city-two-years" in files
+    at.selectbox(key="bundled").set_value(FIXTURES / "city-two-years.toml")
+    next(b for b in at.button if b.key == "load_bundled").click()
+    rerun(at)
+    assert plan_table(at)["年度 year"].astype(int).tolist() == [2027] * 3 + [2028] * 3
+
+
+def test_a_saved_scenario_loads_back_with_its_settings() -> None:
+    at = start("whatif")
+    at.number_input(key="wi_extra").set_value(10)
+    button(at, "求解").click()
+    rerun(at)
+    at.text_input(key="save_name").set_value("追加十个")
+    button(at, "保存").click()
+    rerun(at)
+    at.number_input(key="wi_extra").set_value(0)
+    button(at, "求解").click()
+    rerun(at)
+    assert new_quotas(at)["A"] == 90
+    at.selectbox(key="load_saved_name").set_value("追加十个")
+    next(b for b in at.button if b.key == "load_saved").click()
+    rerun(at)
+    assert new_quotas(at) == {"A": 100, "B": 60, "C": 60}
+    assert at.number_input(key="wi_extra").value == 10
