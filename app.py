@@ -794,6 +794,9 @@ def whatif_page() -> None:
     with inputs:
         counties = _county_editor(state, editable)
         enrolment = _enrolment_editor(state, editable)
+    # Keep the edits in the session: an editor's own state is dropped when another page is
+    # shown. Cell edits re-applied to tables that already hold them change nothing.
+    state["counties"], state["enrolment"] = counties, enrolment
     with settings:
         _settings_form(state, editable)
     if not editable:

@@ -513,3 +513,16 @@ def test_a_saved_scenario_loads_back_with_its_settings() -> None:
     rerun(at)
     assert new_quotas(at) == {"A": 100, "B": 60, "C": 60}
     assert at.number_input(key="wi_extra").value == 10
+
+
+def test_edits_survive_when_the_editor_state_is_dropped_as_on_another_page() -> None:
+    at = AppTest.from_function(run_app, args=("whatif",), default_timeout=TIMEOUT)
+    at.session_state["enrolment_editor_0"] = {
+        "edited_rows": {0: {"primary": 950}},
+        "added_rows": [],
+        "deleted_rows": [],
+    }
+    rerun(at)
+    del at.session_state["enrolment_editor_0"]  # what Streamlit does to unrendered widgets
+    rerun(at)
+    assert new_quotas(at) == {"A": 80, "B": 70, "C": 60}  # still the edited enrolment
