@@ -526,3 +526,99 @@ def test_edits_survive_when_the_editor_state_is_dropped_as_on_another_page() -> 
     del at.session_state["enrolment_editor_0"]  # what Streamlit does to unrendered widgets
     rerun(at)
     assert new_quotas(at) == {"A": 80, "B": 70, "C": 60}  # still the edited enrolment
+
+
+def ledger_with_an_expired_loan(tmp_path: Path) -> str:
+    """A ledger started on 2020-01-01 where S01 (institutional, made full: 100 people on 100
+    quotas, so it may borrow) got 2 quotas for 1 year on 2020-01-02: ended 2021-01-02,
+    so today it is expired and awaits its evaluation."""
+    import datetime as dt
+
+    from pools.ledger import Ledger
+
+    units = tmp_path / "units-full.csv"
+    units.write_text(
+        (FIXTURES / "units.csv")
+        .read_text(encoding="utf-8")
+        .replace(
+            "S01,市第一医院,CITY,municipal,institutional,100,90",
+            "S01,市第一医院,CITY,municipal,institutional,100,100",
+        ),
+        encoding="utf-8",
+    )
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    with Ledger.create(url, units, actor="setup", effective=dt.date(2020, 1, 1)) as ledger:
+        ledger.open_loan(
+            pool="institutional",
+            unit_id="S01",
+            count=2,
+            purpose="重点领域",
+            actor="setup",
+            term_years=1,
+            effective=dt.date(2020, 1, 2),
+        )
+    return url
+
+
+def test_an_expired_loan_is_overdue_and_its_evaluation_is_recorded(
+    tmp_path: Path,
+) -> None:
+    from pools.ledger import Ledger
+
+    url = ledger_with_an_expired_loan(tmp_path)
+    at = start("pools")
+    loans = next(d.value for d in at.dataframe if "未归还 outstanding" in d.value.columns)
+    assert loans["状态 status"].tolist() == ["已到期待评估"]
+    at.selectbox(key="eval_loan").set_value("L000007")
+    at.number_input(key="eval_score").set_value(85)
+    at.radio(key="eval_decision").set_value("return")
+    button(at, "提交评估").click()
+    rerun(at)
+    assert any("已记录评估" in s.value for s in at.success)
+    loans = next(d.value for d in at.dataframe if "未归还 outstanding" in d.value.columns)
+    assert loans["状态 status"].tolist() == ["已归还"]
+    events = Ledger.open(url).events(loan_id="L000007")
+    evaluated = [e for e in events if e["kind"] == "loan_evaluated"]
+    assert len(evaluated) == 1 and evaluated[0]["actor"] == "demo"
+    assert evaluated[0]["payload"]["score"] == 85
+
+
+def test_only_expired_loans_can_be_picked_for_an_evaluation() -> None:
+    at = open_loan(start("pools"), "M01")  # open, not expired
+    assert at.selectbox(key="eval_loan").options == []
+
+
+def test_an_extension_ending_in_the_past_is_refused_with_its_rule(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from pools.ledger import Ledger
+
+    url = ledger_with_an_expired_loan(tmp_path)
+    at = start("pools")
+    at.selectbox(key="eval_loan").set_value("L000007")
+    at.radio(key="eval_decision").set_value("extend")
+    at.date_input(key="eval_new_end").set_value(dt.date(2020, 6, 1))
+    button(at, "提交评估").click()
+    rerun(at)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "evaluate.new_end" in errors[0] and "延期" in errors[0]
+    assert not [e for e in Ledger.open(url).events() if e["kind"] == "loan_evaluated"]
+
+
+def test_a_loan_returned_by_hand_frees_the_pool() -> None:
+    at = open_loan(start("pools"), "M01")
+    assert pool_metrics(at)[1] == ("已借出", "1")
+    loan_id = at.selectbox(key="ret_loan").options[0]
+    at.selectbox(key="ret_loan").set_value(loan_id)
+    button(at, "提交归还").click()
+    rerun(at)
+    assert any("已归还" in s.value for s in at.success)
+    assert pool_metrics(at)[1] == ("已借出", "0")
+
+
+def test_overview_lists_overdue_loans_and_the_ended_pool_period(tmp_path: Path) -> None:
+    ledger_with_an_expired_loan(tmp_path)
+    at = start("overview")
+    labels = [e.label for e in at.expander]
+    assert "已到期未评估的借用: 1" in labels
+    assert "事业周转池到期待重建: 1" in labels
