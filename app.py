@@ -826,22 +826,31 @@ def _ledger_for(url: str) -> Any:
 def ledger() -> Any:
     """The ledger, created from the sample units in demo mode; None after saying what is wrong."""
     from pools.ledger import Ledger, LedgerError
+    from pools.storage import redact
 
     url = ledger_url()
     try:
         return _ledger_for(url)
     except LedgerError as error:
         if current_user().source != "demo" or not url.startswith("sqlite:///"):
-            st.error(f"{t('no_ledger')} {url}")
+            st.error(f"{t('no_ledger')} {redact(url)}")
             st.caption(f"{error} — {t('no_ledger_hint')}")
             return None
     units = Path(os.environ.get("QUOTAPOOL_UNITS", SAMPLE_UNITS))
     try:
         Ledger.create(url, units, actor=current_user().actor, reason="demo ledger").close()
     except InputErrors as errors:
-        st.error(f"{t('no_ledger')} {url}")
+        st.error(f"{t('no_ledger')} {redact(url)}")
         st.code(errors.report())
         return None
+    except Exception:
+        # Another session may have created it a moment ago; if not, opening says why.
+        try:
+            return _ledger_for(url)
+        except LedgerError as error:
+            st.error(f"{t('no_ledger')} {redact(url)}")
+            st.caption(str(error))
+            return None
     st.toast(f"{t('ledger_created')} {units.name}")
     return _ledger_for(url)
 

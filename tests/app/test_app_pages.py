@@ -622,3 +622,24 @@ def test_overview_lists_overdue_loans_and_the_ended_pool_period(tmp_path: Path) 
     labels = [e.label for e in at.expander]
     assert "已到期未评估的借用: 1" in labels
     assert "事业周转池到期待重建: 1" in labels
+
+
+def test_the_real_entry_script_opens_on_the_what_if_page() -> None:
+    """`streamlit run app.py` runs the file as __main__: the same through AppTest.from_file."""
+    import app
+
+    at = AppTest.from_file(app.__file__, default_timeout=TIMEOUT)
+    rerun(at)
+    assert at.title[0].value == "教师编制调配：模拟测算"
+    assert new_quotas(at) == {"A": 90, "B": 60, "C": 60}
+
+
+def test_a_postgres_url_without_a_ledger_is_reported_not_created(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Only a SQLite file is created on the fly (demo mode); another database is named."""
+    monkeypatch.setenv("QUOTAPOOL_DB", "postgresql+psycopg://nobody:s3cret@127.0.0.1:1/none")
+    at = start("pools")
+    assert at.error and "postgresql" in at.error[0].value
+    shown = " ".join([e.value for e in at.error] + [c.value for c in at.caption])
+    assert "s3cret" not in shown  # the password is never shown
