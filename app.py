@@ -17,6 +17,7 @@ Settings (environment variables, all optional):
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 from typing import Any
@@ -724,11 +725,7 @@ def _save_section(
                 if standards.by_class is None
                 else {k: dict(v) for k, v in standards.by_class.items()},
             },
-            policy={
-                "extra_quota": state["policy"].extra_quota,
-                "objective": state["policy"].objective,
-                "solver": state["policy"].solver,
-            },
+            policy=dataclasses.asdict(state["policy"]),  # every setting, e.g. attrition_years
             plan=result.table,
             summary=result.summary,
             saved_by=user.actor,

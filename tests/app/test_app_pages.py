@@ -643,3 +643,27 @@ def test_a_postgres_url_without_a_ledger_is_reported_not_created(
     assert at.error and "postgresql" in at.error[0].value
     shown = " ".join([e.value for e in at.error] + [c.value for c in at.caption])
     assert "s3cret" not in shown  # the password is never shown
+
+
+def test_a_saved_multi_year_scenario_keeps_every_policy_setting(
+    environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from optimizer import whatif
+
+    scenario = (FIXTURES / "city-two-years.toml").read_text(encoding="utf-8")
+    custom = environment / "custom.toml"
+    custom.write_text(
+        scenario.replace("counties.csv", str(FIXTURES / "counties.csv"))
+        .replace("enrolment-years.csv", str(FIXTURES / "enrolment-years.csv"))
+        .replace('solver = "exact"', 'solver = "exact"\nattrition_years = 3'),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("QUOTAPOOL_SCENARIO", str(custom))
+    at = start("whatif")
+    at.text_input(key="save_name").set_value("三年")
+    button(at, "保存").click()
+    rerun(at)
+    saved = whatif.ScenarioStore(environment / "scenarios").load("三年")
+    assert saved.policy["attrition_years"] == 3, json.dumps(saved.policy)
