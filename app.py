@@ -18,6 +18,7 @@ Settings (environment variables, all optional):
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "sign_in": ("登录", "Sign in"),
     "sign_in_oidc": ("使用单位账号登录", "Sign in with your organisation account"),
     "sign_out": ("退出登录", "Sign out"),
+    "oidc_needs_authlib": (
+        "单点登录需要安装 Authlib：.venv/bin/pip install 'Authlib>=1.3.2'",
+        "OIDC sign-in needs the Authlib package: .venv/bin/pip install 'Authlib>=1.3.2'",
+    ),
     "username": ("用户名", "User name"),
     "password": ("密码", "Password"),
     "sign_in_failed": ("用户名或密码不正确。", "Wrong user name or password."),
@@ -323,6 +328,8 @@ def signed_in_user() -> User | None:
         return None
     if mode == "oidc":
         if not st.user.is_logged_in:
+            if importlib.util.find_spec("authlib") is None:
+                st.warning(t("oidc_needs_authlib"))
             st.button(t("sign_in_oidc"), on_click=st.login)
             return None
         email, name = st.user.get("email"), st.user.get("name")

@@ -420,9 +420,14 @@ def oidc_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, user: dict) -> App
 
 
 def test_oidc_mode_asks_to_sign_in_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
     at = oidc_app(tmp_path, monkeypatch, {"is_logged_in": False})
     assert [b.label for b in at.button] == ["使用单位账号登录"]
     assert not at.dataframe
+    # st.login needs Authlib: when it is missing the page says how to install it
+    authlib_missing = importlib.util.find_spec("authlib") is None
+    assert any("Authlib" in w.value for w in at.warning) is authlib_missing
 
 
 def test_oidc_identity_gets_its_role_from_the_users_file(
