@@ -255,12 +255,12 @@ class YearOutcome:
     new: np.ndarray | None
 
 
-def _solve(problem: Problem, policy: Policy) -> Solution:
+def _solve(problem: Problem, policy: Policy, ids: list[str]) -> Solution:
     if policy.solver == "exact":
         return solve_exact(problem, policy.objective)
     from optimizer.backends import solve_milp  # imported lazily: solver libraries are heavy
 
-    return solve_milp(problem, policy.objective, policy.solver, time_limit=policy.time_limit)
+    return solve_milp(problem, policy.objective, policy.solver, ids, policy.time_limit)
 
 
 def _frame(
@@ -342,7 +342,7 @@ def _plan_year(
         summary["explanation_zh"] = chinese
         return YearOutcome("infeasible", table, summary, None)
     try:
-        solution = _solve(problem, policy)
+        solution = _solve(problem, policy, ids)
     except SolverFailure as failure:
         table = _frame(ids, names, need, limits, None, ["infeasible"] * len(ids))
         summary = {**base, "status": "error", "explanation": [str(failure)]}

@@ -1,0 +1,101 @@
+"""Every MILP backend returns the exact method's plan and objective values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from optimizer.backends import BACKENDS, solve_milp
+from optimizer.exact import (
+    Problem,
+    max_relative_shortfall,
+    movement,
+    solve_exact,
+    total_shortfall_scaled,
+)
+from optimizer.model import build_stage
+
+
+@st.composite
+def problems(draw) -> Problem:
+    """Up to 8 counties, small numbers, fractional needs (scale 19·27·25 as in 2014)."""
+    size = draw(st.integers(1, 8))
+    scale = draw(st.sampled_from([1, 2, 19 * 27 * 25]))
+    needs = draw(st.lists(st.integers(0, 40 * scale), min_size=size, max_size=size))
+    current = draw(st.lists(st.integers(0, 30), min_size=size, max_size=size))
+    occupied = draw(st.lists(st.integers(0, 35), min_size=size, max_size=size))
+    floors = draw(st.lists(st.one_of(st.none(), st.integers(0, 30)), min_size=size, max_size=size))
+    lower = [max(min(c, o), f or 0) for c, o, f in zip(current, occupied, floors, strict=True)]
+    gains = draw(st.lists(st.one_of(st.none(), st.integers(0, 10)), min_size=size, max_size=size))
+    total = sum(current) + draw(st.integers(0, 10))
+    upper = [total if g is None else c + g for c, g in zip(current, gains, strict=True)]
+    problem = Problem(
+        np.array(needs, dtype=np.int64),
+        scale,
+        np.array(current, dtype=np.int64),
+        np.array(lower, dtype=np.int64),
+        np.array(upper, dtype=np.int64),
+        total,
+    )
+    assume(problem.is_feasible())
+    return problem
+
+
+def measures(problem: Problem, x: np.ndarray) -> tuple:
+    return (
+        max_relative_shortfall(problem, x),
+        total_shortfall_scaled(problem, x),
+        movement(problem, x),
+    )
+
+
+@pytest.mark.parametrize("solver", ["highs", "ortools"])
+@pytest.mark.parametrize("objective", ["fair", "shortfall", "movement"])
+@settings(max_examples=40)
+@given(problem=problems())
+def test_backend_plan_equals_exact(problem: Problem, objective: str, solver: str):
+    exact = solve_exact(problem, objective)
+    milp = solve_milp(problem, objective, solver)
+    assert milp.x.tolist() == exact.x.tolist()
+    assert measures(problem, milp.x) == measures(problem, exact.x)
+    assert milp.fair_level == exact.fair_level
+
+
+@pytest.mark.parametrize("objective", ["fair", "shortfall", "movement"])
+@settings(max_examples=8)
+@given(problem=problems())
+def test_cbc_plan_equals_exact(problem: Problem, objective: str):
+    """CBC runs as a subprocess per stage (slow), so fewer examples."""
+    assert (
+        solve_milp(problem, objective, "cbc").x.tolist()
+        == solve_exact(problem, objective).x.tolist()
+    )
+
+
+def test_constraint_families_have_structured_names():
+    problem = Problem(
+        np.array([10, 20]), 1, np.array([10, 10]), np.array([5, 5]), np.array([20, 20]), 20
+    )
+    built = build_stage(
+        problem, ["C01", "C02"], "tiebreak", np.array([6, 7]), best_shortfall=3, best_movement=4
+    )
+    names = built.model.row_names
+    for expected in (
+        "total",
+        "keep_stage1[C01]",
+        "shortfall[C02]",
+        "move_up[C01]",
+        "move_down[C02]",
+        "keep_shortfall",
+        "keep_movement",
+    ):
+        assert expected in names
+    assert "x[C01]" in built.model.var_names
+    level = build_stage(problem, ["C01", "C02"], "level")
+    assert "level[C02]" in level.model.row_names
+
+
+def test_every_backend_is_registered():
+    assert set(BACKENDS) == {"highs", "cbc", "ortools"}
