@@ -672,3 +672,45 @@ def test_a_saved_multi_year_scenario_keeps_every_policy_setting(
     rerun(at)
     saved = whatif.ScenarioStore(environment / "scenarios").load("三年")
     assert saved.policy["attrition_years"] == 3, json.dumps(saved.policy)
+
+
+def test_a_unit_to_unit_loan_and_a_lender_without_spare_quota() -> None:
+    """M02 has 30 - 25 = 5 spare quotas and may lend 2 to M01 (two-rights separation);
+    M03 (20/20) has none to lend."""
+    at = start("pools")
+    at.selectbox(key="loan_pool").set_value("unit")
+    at.selectbox(key="loan_lender").set_value("M03")
+    at = open_loan(at, "M01", pool="unit")
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "unit.lender_no_spare" in errors[0]
+    at.selectbox(key="loan_lender").set_value("M02")
+    at.number_input(key="loan_count").set_value(2)
+    at = open_loan(at, "M01", pool="unit")
+    assert any("已开立借用" in s.value for s in at.success)
+    loans = next(d.value for d in at.dataframe if "未归还 outstanding" in d.value.columns)
+    assert loans[["来源 pool", "借用单位 unit_id", "未归还 outstanding"]].values.tolist() == [
+        ["unit:M02", "M01", 2]
+    ]
+
+
+def test_the_audit_trail_filters_by_unit() -> None:
+    open_loan(start("pools"), "M01")
+    at = start("audit")
+    at.selectbox(key="audit_unit").set_value("M01")
+    rerun(at)
+    events = next(d.value for d in at.dataframe if "事件 kind" in d.value.columns)
+    assert events["事件 kind"].tolist() == ["unit_registered", "loan_opened"]
+
+
+def test_verify_reports_an_altered_event(environment: Path) -> None:
+    import sqlite3
+
+    start("audit")  # creates the demo ledger
+    with sqlite3.connect(environment / "ledger.db") as db:  # an intruder with file access
+        db.execute("DROP TRIGGER ledger_events_no_update")
+        db.execute("UPDATE ledger_events SET actor = 'mallory' WHERE seq = 2")
+    at = start("audit")
+    button(at, "校验完整性").click()
+    rerun(at)
+    assert [e.value for e in at.error] == ["校验未通过："]
+    assert any("event 2" in m.value for m in at.markdown)
