@@ -26,6 +26,11 @@ browser-deps:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium missing and cannot be installed here: browser tests will be skipped"; fi; }
+	@# A Chinese font, so that the app's screenshots show characters instead of empty boxes.
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null; } || true; \
+	  else echo "no Chinese font: browser screenshots will show boxes for Chinese text"; fi; }
 
 test: $(STAMP) browser-deps
 	$(BIN)/ruff check .
