@@ -237,3 +237,29 @@ def test_refused_batch_still_prints_one_json_document(
     document = json.loads(capsys.readouterr().out)
     assert document["scenarios"] == []
     assert [(e["file"], e["column"]) for e in document["errors"]] == [("two.toml", "name")]
+
+
+def test_every_solver_writes_the_same_plan_for_the_sample_baseline(tmp_path: Path) -> None:
+    """The sample baseline through each backend: identical new quotas and limits per county."""
+    baseline = (REPO / "data" / "scenarios" / "baseline.toml").read_text(encoding="utf-8")
+    teachers = (REPO / "data" / "teachers").as_posix()
+    paths = []
+    for solver in ("exact", "highs", "cbc", "ortools"):
+        text = (
+            baseline.replace('name = "baseline"', f'name = "{solver}"')
+            .replace('solver = "highs"', f'solver = "{solver}"')
+            .replace("../teachers", teachers)
+        )
+        path = tmp_path / f"{solver}.toml"
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    assert run(*paths, "--out", tmp_path / "out", "--jobs", "1") == 0
+    plans = {
+        solver: pd.read_csv(tmp_path / "out" / solver / "plan.csv", encoding="utf-8-sig")
+        for solver in ("exact", "highs", "cbc", "ortools")
+    }
+    for solver, plan in plans.items():
+        summary = json.loads((tmp_path / "out" / solver / "summary.json").read_text())
+        assert summary["solver"] == solver
+        pd.testing.assert_series_equal(plan["new"], plans["exact"]["new"])
+        pd.testing.assert_series_equal(plan["limited_by"], plans["exact"]["limited_by"])
