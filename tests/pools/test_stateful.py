@@ -1,0 +1,389 @@
+"""Random sequences of loans, returns, departures, hires, expiries, evaluations, rebuilds and
+syncs against a deliberately simple model, written from SPEC 2 without looking at the fold.
+
+After every step the ledger's status must equal the model's figures, every invariant must
+hold, and `audit verify` must pass. A loan request must be accepted exactly when the model
+finds no rule broken, and a refusal must name one of the rules the model finds broken.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from hypothesis import event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from pools.ledger import Ledger
+from pools.rules import RuleViolation, Settings
+from pools.units import Unit
+
+from .conftest import fixed_clock
+
+START = date(2026, 1, 1)
+SETTINGS = Settings(institutional_capacity=6, term_years=1, pool_period_years=2)
+UNIT_IDS = ["A1", "A2", "A3", "C1", "I1", "I2"]
+PURPOSES = {"admin": "引进生", "institutional": "高层次人才"}
+
+
+@dataclass
+class MUnit:
+    level: str
+    kind: str
+    approved: int
+    headcount: int
+    lent: int = 0
+    borrowed: int = 0
+    pool: int = 0
+
+    @property
+    def vacancies(self) -> int:
+        return max(0, self.approved - self.lent - self.headcount)
+
+    @property
+    def over(self) -> bool:
+        return self.headcount > self.approved - self.lent
+
+
+@dataclass
+class MLoan:
+    loan_id: str
+    pool: str
+    borrower: str
+    count: int
+    outstanding: int
+    end: date | None
+    purpose: str = ""
+    expired: bool = False  # marked by the ledger once a write happens on/after the end
+
+    def status(self, day: date) -> str:
+        if self.outstanding == 0:
+            return "closed"
+        if self.expired or (self.end is not None and self.end <= day):
+            return "expired"
+        return "open"
+
+
+def initial_units() -> dict[str, MUnit]:
+    return {
+        "A1": MUnit("municipal", "administrative", 5, 5),
+        "A2": MUnit("municipal", "administrative", 8, 8),
+        "A3": MUnit("municipal", "administrative", 20, 10),
+        "C1": MUnit("county", "administrative", 4, 4),
+        "I1": MUnit("municipal", "institutional", 6, 6),
+        "I2": MUnit("county", "institutional", 10, 7),
+    }
+
+
+class LedgerMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tmp = tempfile.TemporaryDirectory()
+        self.units = initial_units()
+        self.loans: list[MLoan] = []
+        self.day = START
+        self.inst_capacity = SETTINGS.institutional_capacity
+        self.period_end = date(2028, 1, 1)
+        self.keys: dict[str, MLoan] = {}
+        self.ledger = Ledger.create(
+            Path(self.tmp.name) / "ledger.db",
+            [self._unit_record(uid) for uid in UNIT_IDS],
+            actor="model",
+            settings=SETTINGS,
+            effective=START,
+            clock=fixed_clock,
+        )
+
+    def teardown(self) -> None:
+        self.ledger.close()
+        self.tmp.cleanup()
+
+    # ---- the model ---------------------------------------------------------------------
+
+    def _unit_record(self, uid: str) -> Unit:
+        u = self.units[uid]
+        return Unit(uid, uid, "C00", u.level, u.kind, u.approved, u.headcount)
+
+    def admin_capacity(self) -> int:
+        group = [
+            u for u in self.units.values() if u.level == "municipal" and u.kind == "administrative"
+        ]
+        if sum(u.headcount - (u.approved - u.lent) for u in group) > 0:
+            return 0
+        return sum(u.vacancies for u in group) // 5  # 20 % = one in five, rounded down
+
+    def pool_lent(self, pool: str) -> int:
+        return sum(loan.outstanding for loan in self.loans if loan.pool == pool)
+
+    def _give_back(self, loan: MLoan, count: int) -> None:
+        borrower = self.units[loan.borrower]
+        loan.outstanding -= count
+        borrower.headcount += count
+        if loan.pool.startswith("unit:"):
+            borrower.borrowed -= count
+            self.units[loan.pool[5:]].lent -= count
+        else:
+            borrower.pool -= count
+
+    def _settle(self, first: str) -> None:
+        """空一还一: oldest loan first, one quota per vacancy; a lender that gets quota back
+        is settled too."""
+        work = [first]
+        while work:
+            uid = work.pop(0)
+            while self.units[uid].vacancies > 0:
+                owed = [loan for loan in self.loans if loan.borrower == uid and loan.outstanding]
+                if not owed:
+                    break
+                self._give_back(owed[0], 1)
+                event("空一还一 return")
+                if owed[0].pool.startswith("unit:") and owed[0].pool[5:] not in work:
+                    work.append(owed[0].pool[5:])
+
+    def _mark_expired(self) -> None:
+        for loan in self.loans:
+            if loan.outstanding and loan.end is not None and loan.end <= self.day:
+                loan.expired = True
+
+    def broken_rules(self, pool: str, uid: str, count: int, purpose_ok: bool) -> set[str]:
+        b = self.units[uid]
+        found = set()
+        if b.over:
+            found.add("unit.over_quota")
+        if b.vacancies > 0:
+            found.add("loan.borrower_has_vacancy")
+        if pool == "admin":
+            if (b.level, b.kind) != ("municipal", "administrative"):
+                found.add("admin.borrower_not_eligible")
+            if not purpose_ok:
+                found.add("admin.purpose")
+            capacity = self.admin_capacity()
+            group = [
+                u
+                for u in self.units.values()
+                if u.level == "municipal" and u.kind == "administrative"
+            ]
+            if sum(u.headcount - (u.approved - u.lent) for u in group) > 0:
+                found.add("admin.pool_suspended")
+            if self.pool_lent("admin") + count > capacity:
+                found.add("pool.capacity")
+        elif pool == "institutional":
+            if b.kind != "institutional":
+                found.add("institutional.borrower_not_eligible")
+            if not purpose_ok:
+                found.add("institutional.purpose")
+            if self.day >= self.period_end:
+                found.add("institutional.period_ended")
+            if self.pool_lent("institutional") + count > self.inst_capacity:
+                found.add("pool.capacity")
+        else:
+            lender = pool[5:]
+            if lender == uid:
+                return {"unit.self_loan"}
+            if self.units[lender].vacancies < count:
+                found.add("unit.lender_no_spare")
+        return found
+
+    # ---- steps -------------------------------------------------------------------------
+
+    @rule(days=st.integers(0, 200))
+    def time_passes(self, days: int) -> None:
+        self.day += timedelta(days=days)
+
+    @rule(
+        pool=st.sampled_from(["admin", "institutional", "unit:I2", "unit:A3", "unit:I1"]),
+        uid=st.sampled_from(["A1", "A2", "I1", "A1", "A2", "I1", *UNIT_IDS]),  # mostly full
+        count=st.integers(1, 3),
+        purpose_ok=st.sampled_from([True, True, True, False]),
+        key=st.sampled_from([None, None, "k1", "k2"]),
+    )
+    def open_loan(self, pool: str, uid: str, count: int, purpose_ok: bool, key: str | None) -> None:
+        purpose = PURPOSES.get(pool, "项目") if purpose_ok else "其他"
+        earlier = self.keys.get(key) if key else None
+        broken = self.broken_rules(pool, uid, count, purpose_ok or pool.startswith("unit:"))
+        try:
+            result = self.ledger.open_loan(
+                pool=pool, unit_id=uid, count=count, purpose=purpose, actor="model",
+                key=key, effective=self.day,
+            )  # fmt: skip
+        except RuleViolation as refusal:
+            if earlier is not None:
+                same = (earlier.pool, earlier.borrower, earlier.count, earlier.purpose)
+                assert same != (pool, uid, count, purpose)
+                assert refusal.rule == "loan.key_conflict"
+                return
+            assert broken, f"refused by {refusal.rule} but the model finds no rule broken"
+            assert refusal.rule in broken, (refusal.rule, broken)
+            event(f"refused: {refusal.rule}")
+            return
+        if earlier is not None:  # the same key again: the loan it opened, nothing new
+            same = (earlier.pool, earlier.borrower, earlier.count, earlier.purpose)
+            assert same == (pool, uid, count, purpose)
+            assert result["replayed"] and result["loan_id"] == earlier.loan_id
+            return
+        assert not broken, f"accepted although the model finds {broken} broken"
+        event(f"loan opened from {pool.split(':')[0]}")
+        self._mark_expired()
+        years = None if pool == "admin" else 1
+        end = None if years is None else self.day.replace(year=self.day.year + years)
+        if self.day.month == 2 and self.day.day == 29 and end is not None:
+            end = end.replace(day=28)
+        loan = MLoan(result["loan_id"], pool, uid, count, count, end, purpose)
+        self.loans.append(loan)
+        if key:
+            self.keys[key] = loan
+        if pool.startswith("unit:"):
+            self.units[pool[5:]].lent += count
+            self.units[uid].borrowed += count
+        else:
+            self.units[uid].pool += count
+            capacity = self.admin_capacity() if pool == "admin" else self.inst_capacity
+            assert self.pool_lent(pool) <= capacity  # never lends beyond its capacity
+
+    @initialize()
+    def some_loans(self) -> None:
+        """Start with loans from each kind of pool, so that departures trigger 空一还一."""
+        for pool, uid, count in (
+            ("admin", "A1", 1),
+            ("institutional", "I1", 2),
+            ("unit:I2", "A2", 2),
+        ):
+            self.open_loan(pool, uid, count, True, None)
+
+    @rule(
+        uid=st.sampled_from(UNIT_IDS),
+        change=st.sampled_from(["departure", "departure", "hire", "grow", "hire beyond quota"]),
+        size=st.integers(1, 2),
+    )
+    def sync(self, uid: str, change: str, size: int) -> None:
+        """A new snapshot: departures, hires into vacancies, approved growth, or (rarely) a
+        hire beyond the quota, which the ledger records and flags."""
+        u = self.units[uid]
+        if change == "departure":
+            u.headcount = max(0, u.headcount - size)
+        elif change == "hire":
+            u.headcount += min(size, u.vacancies)
+        elif change == "grow":
+            u.approved += size
+        else:
+            u.headcount += 1
+        self.ledger.sync(
+            [self._unit_record(x) for x in UNIT_IDS], actor="model", effective=self.day
+        )
+        self._mark_expired()
+        self._settle(uid)
+
+    @precondition(lambda self: any(loan.outstanding for loan in self.loans))
+    @rule(data=st.data())
+    def manual_return(self, data: st.DataObject) -> None:
+        loan = data.draw(st.sampled_from([loan for loan in self.loans if loan.outstanding]))
+        count = data.draw(st.integers(1, loan.outstanding))
+        self.ledger.return_loan(loan.loan_id, count=count, actor="model", effective=self.day)
+        self._mark_expired()
+        self._give_back(loan, count)
+        if loan.pool.startswith("unit:"):
+            self._settle(loan.pool[5:])
+
+    @precondition(lambda self: any(loan.outstanding for loan in self.loans))
+    @rule(data=st.data(), extend=st.booleans(), score=st.integers(0, 100))
+    def evaluate(self, data: st.DataObject, extend: bool, score: int) -> None:
+        loan = data.draw(st.sampled_from([loan for loan in self.loans if loan.outstanding]))
+        new_end = self.day + timedelta(days=365)
+        decision = "extend" if extend else "return"
+        if loan.status(self.day) != "expired":
+            try:
+                self.ledger.evaluate_loan(
+                    loan.loan_id, score=score, decision=decision, new_end=new_end, actor="model",
+                    effective=self.day,
+                )  # fmt: skip
+            except RuleViolation as refusal:
+                assert refusal.rule == "evaluate.not_expired"
+                return
+            raise AssertionError("a loan that has not expired was evaluated")
+        self.ledger.evaluate_loan(
+            loan.loan_id, score=score, decision=decision, new_end=new_end, actor="model",
+            effective=self.day,
+        )  # fmt: skip
+        self._mark_expired()
+        event(f"evaluation: {decision}")
+        if extend:
+            loan.end, loan.expired = new_end, False
+        else:
+            self._give_back(loan, loan.outstanding)
+            if loan.pool.startswith("unit:"):
+                self._settle(loan.pool[5:])
+
+    @rule(capacity=st.integers(0, 8))
+    def rebuild(self, capacity: int) -> None:
+        try:
+            self.ledger.rebuild_pool(actor="model", capacity=capacity, effective=self.day)
+        except RuleViolation as refusal:
+            expected = (
+                "institutional.period_running"
+                if self.day < self.period_end
+                else "institutional.capacity_below_lent"
+            )
+            assert refusal.rule == expected
+            if expected == "institutional.capacity_below_lent":
+                assert capacity < self.pool_lent("institutional")
+            return
+        assert self.day >= self.period_end and capacity >= self.pool_lent("institutional")
+        self._mark_expired()
+        self.inst_capacity = capacity
+        self.period_end = self.day.replace(year=self.day.year + 2)
+        if self.day.month == 2 and self.day.day == 29:
+            self.period_end = self.period_end.replace(day=28)
+
+    # ---- invariants --------------------------------------------------------------------
+
+    @invariant()
+    def ledger_matches_model(self) -> None:
+        status = self.ledger.status(as_of=None)
+        for row in status["units"]:
+            u = self.units[row["unit_id"]]
+            got = (
+                row["approved"],
+                row["headcount"],
+                row["pool_headcount"],
+                row["borrowed"],
+                row["lent"],
+            )
+            assert got == (u.approved, u.headcount, u.pool, u.borrowed, u.lent), row
+            assert (row["vacancies"], row["over_quota"]) == (u.vacancies, u.over), row
+            assert row["usable"] == u.approved + u.borrowed - u.lent
+        admin, inst = status["pools"]["admin"], status["pools"]["institutional"]
+        assert (admin["capacity"], admin["lent"]) == (
+            self.admin_capacity(),
+            self.pool_lent("admin"),
+        )
+        assert (inst["capacity"], inst["lent"]) == (
+            self.inst_capacity,
+            self.pool_lent("institutional"),
+        )
+        for figures in (admin, inst):
+            assert figures["lent"] + figures["available"] == figures["capacity"]
+        loans = {loan["loan_id"]: loan for loan in self.ledger.loans(as_of=self.day)}
+        assert set(loans) == {loan.loan_id for loan in self.loans}
+        for loan in self.loans:
+            got = loans[loan.loan_id]
+            assert (got["outstanding"], got["status"]) == (loan.outstanding, loan.status(self.day))
+        # no unit's people on borrowed or pool quota without a loan behind them
+        assert sum(u.pool for u in self.units.values()) == self.pool_lent("admin") + self.pool_lent(
+            "institutional"
+        )
+
+    @invariant()
+    def verify_passes(self) -> None:
+        result = self.ledger.verify()
+        assert result["ok"], result["problems"]
+
+
+LedgerMachine.TestCase.settings = settings(
+    max_examples=int(__import__("os").environ.get("LEDGER_EXAMPLES", 25)),
+    stateful_step_count=30,
+    deadline=None,
+)
+TestLedgerStateful = LedgerMachine.TestCase
