@@ -182,6 +182,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "submit_evaluate": ("提交评估", "Record the evaluation"),
     "evaluated": ("已记录评估", "Evaluation recorded"),
     "no_expired": ("没有待评估的到期借用。", "No expired loan awaits an evaluation."),
+    "rebuild": ("事业编制周转池到期重建", "Rebuild the institutional pool"),
+    "period_end": ("本期到期日", "Current period ends"),
+    "submit_rebuild": ("重建", "Rebuild"),
+    "rebuilt": ("已重建，新一期到期日", "Rebuilt; the new period ends"),
     "sync": ("导入新的人员名册", "Apply a new headcount snapshot"),
     "sync_file": ("单位名册（CSV 或 Excel）", "Units snapshot (CSV or Excel)"),
     "submit_sync": ("导入并更新", "Apply the snapshot"),
@@ -1114,6 +1118,30 @@ def _evaluate_form(the_ledger: Any, loans: list[dict[str, Any]], allowed: bool) 
             st.rerun()
 
 
+def _rebuild_form(the_ledger: Any, status: dict[str, Any], allowed: bool) -> None:
+    """到期重建: start the institutional pool's next period (the ledger checks it has ended)."""
+    figures = status["pools"]["institutional"]
+    with st.form("rebuild_pool"):
+        st.subheader(t("rebuild"))
+        st.caption(f"{t('period_end')}: {figures.get('period_end') or '—'}")
+        capacity = st.number_input(
+            t("capacity"),
+            min_value=0,
+            value=int(the_ledger.settings().institutional_capacity),
+            step=1,
+            disabled=not allowed,
+            key="rebuild_capacity",
+        )
+        submitted = st.form_submit_button(t("submit_rebuild"), disabled=not allowed)
+    if submitted and allowed:
+        result = _write(
+            lambda: the_ledger.rebuild_pool(actor=current_user().actor, capacity=int(capacity))
+        )
+        if result is not None:
+            _flash("success", f"{t('rebuilt')}: {result.get('period_end', '')}")
+            st.rerun()
+
+
 def _sync_form(the_ledger: Any, allowed: bool) -> None:
     import tempfile
 
@@ -1177,6 +1205,7 @@ def pools_page() -> None:
     with right:
         _return_form(the_ledger, loans, allowed)
         _evaluate_form(the_ledger, loans, allowed)
+        _rebuild_form(the_ledger, status, allowed)
 
 
 def filter_events(

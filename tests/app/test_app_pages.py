@@ -290,7 +290,7 @@ def test_a_viewer_cannot_write_to_the_ledger(
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     Ledger.create(url, FIXTURES / "units.csv", actor="setup").close()
     at = signed_in("pools", "li", tmp_path, monkeypatch)
-    for label in ("提交借用", "提交归还", "提交评估", "导入并更新"):
+    for label in ("提交借用", "提交归还", "提交评估", "导入并更新", "重建"):
         assert button(at, label).disabled, label
     assert any("只有审批人" in i.value for i in at.info)
 
@@ -714,3 +714,23 @@ def test_verify_reports_an_altered_event(environment: Path) -> None:
     rerun(at)
     assert [e.value for e in at.error] == ["校验未通过："]
     assert any("event 2" in m.value for m in at.markdown)
+
+
+def test_the_institutional_pool_is_rebuilt_only_after_its_period(tmp_path: Path) -> None:
+    at = start("pools")  # a new ledger: its period runs five more years
+    button(at, "重建").click()
+    rerun(at)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "institutional.period_running" in errors[0]
+
+
+def test_an_ended_institutional_pool_is_rebuilt(tmp_path: Path) -> None:
+    """The fixture ledger's pool period ran 2020-01-01 .. 2025-01-01: it may be rebuilt."""
+    from pools.ledger import Ledger
+
+    url = ledger_with_an_expired_loan(tmp_path)
+    at = start("pools")
+    button(at, "重建").click()
+    rerun(at)
+    assert any(s.value.startswith("已重建") for s in at.success)
+    assert Ledger.open(url).events()[-1]["kind"] == "pool_rebuilt"
