@@ -92,17 +92,34 @@ def movement(problem: Problem, x: np.ndarray) -> int:
 def max_relative_shortfall(problem: Problem, x: np.ndarray) -> Fraction:
     """max_i max(0, n_i − x_i)/n_i exactly (0 when every need is met or zero)."""
     gaps = shortfall_scaled(problem, x)
-    short = [i for i in range(problem.size) if gaps[i] > 0]
-    return max(
-        (Fraction(int(gaps[i]), int(problem.scaled_need[i])) for i in short), default=Fraction(0)
-    )
+    short = np.flatnonzero(gaps > 0)
+    if len(short) == 0:
+        return Fraction(0)
+    # Floats shortlist the counties that may hold the maximum; fractions decide among them.
+    ratios = gaps[short].astype(float) / problem.scaled_need[short].astype(float)
+    near = short[ratios >= ratios.max() * (1 - 1e-9)]
+    return max(Fraction(int(gaps[i]), int(problem.scaled_need[i])) for i in near)
+
+
+def at_level(problem: Problem, x: np.ndarray, level: Fraction) -> np.ndarray:
+    """Mask of counties whose relative shortfall equals `level` exactly (level > 0)."""
+    gaps = shortfall_scaled(problem, x)
+    mask = np.zeros(problem.size, dtype=bool)
+    if level <= 0:
+        return mask
+    short = np.flatnonzero(gaps > 0)
+    ratios = gaps[short].astype(float) / problem.scaled_need[short].astype(float)
+    for i in short[np.abs(ratios - float(level)) <= 1e-9 * float(level)]:
+        mask[i] = Fraction(int(gaps[i]), int(problem.scaled_need[i])) == level
+    return mask
 
 
 # ---------------------------------------------------------------- stage 1: the fair level
 
 
 def _as_objects(values: np.ndarray) -> np.ndarray:
-    return np.array([int(v) for v in values], dtype=object)
+    """Python ints (unbounded) from int64 or object arrays: exact products, no overflow."""
+    return np.asarray(values).astype(object)
 
 
 def stage1_floor(problem: Problem, level: Fraction) -> np.ndarray:

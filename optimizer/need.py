@@ -91,19 +91,17 @@ def students_by_county_level(
     frame = enrolment
     if year is not None:
         frame = frame[frame["year"] == year]
-    unknown_levels = set(frame["level"].astype(str)) - set(LEVELS)
-    if unknown_levels:
-        raise ValueError(f"unknown school level(s) in enrolment: {sorted(unknown_levels)}")
-    unknown = set(frame["county_id"].astype(str)) - set(county_ids)
-    if unknown:
-        raise ValueError(f"enrolment names counties that are not in counties: {sorted(unknown)}")
-    table = (
-        frame.assign(county_id=frame["county_id"].astype(str), level=frame["level"].astype(str))
-        .pivot_table(index="county_id", columns="level", values="students", aggfunc="sum")
-        .reindex(index=county_ids, columns=list(LEVELS))
-        .fillna(0)
-    )
-    return np.asarray(table.to_numpy(), dtype=np.int64) if len(table) else np.zeros((0, 3), int)
+    rows = pd.Index(county_ids).get_indexer(pd.Index(frame["county_id"].astype(str)))
+    columns = pd.Index(LEVELS).get_indexer(pd.Index(frame["level"].astype(str)))
+    if (columns < 0).any():
+        unknown_levels = sorted(set(frame["level"].astype(str)) - set(LEVELS))
+        raise ValueError(f"unknown school level(s) in enrolment: {unknown_levels}")
+    if (rows < 0).any():
+        unknown = sorted(set(frame["county_id"].astype(str)) - set(county_ids))
+        raise ValueError(f"enrolment names counties that are not in counties: {unknown}")
+    students = np.zeros((len(county_ids), len(LEVELS)), dtype=np.int64)
+    np.add.at(students, (rows, columns), frame["students"].to_numpy(dtype=np.int64))
+    return students
 
 
 def compute_need(

@@ -20,8 +20,10 @@ from optimizer.exact import (
     OBJECTIVES,
     Problem,
     Solution,
+    at_level,
     max_relative_shortfall,
     movement,
+    shortfall_scaled,
     solve_exact,
     total_shortfall_scaled,
 )
@@ -218,30 +220,30 @@ def limited_by(
     yet pushed down to its lower bound); `total_used` (short; the city total went to
     counties where it reduces shortfall as much).
     """
-    scale = problem.scale
-    need = problem.scaled_need
-    codes: list[str] = []
-    anyone_short = total_shortfall_scaled(problem, x) > 0
-    for i in range(problem.size):
-        xi, n_i = int(x[i]), int(need[i])
-        held = xi * scale
-        lower_code = "floor" if limits.floor_binds[i] else "release_limit"
-        at_lower = xi == int(limits.lower[i])
-        if limits.has_cap[i] and xi == int(limits.upper[i]) and held < n_i:
-            codes.append("cap")
-        elif at_lower and held > n_i and (xi < int(limits.current[i]) or anyone_short):
-            codes.append(lower_code)
-        elif held >= n_i:
-            codes.append("covered")
-        elif objective == "fair" and level and Fraction(n_i - held, n_i) == level:
-            codes.append("common_level")
-        elif xi == int(limits.current[i]):
-            codes.append("keeps_current")
-        elif at_lower:
-            codes.append(lower_code)
-        else:
-            codes.append("total_used")
-    return codes
+    x = np.asarray(x, dtype=np.int64)
+    gaps = shortfall_scaled(problem, x)
+    short = gaps > 0
+    surplus = (x.astype(problem.scaled_need.dtype) * problem.scale - problem.scaled_need) > 0
+    at_lower = x == limits.lower
+    lower_code = np.where(limits.floor_binds, "floor", "release_limit")
+    level_mask = (
+        at_level(problem, x, level)
+        if objective == "fair" and level is not None
+        else np.zeros(problem.size, dtype=bool)
+    )
+    codes = np.select(
+        [
+            limits.has_cap & (x == limits.upper) & short,
+            at_lower & surplus & ((x < limits.current) | bool(short.any())),
+            ~short,
+            level_mask,
+            x == limits.current,
+            at_lower,
+        ],
+        ["cap", lower_code, "covered", "common_level", "keeps_current", lower_code],
+        default="total_used",
+    )
+    return [str(code) for code in codes]
 
 
 # ---------------------------------------------------------------- one year
