@@ -1,0 +1,231 @@
+"""How fast is a teacher-quota plan? Prints figures; asserts nothing (speed is not a unit test).
+
+    python bench/bench_plan.py [--counties 2850] [--milp-counties 200] [--time-limit 60]
+
+1. Generates the national instance (bench/gen_national.py) in a temporary directory.
+2. The floor: one fresh process that reads the same CSVs with pandas, computes need and
+   solves only the stage-1 LP relaxation with highspy (imports included).
+3. The whole `quotapool plan` run on that scenario (fresh process, imports, validation,
+   plan.csv / plan.xlsx / summary.json), and a fresh process that only reads the CSVs with
+   pandas and calls `make_plan` (the optimiser's share of the run).
+4. In-process, per backend: build and solve seconds and peak traced memory. The exact method
+   runs on the national instance; the MILP backends (a sequence of 4 MILPs each) on the first
+   --milp-counties counties, with --time-limit seconds per stage.
+5. The bundled 10-county sample city: `make_plan` median over repeats, after imports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import pandas as pd  # noqa: E402
+from gen_national import write  # noqa: E402
+
+FLOOR_SCRIPT = r"""
+import resource, sys
+import numpy as np, pandas as pd, highspy
+folder = sys.argv[1]
+counties = pd.read_csv(f"{folder}/counties.csv", dtype={"county_id": str})
+enrolment = pd.read_csv(f"{folder}/enrolment.csv", dtype={"county_id": str})
+standard = enrolment["level"].map({"primary": 19.0, "junior": 13.5, "senior": 12.5})
+enrolment["need"] = enrolment["students"] / standard
+need = enrolment.groupby("county_id")["need"].sum()
+need = need.reindex(counties["county_id"]).fillna(0).to_numpy()
+quota = counties["quota"].to_numpy(float)
+release = (counties["occupied"] - counties["attrition"]).to_numpy(float)
+lower = np.maximum(np.minimum(quota, release), 0)
+lower = np.maximum(lower, counties["min_quota"].fillna(0).to_numpy(float))
+upper = np.where(counties["max_gain"].notna(), quota + counties["max_gain"].fillna(0), np.inf)
+n = len(quota)
+# variables x_0..x_{n-1}, t;  rows: x_i + need_i t >= need_i,  sum x = total
+h = highspy.Highs(); h.setOptionValue("output_flag", False)
+lp = highspy.HighsLp(); lp.num_col_ = n + 1; lp.num_row_ = n + 1
+lp.col_cost_ = np.r_[np.zeros(n), 1.0]
+lp.col_lower_ = np.r_[lower, 0.0]; lp.col_upper_ = np.r_[upper, 1.0]
+lp.row_lower_ = np.r_[need, quota.sum()]; lp.row_upper_ = np.r_[np.full(n, np.inf), quota.sum()]
+lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+lp.a_matrix_.start_ = np.r_[np.arange(0, 2 * n + 1, 2), 3 * n]
+lp.a_matrix_.index_ = np.r_[np.column_stack([np.arange(n), np.full(n, n)]).ravel(), np.arange(n)]
+lp.a_matrix_.value_ = np.r_[np.column_stack([np.ones(n), need]).ravel(), np.ones(n)]
+h.passModel(lp); h.run()
+print("floor LP level", h.getInfo().objective_function_value, file=sys.stderr)
+print("maxrss_kb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+"""
+
+CORE_SCRIPT = r"""
+import resource, sys
+import pandas as pd
+from optimizer.plan import make_plan
+folder = sys.argv[1]
+counties = pd.read_csv(f"{folder}/counties.csv", dtype={"county_id": str})
+for column in ("min_quota", "max_gain"):
+    counties[column] = counties[column].astype("Int64")
+enrolment = pd.read_csv(f"{folder}/enrolment.csv", dtype={"county_id": str})
+result = make_plan(counties, enrolment)
+print("core", result.summary["status"], result.summary["max_relative_shortfall"], file=sys.stderr)
+print("maxrss_kb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+"""
+
+CLI_SCRIPT = r"""
+import resource, sys, quotapool
+status = quotapool.main(sys.argv[1:])
+own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print("maxrss_kb", max(own, workers), file=sys.stderr)
+sys.exit(status)
+"""
+
+
+def timed_process(arguments: list[str]) -> tuple[float, int, str]:
+    """Wall seconds, peak RSS (kB) and stderr of a fresh Python process."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, *arguments], capture_output=True, text=True, env=env, cwd=ROOT
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        print(done.stdout, done.stderr, file=sys.stderr)
+        raise SystemExit(f"process failed: {arguments[:2]}")
+    rss = [int(line.split()[1]) for line in done.stderr.splitlines() if line.startswith("maxrss")]
+    return seconds, rss[-1] if rss else 0, done.stderr
+
+
+def best_of(runs: int, arguments: list[str]) -> tuple[float, int]:
+    results = [timed_process(arguments) for _ in range(runs)]
+    return min(r[0] for r in results), max(r[1] for r in results)
+
+
+def read_inputs(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    counties = pd.read_csv(folder / "counties.csv", dtype={"county_id": str})
+    for column in ("min_quota", "max_gain"):
+        counties[column] = counties[column].astype("Int64")
+    enrolment = pd.read_csv(folder / "enrolment.csv", dtype={"county_id": str})
+    return counties, enrolment
+
+
+def problem_of(counties: pd.DataFrame, enrolment: pd.DataFrame):
+    """The whole-number problem `make_plan` solves (single year), built as make_plan does."""
+    import numpy as np
+
+    from optimizer.exact import Problem
+    from optimizer.need import compute_need
+    from optimizer.plan import county_limits
+
+    need = compute_need(counties, enrolment)
+    current = counties["quota"].to_numpy(np.int64)
+    total = int(current.sum())
+    limits = county_limits(
+        current,
+        counties["occupied"].to_numpy(np.int64),
+        counties["attrition"].to_numpy(np.int64),
+        counties["min_quota"].fillna(0).to_numpy(np.int64),
+        counties["max_gain"].fillna(0).to_numpy(np.int64),
+        counties["max_gain"].notna().to_numpy(),
+        total,
+    )
+    return Problem(need.scaled, need.scale, current, limits.lower, limits.upper, total)
+
+
+def bench_backend(name: str, counties: pd.DataFrame, enrolment: pd.DataFrame, limit: float):
+    from optimizer.backends import solve_milp
+    from optimizer.exact import solve_exact
+    from optimizer.model import build_stage
+
+    tracemalloc.start()
+    started = time.perf_counter()
+    problem = problem_of(counties, enrolment)
+    ids = counties["county_id"].tolist()
+    built = time.perf_counter()
+    if name == "exact":
+        solution = solve_exact(problem, "fair")
+        build_seconds = built - started
+    else:
+        # Model building is interleaved with solving, stage by stage: time one full set of
+        # stage models separately and subtract it from the whole driver's time.
+        for stage in ("level", "shortfall", "movement", "tiebreak"):
+            build_stage(problem, ids, stage, problem.lower, 0, 0)
+        build_seconds = (built - started) + (time.perf_counter() - built)
+        built = time.perf_counter()
+        try:
+            solution = solve_milp(problem, "fair", name, ids, time_limit=limit)
+        except Exception as failure:  # time limit: report, do not crash the benchmark
+            tracemalloc.stop()
+            return build_seconds, time.perf_counter() - built, 0, f"failed: {failure}"
+    solve_seconds = time.perf_counter() - built
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return build_seconds, solve_seconds, peak, f"level {solution.fair_level}"
+
+
+def city_seconds(repeats: int) -> float:
+    from optimizer.io import load_teacher_inputs
+    from optimizer.plan import make_plan
+
+    data = ROOT / "data" / "teachers"
+    counties, enrolment = load_teacher_inputs(data / "counties.csv", data / "enrolment.csv")
+    make_plan(counties, enrolment)  # warm-up
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        make_plan(counties, enrolment)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--counties", type=int, default=2850)
+    parser.add_argument("--milp-counties", type=int, default=200)
+    parser.add_argument("--time-limit", type=float, default=60.0)
+    parser.add_argument("--runs", type=int, default=3, help="fresh-process runs (best of)")
+    parser.add_argument("--repeats", type=int, default=50, help="city make_plan repeats")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="quotapool-bench-") as temp:
+        folder = Path(temp) / "national"
+        scenario = write(folder, args.counties)
+        print(f"national instance: {args.counties} counties × 3 levels in {folder}")
+        floor, floor_rss = best_of(args.runs, ["-c", FLOOR_SCRIPT, str(folder)])
+        core, core_rss = best_of(args.runs, ["-c", CORE_SCRIPT, str(folder)])
+        cli_args = ["-c", CLI_SCRIPT, "plan", str(scenario), "--out", str(Path(temp) / "out")]
+        whole, whole_rss = best_of(args.runs, cli_args)
+        print(
+            f"floor (pandas read + stage-1 LP relaxation, highspy): {floor:.2f} s, "
+            f"{floor_rss / 1024:.0f} MB RSS"
+        )
+        print(
+            f"pandas read + make_plan (exact, fair):                 {core:.2f} s, "
+            f"{core_rss / 1024:.0f} MB RSS  = {core / floor:.2f}× floor"
+        )
+        print(
+            f"whole `quotapool plan` (validate, solve, csv+xlsx+json): {whole:.2f} s, "
+            f"{whole_rss / 1024:.0f} MB RSS  = {whole / floor:.2f}× floor"
+        )
+        counties, enrolment = read_inputs(folder)
+        print("\nbackend   counties  build s  solve s  peak MB  result")
+        for name in ("exact", "highs", "cbc", "ortools"):
+            size = args.counties if name == "exact" else args.milp_counties
+            rows = counties.iloc[:size]
+            subset = enrolment[enrolment["county_id"].isin(rows["county_id"])]
+            build, solve, peak, note = bench_backend(name, rows, subset, args.time_limit)
+            print(f"{name:8s} {size:9d} {build:8.3f} {solve:8.3f} {peak / 2**20:8.1f}  {note}")
+    print(
+        f"\n10-county sample city, make_plan median of {args.repeats}: "
+        f"{city_seconds(args.repeats) * 1000:.1f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
