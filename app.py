@@ -1047,8 +1047,15 @@ def _open_loan_form(the_ledger: Any, status: dict[str, Any], allowed: bool) -> N
     st.rerun()
 
 
+def _fresh_choice(key: str, options: list[str]) -> None:
+    """Forget a picked loan that is no longer offered, so the list starts at its first one."""
+    if st.session_state.get(key) not in options:
+        st.session_state.pop(key, None)
+
+
 def _return_form(the_ledger: Any, loans: list[dict[str, Any]], allowed: bool) -> None:
     open_loans = [x["loan_id"] for x in loans if x["status"] != "closed"]
+    _fresh_choice("ret_loan", open_loans)
     with st.form("return_loan"):
         st.subheader(t("return_loan"))
         loan_id = st.selectbox(t("loan"), open_loans, disabled=not allowed, key="ret_loan")
@@ -1072,6 +1079,7 @@ def _evaluate_form(the_ledger: Any, loans: list[dict[str, Any]], allowed: bool) 
     from datetime import date, timedelta
 
     expired = [x["loan_id"] for x in loans if x["status"] == "expired"]
+    _fresh_choice("eval_loan", expired)
     with st.form("evaluate_loan"):
         st.subheader(t("evaluate_loan"))
         if not expired:

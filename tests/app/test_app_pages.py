@@ -734,3 +734,8 @@ def test_an_ended_institutional_pool_is_rebuilt(tmp_path: Path) -> None:
     rerun(at)
     assert any(s.value.startswith("已重建") for s in at.success)
     assert Ledger.open(url).events()[-1]["kind"] == "pool_rebuilt"
+
+
+def test_a_newly_opened_loan_is_preselected_for_return() -> None:
+    at = open_loan(start("pools"), "M01")
+    assert at.selectbox(key="ret_loan").value == at.selectbox(key="ret_loan").options[0]
