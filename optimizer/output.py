@@ -316,6 +316,8 @@ def _highlight_shortfalls(sheet: Worksheet, columns: list[str], last_data_row: i
 
 def display_width(text: str) -> int:
     """Columns a text takes on screen: Chinese characters are twice as wide as Latin ones."""
+    if text.isascii():  # numbers and codes: the common case, and a quick one
+        return len(text)
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
