@@ -102,7 +102,7 @@ def max_relative_shortfall(problem: Problem, x: np.ndarray) -> Fraction:
 
 
 def at_level(problem: Problem, x: np.ndarray, level: Fraction) -> np.ndarray:
-    """Mask of counties whose relative shortfall equals `level` exactly (level > 0)."""
+    """Mask of counties whose relative shortfall equals `level` exactly (none when level is 0)."""
     gaps = shortfall_scaled(problem, x)
     mask = np.zeros(problem.size, dtype=bool)
     if level <= 0:

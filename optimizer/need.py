@@ -72,6 +72,8 @@ class ExactNeed:
     @property
     def need(self) -> np.ndarray:
         """Need as floats, for display only."""
+        if self.scaled.dtype != object:
+            return self.scaled.astype(float) / self.scale
         return np.asarray([int(v) / self.scale for v in self.scaled], dtype=float)
 
     def exact(self, position: int) -> Fraction:

@@ -209,16 +209,21 @@ def explain_infeasible(
 
 
 def limited_by(
-    problem: Problem, limits: CountyLimits, x: np.ndarray, objective: str, level: Fraction | None
+    problem: Problem,
+    limits: CountyLimits,
+    x: np.ndarray,
+    stage1_floor: np.ndarray | None = None,
+    level: Fraction | None = None,
 ) -> list[str]:
     """Which limit decided each county's quota (codes of LIMITED_BY_ZH), by tight bounds.
 
     In order: `cap` (at its cap and still short); `floor` / `release_limit` (at its lower
     bound while holding more than its need, and it gave something up or another county is
-    still short); `covered` (no shortfall); `common_level` (fair plans: its relative
-    shortfall is the common largest one); `keeps_current`; `floor` / `release_limit` (short,
-    yet pushed down to its lower bound); `total_used` (short; the city total went to
-    counties where it reduces shortfall as much).
+    still short); `covered` (no shortfall); `common_level` (fair plans: held at the stage-1
+    floor ceil(need·(1 − t*)), the common largest relative shortfall rounded up to a whole
+    quota, either above its own lower bound or exactly at t*); `keeps_current`; `floor` /
+    `release_limit` (short, yet pushed down to its lower bound); `total_used` (short; the
+    city total went to counties where it reduces shortfall as much).
     """
     x = np.asarray(x, dtype=np.int64)
     gaps = shortfall_scaled(problem, x)
@@ -226,11 +231,10 @@ def limited_by(
     surplus = (x.astype(problem.scaled_need.dtype) * problem.scale - problem.scaled_need) > 0
     at_lower = x == limits.lower
     lower_code = np.where(limits.floor_binds, "floor", "release_limit")
-    level_mask = (
-        at_level(problem, x, level)
-        if objective == "fair" and level is not None
-        else np.zeros(problem.size, dtype=bool)
-    )
+    level_mask = np.zeros(problem.size, dtype=bool)
+    if stage1_floor is not None and level is not None:
+        at_floor = x == stage1_floor
+        level_mask = at_floor & ((stage1_floor > limits.lower) | at_level(problem, x, level))
     codes = np.select(
         [
             limits.has_cap & (x == limits.upper) & short,
@@ -275,44 +279,37 @@ def _frame(
 ) -> pd.DataFrame:
     need_f = need.need
     current = limits.current
-    with np.errstate(divide="ignore", invalid="ignore"):
-        coverage_before = np.where(need_f > 0, current / need_f, np.nan)
-    table = pd.DataFrame(
-        {
-            "county_id": ids,
-            "name": names,
-            "need": need_f,
-            "current": current,
-            "shortfall_before": np.maximum(need_f - current, 0.0),
-            "coverage_before": coverage_before,
-            "lowest_allowed": limits.lower,
-            "highest_allowed": pd.array(
-                [
-                    int(u) if cap else pd.NA
-                    for u, cap in zip(limits.upper, limits.has_cap, strict=True)
-                ],
-                dtype="Int64",
-            ),
-            "limited_by": codes,
-            "limited_by_zh": [LIMITED_BY_ZH[c] for c in codes],
-        }
-    )
+    positive = need_f > 0
+    safe_need = np.where(positive, need_f, 1.0)  # no division warnings; masked below
+    size = len(ids)
+    columns: dict[str, Any] = {
+        "county_id": ids,
+        "name": names,
+        "need": need_f,
+        "current": current,
+        "shortfall_before": np.maximum(need_f - current, 0.0),
+        "coverage_before": np.where(positive, current / safe_need, np.nan),
+        "lowest_allowed": limits.lower,
+        "highest_allowed": pd.arrays.IntegerArray(
+            np.asarray(limits.upper, dtype=np.int64), ~np.asarray(limits.has_cap, dtype=bool)
+        ),
+        "limited_by": codes,
+        "limited_by_zh": [LIMITED_BY_ZH[c] for c in codes],
+    }
     if new is None:
-        table["new"] = pd.array([pd.NA] * len(ids), dtype="Int64")
-        table["change"] = pd.array([pd.NA] * len(ids), dtype="Int64")
+        missing = np.ones(size, dtype=bool)
+        columns["new"] = pd.arrays.IntegerArray(np.zeros(size, dtype=np.int64), missing)
+        columns["change"] = pd.arrays.IntegerArray(np.zeros(size, dtype=np.int64), missing.copy())
         for column in ("shortfall_after", "coverage_after", "relative_shortfall_after"):
-            table[column] = np.nan
+            columns[column] = np.full(size, np.nan)
     else:
-        gaps = need_f - new
-        table["new"] = new
-        table["change"] = new - current
-        table["shortfall_after"] = np.maximum(gaps, 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            table["coverage_after"] = np.where(need_f > 0, new / need_f, np.nan)
-            table["relative_shortfall_after"] = np.where(
-                need_f > 0, np.maximum(gaps, 0.0) / need_f, 0.0
-            )
-    return table[TABLE_COLUMNS]
+        gaps = np.maximum(need_f - new, 0.0)
+        columns["new"] = new
+        columns["change"] = new - current
+        columns["shortfall_after"] = gaps
+        columns["coverage_after"] = np.where(positive, new / safe_need, np.nan)
+        columns["relative_shortfall_after"] = np.where(positive, gaps / safe_need, 0.0)
+    return pd.DataFrame({name: columns[name] for name in TABLE_COLUMNS})
 
 
 def _plan_year(
@@ -350,7 +347,8 @@ def _plan_year(
         summary = {**base, "status": "error", "explanation": [str(failure)]}
         return YearOutcome("error", table, summary, None)
     x = solution.x
-    codes = limited_by(problem, limits, x, policy.objective, solution.fair_level)
+    stage1 = solution.floor if solution.fair_level is not None else None
+    codes = limited_by(problem, limits, x, stage1, solution.fair_level)
     worst = max_relative_shortfall(problem, x)
     short = Fraction(total_shortfall_scaled(problem, x), need.scale)
     summary = {

@@ -133,7 +133,9 @@ def test_golden_extra_quota_goes_to_the_largest_fractional_need(solver):
     A 1 − 10/(200/19) = 1/20. At 1/39: A ceil(10.256) = 11, B 10 → 21, so t* = 1/39, plan
     (11, 10). Shortfall objective: the extra unit's value is −frac(need): A −0.526 beats
     B −0.263, same plan. Movement objective: both units cost +1 movement, then shortfall
-    decides: same plan."""
+    decides: same plan.
+    Reasons (fair): A at 11 ≥ 10.526 is covered; B's relative shortfall (195/19 − 10)/(195/19)
+    = 5/195 = 1/39 is exactly the common level."""
     frame = counties(
         [
             {"county_id": "A", "quota": 10, "occupied": 10},
@@ -146,7 +148,9 @@ def test_golden_extra_quota_goes_to_the_largest_fractional_need(solver):
         assert plan_of(result) == {"A": 11, "B": 10}, objective
         assert result.summary["total_after"] == 21
         assert result.summary["total_before"] == 20
-    assert result.summary["max_relative_shortfall_exact"] == "1/39"
+        if objective == "fair":
+            assert result.summary["max_relative_shortfall_exact"] == "1/39"
+            assert reasons(result) == {"A": "covered", "B": "common_level"}
 
 
 def test_movement_objective_keeps_current_quotas_when_the_total_is_unchanged():
@@ -306,3 +310,70 @@ def test_plans_conserve_the_total_and_respect_every_bound(scenario):
     release = np.minimum(frame["quota"], frame["occupied"] - frame["attrition"]).clip(lower=0)
     assert (table["new"].to_numpy() >= release.to_numpy()).all()
     assert set(table["limited_by"]) <= set(LIMITED_BY_ZH)
+
+
+def test_a_year_that_cannot_be_planned_is_named_in_the_explanation():
+    """Year 2 has no enrolment change, but A's floor 150 exceeds the 2-county total 200 once
+    B cannot release anything (100 in post on 100)... set up so year 1 is fine and year 2 is
+    not: A min_quota 100 and B over quota (occupied 120): lower bounds 100 + 100 = 200 = total
+    in both years, feasible. Then extra quota −1 in year 1 only makes year 1 infeasible."""
+    frame = counties(
+        [
+            {"county_id": "A", "quota": 100, "occupied": 0, "min_quota": 100},
+            {"county_id": "B", "quota": 100, "occupied": 120},
+        ]
+    )
+    enrolment = pd.concat([primary({"A": 1900, "B": 1900}, year) for year in (2027, 2028)])
+    result = make_plan(frame, enrolment, policy=Policy(extra_quota=-1))
+    assert result.summary["status"] == "infeasible"
+    assert result.summary["explanation"][0].startswith("In 2027:")
+    assert "add up to 200 but the city total is 199" in result.summary["explanation"][0]
+
+
+@st.composite
+def multi_year_scenarios(draw):
+    size = draw(st.integers(1, 8))
+    years = draw(st.integers(2, 4))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    rows = [
+        {
+            "county_id": f"C{i}",
+            "quota": int(rng.integers(50, 300)),
+            "occupied": int(rng.integers(0, 320)),
+            "attrition": int(rng.integers(0, 60)),
+        }
+        for i in range(size)
+    ]
+    enrolment = pd.concat(
+        [
+            primary({f"C{i}": int(rng.integers(0, 6000)) for i in range(size)}, 2027 + year)
+            for year in range(years)
+        ]
+    )
+    return counties(rows), enrolment, years
+
+
+@settings(max_examples=40)
+@given(scenario=multi_year_scenarios())
+def test_multi_year_each_year_releases_at_most_vacancies_plus_its_departures(scenario):
+    """Year by year: current = last year's new; a county gives up at most its vacancies plus
+    that year's share of departures (even split, remainder first), people in post stay, and
+    quota gained is filled. The total is conserved every year."""
+    frame, enrolment, years = scenario
+    result = make_plan(frame, enrolment)
+    assert result.summary["status"] == "optimal"
+    table = result.table
+    current = frame["quota"].to_numpy()
+    occupied = frame["occupied"].to_numpy()
+    attrition = frame["attrition"].to_numpy()
+    for index, year in enumerate(sorted(table["year"].unique())):
+        rows = table[table["year"] == year]
+        new = rows["new"].to_numpy()
+        departures = attrition // years + (index < attrition % years)
+        assert (rows["current"].to_numpy() == current).all()
+        assert new.sum() == current.sum()
+        released = np.maximum(current - new, 0)
+        vacancies = np.maximum(current - occupied, 0)
+        assert (released <= vacancies + departures).all()
+        occupied = occupied - departures + np.maximum(new - current, 0)
+        current = new
