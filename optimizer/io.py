@@ -125,29 +125,30 @@ def cross_check(
 ) -> list[InputError]:
     """Problems that show only when the two files are read together."""
     errors: list[InputError] = []
-    known = set(counties["county_id"])
-    id_label = _label(ENROLMENT_SCHEMA, "county_id")
-    for index, county_id in enrolment["county_id"].dropna().items():
-        if county_id not in known:
-            errors.append(
-                InputError(
-                    enrolment_file,
-                    f"county '{county_id}' is not in {counties_file}",
-                    row=int(str(index)),
-                    column=id_label,
-                )
-            )
-    with_pupils = set(enrolment["county_id"])
-    for index, county_id in counties["county_id"].dropna().items():
-        if county_id not in with_pupils:
-            errors.append(
-                InputError(
-                    counties_file,
-                    f"county '{county_id}' has no rows in {enrolment_file}, so its need is unknown",
-                    row=int(str(index)),
-                    column=COUNTY_ID.label,
-                )
-            )
+    # Python sets, not Series.isin: isin on pandas' Arrow strings is slow for 10^4 rows.
+    enrolled = enrolment["county_id"].dropna()
+    listed = counties["county_id"].dropna()
+    known, with_pupils = set(listed.tolist()), set(enrolled.tolist())
+    unknown = enrolled[[county_id not in known for county_id in enrolled.tolist()]]
+    errors.extend(
+        InputError(
+            enrolment_file,
+            f"county '{county_id}' is not in {counties_file}",
+            row=int(str(index)),
+            column=_label(ENROLMENT_SCHEMA, "county_id"),
+        )
+        for index, county_id in unknown.items()
+    )
+    without_pupils = listed[[county_id not in with_pupils for county_id in listed.tolist()]]
+    errors.extend(
+        InputError(
+            counties_file,
+            f"county '{county_id}' has no rows in {enrolment_file}, so its need is unknown",
+            row=int(str(index)),
+            column=COUNTY_ID.label,
+        )
+        for index, county_id in without_pupils.items()
+    )
     if class_required:
         missing = counties[counties["class"].isna()]
         errors.extend(
