@@ -258,3 +258,15 @@ def test_blank_workbook_rows_do_not_shift_row_numbers(tmp_path: Path) -> None:
         (7, "quota [教职工编制]"),
     ]
     assert list(frame.index) == [2, 4, 7]
+
+
+def test_errors_are_listed_row_by_row_in_column_order(tmp_path: Path) -> None:
+    path = write(tmp_path / "c.csv", "county_id,name,quota\nA,,x\nB,b,-1\n,c,y\n")
+    errors = read_table(path, SCHEMA)[1]
+    assert [(e.row, e.column.split(" ")[0] if e.column else None) for e in errors] == [
+        (2, "name"),
+        (2, "quota"),
+        (3, "quota"),
+        (4, "county_id"),
+        (4, "quota"),
+    ]
