@@ -50,6 +50,9 @@ BASES = {"2014": None, "2001": STANDARDS_2001}  # base table -> its per-class st
 # Characters no output directory name may hold, on any system a planner may copy plans to.
 _FORBIDDEN_IN_NAME = re.compile(r'[/\\<>:"|?*\x00-\x1f\x7f]')
 MAX_NAME_LENGTH = 100
+_WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL"} | {
+    f"{device}{number}" for device in ("COM", "LPT") for number in range(10)
+}
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,9 @@ def _scenario_name(data: Mapping[str, Any], path: Path, check: _Checker) -> str 
             f"'{name}' cannot be a directory name: no / \\ < > : \" | ? *, control characters, "
             "or a leading or trailing dot",
         )
+        return None
+    if name.split(".")[0].strip().upper() in _WINDOWS_DEVICES:
+        check.error("name", f"'{name}' is a device name on Windows and cannot be a directory")
         return None
     if len(name) > MAX_NAME_LENGTH:
         check.error("name", f"is longer than {MAX_NAME_LENGTH} characters")

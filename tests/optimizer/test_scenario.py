@@ -132,6 +132,8 @@ def test_one_class_table_on_the_2014_base(tmp_path: Path) -> None:
         (MINIMAL + 'name = "..\\\\up"\n', "name", "directory"),
         (MINIMAL + 'name = ".."\n', "name", "directory"),
         (MINIMAL + 'name = "  "\n', "name", "non-empty"),
+        (MINIMAL + 'name = "nul"\n', "name", "device name"),
+        (MINIMAL + 'name = "COM1.plan"\n', "name", "device name"),
     ],
 )
 def test_each_mistake_names_file_and_key(
