@@ -156,12 +156,17 @@ PAYLOAD_TYPES: dict[str, type[Payload]] = {
 }
 
 
+_PAYLOAD_FIELDS = {
+    kind: frozenset(f.name for f in fields(cls)) for kind, cls in PAYLOAD_TYPES.items()
+}
+
+
 def payload_from_dict(kind: str, data: dict[str, Any]) -> Payload:
     cls = PAYLOAD_TYPES.get(kind)
     if cls is None:
         raise ValueError(f"unknown event kind '{kind}'")
-    names = {f.name for f in fields(cls)}
-    if set(data) != names:
+    names = _PAYLOAD_FIELDS[kind]
+    if data.keys() != names:
         raise ValueError(f"{kind} payload has fields {sorted(data)}, expected {sorted(names)}")
     return cls(**data)
 

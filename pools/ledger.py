@@ -479,9 +479,8 @@ def _settled_problems(state: State) -> list[str]:
                 "(空一还一 not applied)"
             )
     problems.extend(
-        f"loan {loan.loan_id} was sent back by its evaluation but is still out"
-        for loan in state.loans.values()
-        if loan.awaiting_return
+        f"loan {loan_id} was sent back by its evaluation but is still out"
+        for loan_id in sorted(state.awaiting_return)
     )
     return problems
 

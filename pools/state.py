@@ -185,6 +185,7 @@ class State:
         self.inst_period_end: str | None = None
         self.keys: dict[str, str] = {}  # idempotency key -> loan id
         self.open_by_borrower: dict[str, list[str]] = {}  # oldest first
+        self.awaiting_return: set[str] = set()  # loans an evaluation sent back, not yet returned
         self.seq = 0
         self.hash = GENESIS
         self.effective = ""
@@ -370,6 +371,7 @@ class State:
         if loan.outstanding == 0:
             loan.status = "closed"
             loan.awaiting_return = False
+            self.awaiting_return.discard(loan.loan_id)
             self.open_by_borrower[loan.borrower].remove(loan.loan_id)
 
     def _on_loan_expired(self, event: Event, p: LoanExpired) -> None:
@@ -393,6 +395,7 @@ class State:
             heapq.heappush(self._expiry_heap, (p.new_end, loan.opened_seq, loan.loan_id))
         elif p.decision == "return":
             loan.awaiting_return = True
+            self.awaiting_return.add(loan.loan_id)
         else:
             raise InvariantBroken(seq, f"unknown decision {p.decision!r}")
         loan.evaluations.append(
