@@ -23,6 +23,8 @@ from optimizer.exact import (
 )
 from optimizer.model import LinearModel, QuotaModel, build_stage, level_floor
 
+TOLERANCE = 1e-9  # feasibility tolerance asked of every backend
+
 Backend = Callable[[LinearModel, float | None], tuple[str, np.ndarray | None]]
 
 
@@ -50,6 +52,10 @@ def solve_highs(model: LinearModel, time_limit: float | None = None):
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("mip_rel_gap", 0.0)
     highs.setOptionValue("mip_abs_gap", 0.0)
+    # Stage-1 levels of different plans can differ by 1e-7 or less; with the default 1e-6
+    # tolerances HiGHS accepted a worse level on a 200-county instance (and took 25 s).
+    highs.setOptionValue("mip_feasibility_tolerance", TOLERANCE)
+    highs.setOptionValue("primal_feasibility_tolerance", TOLERANCE)
     if time_limit is not None:
         highs.setOptionValue("time_limit", float(time_limit))
     highs.passModel(lp)
@@ -144,6 +150,7 @@ def solve_ortools(model: LinearModel, time_limit: float | None = None):
         solver.SetTimeLimit(int(time_limit * 1000))
     parameters = pywraplp.MPSolverParameters()
     parameters.SetDoubleParam(parameters.RELATIVE_MIP_GAP, 0.0)
+    parameters.SetDoubleParam(parameters.PRIMAL_TOLERANCE, TOLERANCE)
     status = solver.Solve(parameters)
     if status == pywraplp.Solver.OPTIMAL:
         return "optimal", np.array([v.solution_value() for v in variables])
