@@ -273,7 +273,8 @@ def _failure_text(outcome: dict[str, Any]) -> str:
         errors = [InputError(**error) for error in outcome["errors"]]
         return f"✗ {name} ({outcome['file']}): nothing written; " + InputErrors(errors).report()
     if "summary" in outcome:
-        explanation = outcome["summary"].get("explanation") or []
+        summary = outcome["summary"]
+        explanation = [*(summary.get("explanation") or []), *(summary.get("explanation_zh") or [])]
         lines = [f"✗ {name}: {status}, no plan written (see {outcome['dir']}/summary.json)"]
         return "\n".join([*lines, *(f"  {line}" for line in explanation)])
     lines = [f"✗ {name}: {status}, nothing written"]
