@@ -266,6 +266,12 @@ def _cmd_status(args: argparse.Namespace) -> int:
     def show(result: dict[str, Any]) -> None:
         print(f"ledger as of {result['as_of']} (event {result['head']['seq']})")
         _show_pools(result["pools"])
+        totals = result["totals"]
+        print(
+            f"city: approved {totals['approved']}, on own quota {totals['headcount']}, "
+            f"on borrowed quota {totals['borrowed_headcount']}, on pool quota (专户) "
+            f"{totals['pool_headcount']}, in post {totals['in_post']}"
+        )
         units = result["units"]
         notable = [
             u for u in units if args.all_units or u["over_quota"] or u["pool_headcount"]

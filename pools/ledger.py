@@ -248,7 +248,8 @@ class Ledger:
     # ---- reads -----------------------------------------------------------------------
 
     def state(self, as_of: date | None = None) -> State:
-        """The folded state: current, or as of the end of `as_of` (a fresh fold)."""
+        """The folded state: current, or as of the end of `as_of` (a fresh fold). Read only:
+        the current state is this object's cache."""
         with self._reading() as (conn, head):
             if as_of is None:
                 return self._caught_up(conn, head)
@@ -266,6 +267,7 @@ class Ledger:
                 "as_of": day,
                 "head": {"seq": state.seq, "hash": state.hash},
                 "pools": state.pools_view(),
+                "totals": _totals(state),
                 "units": [unit.as_dict() for unit in state.units.values()],
                 "loans": [
                     loan.as_dict(day) for loan in state.loans.values() if loan.status != "closed"
@@ -459,6 +461,23 @@ class Ledger:
                 # a refused or failed command may have touched the cached state: refold
                 self._state = None
                 raise
+
+
+def _totals(state: State) -> dict[str, int]:
+    """City totals. Pool quotas are a special account: never in `approved`; the people on them
+    are in post (`in_post`) and shown apart (`pool_headcount`)."""
+    units = state.units.values()
+    approved = sum(u.approved for u in units)
+    headcount = sum(u.headcount for u in units)
+    pool = sum(u.pool_headcount for u in units)
+    borrowed = sum(u.borrowed for u in units)
+    return {
+        "approved": approved,
+        "headcount": headcount,
+        "borrowed_headcount": borrowed,
+        "pool_headcount": pool,
+        "in_post": headcount + borrowed + pool,
+    }
 
 
 def _units(units: UnitsInput) -> list[Unit]:

@@ -189,6 +189,9 @@ def test_pool_quotas_are_a_special_account(make_ledger: MakeLedger) -> None:
     assert sum(u["approved"] for u in after.values()) == sum(u["approved"] for u in before.values())
     in_post = lambda units: sum(u["headcount"] + u["pool_headcount"] for u in units.values())  # noqa: E731
     assert in_post(after) == in_post(before) + 2
+    totals = ledger.status()["totals"]
+    assert (totals["approved"], totals["pool_headcount"]) == (200, 2)
+    assert totals["in_post"] == totals["headcount"] + 2  # nobody else borrowed
 
 
 def test_return_one_when_one_is_vacated(make_ledger: MakeLedger) -> None:
