@@ -196,9 +196,20 @@ def add_keep_stage1(model: LinearModel, x: np.ndarray, floor: np.ndarray, ids: l
 
 
 def add_keep_sum(model: LinearModel, name: str, columns: np.ndarray, best: int) -> None:
-    """keep_<stage>: Σ columns ≤ best (a whole number recomputed exactly from the plan)."""
+    """keep_<stage>: Σ columns ≤ best + 1/2, best a whole number recomputed from the plan.
+
+    On whole-number quotas the kept sum (scaled shortfall or movement) is itself a whole
+    number, so ≤ best + 1/2 admits exactly the plans with ≤ best; the half unit of slack keeps
+    a solver's floating-point tolerance from declaring the optimum itself infeasible (sums
+    reach 1e9 at city scale).
+    """
     model.add_rows(
-        [name], np.zeros(len(columns), dtype=int), columns, np.ones(len(columns)), -np.inf, best
+        [name],
+        np.zeros(len(columns), dtype=int),
+        columns,
+        np.ones(len(columns)),
+        -np.inf,
+        best + 0.5,
     )
 
 
