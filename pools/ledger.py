@@ -32,7 +32,7 @@ from sqlalchemy.engine import Connection
 
 from pools import commands
 from pools.commands import Batch
-from pools.events import GENESIS, LoanOpened, canonical_json, chain_hash, ledger_key
+from pools.events import GENESIS, Event, LoanOpened, canonical_json, chain_hash, ledger_key
 from pools.rules import RuleViolation, Settings, Violation, check_open_loan
 from pools.state import InvariantBroken, State
 from pools.storage import Head, Store, event_from_row, redact, row_body
@@ -454,7 +454,7 @@ class Ledger:
                         document,
                     )
                     result = command(batch)
-                    _refuse_unsettled(state)
+                    _refuse_unsettled(state, _touched_units(state, batch.events))
                     self.store.append(conn, batch.events)
                 return result
             except BaseException:
@@ -486,11 +486,30 @@ def _units(units: UnitsInput) -> list[Unit]:
     return list(units)
 
 
-def _settled_problems(state: State) -> list[str]:
+def _touched_units(state: State, events: list[Event]) -> set[str]:
+    """The units a batch of events changed (directly, or as a loan's borrower or lender)."""
+    touched = set()
+    for event in events:
+        payload = event.payload
+        unit_id = getattr(payload, "unit_id", None) or getattr(payload, "borrower", None)
+        if unit_id:
+            touched.add(unit_id)
+        loan = state.loans.get(getattr(payload, "loan_id", ""))
+        if loan is not None:
+            touched.add(loan.borrower)
+            if loan.lender:
+                touched.add(loan.lender)
+    return touched
+
+
+def _settled_problems(state: State, unit_ids: Iterable[str] | None = None) -> list[str]:
     """After every write: no borrower keeps a vacancy while it still owes quotas (空一还一), and
-    no loan that an evaluation sent back is still out."""
+    no loan that an evaluation sent back is still out. A write checks the units it touched;
+    `verify` checks them all."""
     problems = []
-    for unit_id, loan_ids in state.open_by_borrower.items():
+    borrowers = state.open_by_borrower
+    for unit_id in borrowers if unit_ids is None else unit_ids:
+        loan_ids = borrowers.get(unit_id)
         unit = state.units.get(unit_id)
         if loan_ids and unit is not None and unit.vacancies > 0:
             problems.append(
@@ -504,7 +523,7 @@ def _settled_problems(state: State) -> list[str]:
     return problems
 
 
-def _refuse_unsettled(state: State) -> None:
-    problems = _settled_problems(state)
+def _refuse_unsettled(state: State, unit_ids: Iterable[str]) -> None:
+    problems = _settled_problems(state, unit_ids)
     if problems:
         raise RuleViolation(Violation("ledger.invariant", "; ".join(problems), "台账不变量被破坏"))

@@ -134,6 +134,17 @@ class Store:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        mark = "?" if self.is_sqlite else "%s"  # sqlite3 and psycopg parameter styles
+        columns = [column.name for column in events_table.columns]
+        self._columns = columns
+        self._sql = {
+            "head": "SELECT seq, hash, effective FROM ledger_head WHERE id = 1"
+            + ("" if self.is_sqlite else " FOR UPDATE"),
+            "insert": f"INSERT INTO ledger_events ({', '.join(columns)}) "
+            f"VALUES ({', '.join([mark] * len(columns))})",
+            "move_head": f"UPDATE ledger_head SET seq = {mark}, hash = {mark}, "
+            f"effective = {mark} WHERE id = 1",
+        }
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -160,16 +171,20 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[tuple[Connection, Head]]:
-        """A write transaction with the ledger head locked; commits on normal exit."""
+        """A write transaction with the ledger head locked; commits on normal exit.
+
+        SQLAlchemy owns the connection and the transaction; the three statements of the hot
+        path (lock/read the head, insert events, move the head) go straight to the driver's
+        cursor inside that transaction, which makes an append several times cheaper (the
+        statement-building layer costs more than SQLite's own commit)."""
         with self.engine.connect() as conn:
             conn.execution_options(sqlite_begin="IMMEDIATE")
             with conn.begin():
-                query = sa.select(head_table.c.seq, head_table.c.hash, head_table.c.effective)
-                query = query.where(head_table.c.id == 1)
-                if not self.is_sqlite:
-                    query = query.with_for_update()
-                row = conn.execute(query).one()
-                yield conn, Head(int(row.seq), row.hash, row.effective)
+                cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+                cursor.execute(self._sql["head"])
+                seq, digest, effective = cursor.fetchone()
+                cursor.close()
+                yield conn, Head(int(seq), digest, effective)
 
     @contextmanager
     def read(self) -> Iterator[tuple[Connection, Head]]:
@@ -185,15 +200,18 @@ class Store:
                 yield conn, Head(int(row.seq), row.hash, row.effective)
 
     def append(self, conn: Connection, events: list[Event]) -> None:
+        """Insert events and move the head, inside the transaction `write` opened."""
         if not events:
             return
-        conn.execute(events_table.insert(), [event_row(event) for event in events])
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        rows = [tuple(map(event_row(event).__getitem__, self._columns)) for event in events]
+        if len(rows) == 1:
+            cursor.execute(self._sql["insert"], rows[0])
+        else:
+            cursor.executemany(self._sql["insert"], rows)
         last = events[-1]
-        conn.execute(
-            head_table.update()
-            .where(head_table.c.id == 1)
-            .values(seq=last.seq, hash=last.hash, effective=last.effective)
-        )
+        cursor.execute(self._sql["move_head"], (last.seq, last.hash, last.effective))
+        cursor.close()
 
     def events(
         self,
