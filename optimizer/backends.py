@@ -8,8 +8,11 @@ from the integer plan and keeping it with exact constraints for the next stage.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 
 import numpy as np
@@ -26,6 +29,21 @@ from optimizer.model import LinearModel, QuotaModel, build_stage, level_floor
 TOLERANCE = 1e-9  # feasibility tolerance asked of every backend
 
 Backend = Callable[[LinearModel, float | None], tuple[str, np.ndarray | None]]
+
+
+@contextlib.contextmanager
+def _native_stdout_silenced() -> Iterator[None]:
+    """HiGHS 1.12's MIP prints a debug line from C++ straight to file descriptor 1 even with
+    output_flag off; it would corrupt `--json` output, so fd 1 points at /dev/null meanwhile."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 def solve_highs(model: LinearModel, time_limit: float | None = None):
@@ -59,7 +77,8 @@ def solve_highs(model: LinearModel, time_limit: float | None = None):
     if time_limit is not None:
         highs.setOptionValue("time_limit", float(time_limit))
     highs.passModel(lp)
-    highs.run()
+    with _native_stdout_silenced():
+        highs.run()
     status = highs.getModelStatus()
     if status == highspy.HighsModelStatus.kOptimal:
         return "optimal", np.asarray(highs.getSolution().col_value)
