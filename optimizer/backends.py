@@ -26,7 +26,7 @@ from optimizer.exact import (
 )
 from optimizer.model import LinearModel, QuotaModel, build_stage, level_floor
 
-TOLERANCE = 1e-9  # feasibility tolerance asked of every backend
+TOLERANCE = 1e-9  # HiGHS feasibility tolerances (SCIP slowed down badly with it: kept default)
 
 Backend = Callable[[LinearModel, float | None], tuple[str, np.ndarray | None]]
 
@@ -169,7 +169,6 @@ def solve_ortools(model: LinearModel, time_limit: float | None = None):
         solver.SetTimeLimit(int(time_limit * 1000))
     parameters = pywraplp.MPSolverParameters()
     parameters.SetDoubleParam(parameters.RELATIVE_MIP_GAP, 0.0)
-    parameters.SetDoubleParam(parameters.PRIMAL_TOLERANCE, TOLERANCE)
     status = solver.Solve(parameters)
     if status == pywraplp.Solver.OPTIMAL:
         return "optimal", np.array([v.solution_value() for v in variables])
