@@ -383,8 +383,8 @@ class Ledger:
                 "(or QUOTAPOOL_LEDGER_KEY is not the key the ledger was written with)"
             )
         try:
-            event = event_from_row(row)
-        except (ValueError, TypeError) as exc:
+            event = event_from_row(row, body["payload"])
+        except (ValueError, TypeError, AttributeError) as exc:
             return f"event {seq} has an unreadable payload: {exc}"
         if isinstance(event.payload, LoanOpened):
             p = event.payload
