@@ -1,6 +1,7 @@
 """Writes the illustrative city's units snapshots: units-2026-10.csv and units-2026-11.csv.
 
-临江市 (a made-up city, region LJ00) with six counties (LJ01–LJ06): 60 municipal
+示例市 (the same made-up city as the teacher data, region 339900) with six of its county-level
+divisions (339921–339925, 339981): 60 municipal
 administrative organs (M001–M060), 300 institutional units (S001–S300: 200 municipal, 100 in
 the counties) and 72 county administrative organs. Deterministic (fixed seed): run
 `python data/units/make_units.py` to rewrite both files byte for byte.
@@ -98,7 +99,11 @@ ORGANS = [
     "市投资促进局",
 ]
 
-COUNTIES = ["LJ01", "LJ02", "LJ03", "LJ04", "LJ05", "LJ06"]
+CITY = "339900"
+COUNTIES = ["339921", "339922", "339923", "339924", "339925", "339981"]
+COUNTY_NAMES = dict(
+    zip(COUNTIES, ["北塘县", "青石县", "云溪县", "白鹭县", "松岗县", "临川市"], strict=True)
+)
 COUNTY_ORGANS = [
     "办公室",
     "组织部",
@@ -149,7 +154,7 @@ def october(rng: random.Random) -> list[list[object]]:
             [
                 f"M{i + 1:03d}",
                 name,
-                "LJ00",
+                CITY,
                 "市级",
                 "行政",
                 approved,
@@ -168,7 +173,7 @@ def october(rng: random.Random) -> list[list[object]]:
                 [
                     f"S{i + 1:03d}",
                     template.format(n=number),
-                    "LJ00",
+                    CITY,
                     "市级",
                     "事业",
                     approved,
@@ -179,7 +184,7 @@ def october(rng: random.Random) -> list[list[object]]:
             )
         else:
             county = COUNTIES[i % len(COUNTIES)]
-            name = f"{county}县{template.format(n=number).removeprefix('市')}"
+            name = f"{COUNTY_NAMES[county]}{template.format(n=number).removeprefix('市')}"
             rows.append(
                 [f"S{i + 1:03d}", name, county, "县级", "事业", approved, headcount, sector, ""]
             )
@@ -190,7 +195,7 @@ def october(rng: random.Random) -> list[list[object]]:
             rows.append(
                 [
                     f"{county}-{j + 1:03d}",
-                    f"{county}县{organ}",
+                    f"{COUNTY_NAMES[county]}{organ}",
                     county,
                     "县级",
                     "行政",
@@ -230,7 +235,7 @@ def november(rows: list[list[object]], rng: random.Random) -> list[list[object]]
     by_id["S041"][6] = 34  # one leaves: one quota goes back to the lender S040
     by_id["S100"][6] = 42  # hires beyond its quota: a fact, recorded and flagged
     by_id["M045"][5] = int(by_id["M045"][5]) + 2  # approved quota grows
-    out.insert(60, ["M061", "市数据局", "LJ00", "市级", "行政", 20, 12, "政府", ""])
+    out.insert(60, ["M061", "市数据局", CITY, "市级", "行政", 20, 12, "政府", ""])
     return out
 
 
