@@ -6,7 +6,8 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-# CI runs derandomised so that a red build is reproducible from its log; locally Hypothesis explores.
+# CI runs derandomised so that a red build is reproducible from its log;
+# locally Hypothesis explores.
 settings.register_profile(
     "ci",
     derandomize=True,
