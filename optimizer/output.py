@@ -20,11 +20,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.formatting.rule import CellIsRule
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
 
 PLAN_COLUMNS = (
     "county_id",
@@ -99,9 +98,10 @@ WHOLE_FORMAT = "#,##0"
 FRACTION_FORMAT = "#,##0.0"
 CHANGE_FORMAT = "+#,##0;-#,##0;0"
 RATIO_FORMAT = "0.0%"
-SHORTFALL_FILL = PatternFill(start_color="FFC7CE", end_color="FFC7CE", fill_type="solid")
-SHORTFALL_BEFORE_FILL = PatternFill(start_color="FFEB9C", end_color="FFEB9C", fill_type="solid")
-HEADER_FILL = PatternFill(start_color="DDEBF7", end_color="DDEBF7", fill_type="solid")
+SUMMARY_RATIO_FORMAT = "0.00%"
+SHORTFALL_FILL = "#FFC7CE"  # red: still short after the plan
+SHORTFALL_BEFORE_FILL = "#FFEB9C"  # amber: was short before it
+HEADER_FILL = "#DDEBF7"
 FIRST_DATA_ROW = 3  # row 1 Chinese headers, row 2 English headers
 
 
@@ -217,38 +217,102 @@ def _plain(value: Any) -> Any:
 
 
 # --- plan.xlsx -------------------------------------------------------------------------------
+# Written with XlsxWriter: it streams cells to XML several times faster than openpyxl builds a
+# cell-object tree (a national plan has ~45,000 cells). Formats are made once per workbook and
+# shared by reference; widths come from the values, not from re-reading the written cells.
 
 
 def write_xlsx(plan: pd.DataFrame, summary: Mapping[str, Any], path: Path) -> None:
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "方案 Plan"
-    _plan_sheet(sheet, plan)
-    _summary_sheet(book.create_sheet("摘要 Summary"), summary)
-    book.save(path)
+    # Plan texts are data: never let a name starting with '=' or 'http' become a formula or link.
+    options = {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True}
+    with xlsxwriter.Workbook(str(path), options) as book:
+        styles = _Styles(book)
+        _plan_sheet(book.add_worksheet("方案 Plan"), plan, styles)
+        _summary_sheet(book.add_worksheet("摘要 Summary"), summary, styles)
 
 
-def _plan_sheet(sheet: Worksheet, plan: pd.DataFrame) -> None:
-    columns = list(plan.columns)
-    sheet.append([HEADERS_ZH.get(column, column) for column in columns])
-    sheet.append(columns)
-    for record in plan.itertuples(index=False):
-        sheet.append([_cell(value) for value in record])
-    last_data_row = FIRST_DATA_ROW + len(plan) - 1
-    for label, totals in _totals(plan):
-        sheet.append([label if column == columns[0] else totals.get(column) for column in columns])
-    _style_headers(sheet, len(columns))
-    _number_formats(sheet, columns)
-    _highlight_shortfalls(sheet, columns, last_data_row)
-    for row in sheet.iter_rows(min_row=last_data_row + 1, max_row=sheet.max_row):
-        for cell in row:
-            cell.font = Font(bold=True)
-    sheet.freeze_panes = sheet.cell(row=FIRST_DATA_ROW, column=3)
+class _Styles:
+    """The workbook's cell formats, made once: XlsxWriter stores one style per format object."""
+
+    def __init__(self, book: Workbook) -> None:
+        header = {"bg_color": HEADER_FILL, "pattern": 1, "align": "center"}
+        self.header_zh = book.add_format({**header, "bold": True})
+        self.header_en = book.add_format(header)
+        self.shortfall = book.add_format({"bg_color": SHORTFALL_FILL})
+        self.shortfall_before = book.add_format({"bg_color": SHORTFALL_BEFORE_FILL})
+        self.summary_header = book.add_format({"bold": True, "bg_color": HEADER_FILL, "pattern": 1})
+        self.summary_value = book.add_format({"text_wrap": True, "valign": "top"})
+        self.summary_ratio = book.add_format(
+            {"text_wrap": True, "valign": "top", "num_format": SUMMARY_RATIO_FORMAT}
+        )
+        self._book = book
+        self._data: dict[str | None, Format | None] = {None: None}
+        self._totals: dict[str | None, Format] = {}
+
+    def data(self, number_format: str | None) -> Format | None:
+        if number_format not in self._data:
+            self._data[number_format] = self._book.add_format({"num_format": number_format})
+        return self._data[number_format]
+
+    def totals(self, number_format: str | None) -> Format:
+        if number_format not in self._totals:
+            spec: dict[str, Any] = {"bold": True}
+            if number_format is not None:
+                spec["num_format"] = number_format
+            self._totals[number_format] = self._book.add_format(spec)
+        return self._totals[number_format]
+
+
+def _plan_sheet(sheet: Worksheet, plan: pd.DataFrame, styles: _Styles) -> None:
+    columns = [str(column) for column in plan.columns]
+    totals = _totals(plan)
+    last_data_row = FIRST_DATA_ROW + len(plan) - 1  # 1-based, as Excel shows it
+    for index, column in enumerate(columns):
+        header_zh = HEADERS_ZH.get(column, column)
+        sheet.write_string(0, index, header_zh, styles.header_zh)
+        sheet.write_string(1, index, column, styles.header_en)
+        values = _column_values(plan.iloc[:, index])
+        number_format = column_number_format(column)
+        sheet.write_column(FIRST_DATA_ROW - 1, index, values, styles.data(number_format))
+        total_values = [label if index == 0 else row.get(column) for label, row in totals]
+        sheet.write_column(last_data_row, index, total_values, styles.totals(number_format))
+        widest = _widest([header_zh, column, *values, *total_values])
+        sheet.set_column(index, index, min(max(widest + 2, 8), 60))
+    _highlight_shortfalls(sheet, columns, last_data_row, styles)
+    sheet.freeze_panes(FIRST_DATA_ROW - 1, 2)  # headers and county id + name stay in view
     if len(plan):
-        last = get_column_letter(len(columns))
-        sheet.auto_filter.ref = f"A2:{last}{last_data_row}"
-    _fit_widths(sheet)
+        sheet.autofilter(1, 0, last_data_row - 1, len(columns) - 1)
+
+
+def column_number_format(column: str) -> str | None:
+    """How a plan column's figures are shown in Excel; None for ids and texts."""
+    if column == "change":
+        return CHANGE_FORMAT
+    if column in FRACTIONAL:
+        return FRACTION_FORMAT
+    if column in RATIOS:
+        return RATIO_FORMAT
+    if column in ("county_id", "name", "year", "limited_by", "limited_by_zh", "class"):
+        return None
+    return WHOLE_FORMAT
+
+
+def _column_values(values: pd.Series) -> list[Any]:
+    """One column's cells as plain Python values; None where the plan has no value."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iub":
+        return values.tolist()  # numpy ints and bools: never missing, already plain
+    if _plain_already(values):
+        return values.tolist()  # the common case, without a Python call per cell
+    return [_cell(value) for value in values.tolist()]
+
+
+def _plain_already(values: pd.Series) -> bool:
+    """Finite floats, or pandas text with nothing missing: tolist() gives plain values."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind == "f":
+        return bool(np.isfinite(values.to_numpy()).all())
+    if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
+        return bool(values.notna().all())
+    return False
 
 
 def _totals(plan: pd.DataFrame) -> list[tuple[str, dict[str, Any]]]:
@@ -269,48 +333,30 @@ def _cell(value: Any) -> Any:
         value = value.item()
     if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
         return None
+    if isinstance(value, float) and math.isinf(value):
+        return str(value)  # Excel has no infinity; the text says what it is
     if isinstance(value, str | int | float | bool):
         return value
     return str(value)
 
 
-def _style_headers(sheet: Worksheet, width: int) -> None:
-    for row in (1, 2):
-        for column in range(1, width + 1):
-            cell = sheet.cell(row=row, column=column)
-            cell.font = Font(bold=row == 1)
-            cell.fill = HEADER_FILL
-            cell.alignment = Alignment(horizontal="center")
-
-
-def _number_formats(sheet: Worksheet, columns: list[str]) -> None:
-    for index, column in enumerate(columns, start=1):
-        if column == "change":
-            number_format = CHANGE_FORMAT
-        elif column in FRACTIONAL:
-            number_format = FRACTION_FORMAT
-        elif column in RATIOS:
-            number_format = RATIO_FORMAT
-        elif column in ("county_id", "name", "year", "limited_by", "limited_by_zh", "class"):
-            continue
-        else:
-            number_format = WHOLE_FORMAT
-        for row in range(FIRST_DATA_ROW, sheet.max_row + 1):
-            sheet.cell(row=row, column=index).number_format = number_format
-
-
-def _highlight_shortfalls(sheet: Worksheet, columns: list[str], last_data_row: int) -> None:
+def _highlight_shortfalls(
+    sheet: Worksheet, columns: list[str], last_data_row: int, styles: _Styles
+) -> None:
     """Conditional fills, so a planner who edits a figure in Excel sees the colour follow."""
     if last_data_row < FIRST_DATA_ROW:
         return
     for column, fill in (
-        ("shortfall_after", SHORTFALL_FILL),
-        ("shortfall_before", SHORTFALL_BEFORE_FILL),
+        ("shortfall_after", styles.shortfall),
+        ("shortfall_before", styles.shortfall_before),
     ):
-        letter = get_column_letter(columns.index(column) + 1)
-        cells = f"{letter}{FIRST_DATA_ROW}:{letter}{last_data_row}"
-        sheet.conditional_formatting.add(
-            cells, CellIsRule(operator="greaterThan", formula=["0"], fill=fill)
+        index = columns.index(column)
+        sheet.conditional_format(
+            FIRST_DATA_ROW - 1,
+            index,
+            last_data_row - 1,
+            index,
+            {"type": "cell", "criteria": "greater than", "value": 0, "format": fill},
         )
 
 
@@ -321,43 +367,55 @@ def display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
-def _fit_widths(sheet: Worksheet) -> None:
-    for column_cells in sheet.iter_cols(min_row=1, max_row=sheet.max_row):
-        widest = 0
-        for cell in column_cells:
-            if cell.value is None:
-                continue
-            shown = f"{cell.value:,.1f}" if isinstance(cell.value, float) else str(cell.value)
-            widest = max(widest, display_width(shown))
-        letter = get_column_letter(column_cells[0].column)
-        sheet.column_dimensions[letter].width = min(max(widest + 2, 8), 60)
+def _shown(value: Any) -> str:
+    """About what Excel shows for a value: fractions with one decimal and thousands commas."""
+    return f"{value:,.1f}" if isinstance(value, float) else str(value)
 
 
-def _summary_sheet(sheet: Worksheet, summary: Mapping[str, Any]) -> None:
-    sheet.append(["项目", "item", "值 value"])
+def _widest(values: list[Any]) -> int:
+    """Display width of a column's widest value; each distinct text is measured once."""
+    numbers = [v for v in values if type(v) in (int, float)]
+    others = [v for v in values if v is not None and type(v) not in (int, float)]
+    shown = {_shown(value) for value in others}
+    if numbers:
+        # A figure's shown length never shrinks as its size grows (rounding only carries
+        # upwards), so the widest number is the largest or the most negative one.
+        shown.update(_shown(value) for value in (max(numbers), min(numbers)))
+    return max((display_width(text) for text in shown), default=0)
+
+
+def _summary_rows(summary: Mapping[str, Any]) -> list[tuple[str, str, Any]]:
+    """(Chinese label, key, value) per line of the summary sheet, scenario first."""
+    rows: list[tuple[str, str, Any]] = []
     scenario = summary.get("scenario")
     if isinstance(scenario, Mapping) and scenario.get("name"):
-        sheet.append([SUMMARY_LABELS_ZH["scenario"], "scenario", scenario["name"]])
+        rows.append((SUMMARY_LABELS_ZH["scenario"], "scenario", _cell(scenario["name"])))
     for key, value in summary.items():
         if key == "scenario":
             continue
         shown = "\n".join(map(str, value)) if isinstance(value, list) else value
         if isinstance(shown, dict):
             shown = json.dumps(shown, ensure_ascii=False)
-        sheet.append([SUMMARY_LABELS_ZH.get(key, key), key, _cell(shown)])
-        if key == "max_relative_shortfall":
-            sheet.cell(row=sheet.max_row, column=3).number_format = "0.00%"
+        rows.append((SUMMARY_LABELS_ZH.get(key, key), key, _cell(shown)))
     if isinstance(scenario, Mapping):
         for key, value in scenario.items():
             if key == "name":
                 continue
             shown = json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else value
-            sheet.append([f"方案.{key}", f"scenario.{key}", _cell(shown)])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
-    for row in sheet.iter_rows(min_row=2, min_col=3, max_col=3):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.freeze_panes = "A2"
-    _fit_widths(sheet)
+            rows.append((f"方案.{key}", f"scenario.{key}", _cell(shown)))
+    return rows
+
+
+def _summary_sheet(sheet: Worksheet, summary: Mapping[str, Any], styles: _Styles) -> None:
+    header = ("项目", "item", "值 value")
+    sheet.write_row(0, 0, header, styles.summary_header)
+    rows = _summary_rows(summary)
+    for number, (label, key, value) in enumerate(rows, start=1):
+        sheet.write_string(number, 0, label)
+        sheet.write_string(number, 1, key)
+        ratio = key == "max_relative_shortfall"
+        sheet.write(number, 2, value, styles.summary_ratio if ratio else styles.summary_value)
+    sheet.freeze_panes(1, 0)
+    for index in range(len(header)):
+        widest = _widest([header[index], *(row[index] for row in rows)])
+        sheet.set_column(index, index, min(max(widest + 2, 8), 60))

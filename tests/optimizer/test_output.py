@@ -172,3 +172,83 @@ def test_a_rewrite_replaces_the_whole_directory(tmp_path: Path) -> None:
     assert sorted(p.name for p in target.iterdir()) == ["plan.csv", "plan.xlsx", "summary.json"]
     assert json.loads((target / "summary.json").read_text())["moved"] == 7
     assert [p.name for p in tmp_path.iterdir()] == ["p"]
+
+
+def test_xlsx_keeps_headers_styled_totals_bold_and_a_filter_over_the_counties(
+    tmp_path: Path,
+) -> None:
+    """Three counties: data rows 3-5, totals row 6; the filter covers the English header row
+    (2) and the counties, not the totals; ten columns, so the filter ends in column J."""
+    target = write_plan(tmp_path / "p", plan_frame(), summary())
+    sheet = openpyxl.load_workbook(target / "plan.xlsx").worksheets[0]
+    assert sheet.auto_filter.ref == "A2:J5"
+    assert all(cell.font.b for cell in sheet[1])  # Chinese header row bold
+    assert not any(cell.font.b for cell in sheet[2])  # English header row plain
+    assert all(cell.fill.fgColor.rgb.endswith("DDEBF7") for cell in (*sheet[1], *sheet[2]))
+    assert all(cell.font.b for cell in sheet[6])  # totals row bold, even its empty cells
+    assert all(not cell.font.b for row in sheet.iter_rows(min_row=3, max_row=5) for cell in row)
+    column = {cell.value: cell.column for cell in sheet[2]}
+    assert sheet.cell(row=6, column=column["need"]).number_format == "#,##0.0"
+    assert sheet.cell(row=6, column=column["change"]).number_format == "+#,##0;-#,##0;0"
+    assert sheet.cell(row=4, column=column["current"]).number_format == "#,##0"
+    assert sheet.cell(row=4, column=column["name"]).number_format == "General"
+
+
+def test_xlsx_highlights_shortfalls_before_the_plan_in_amber(tmp_path: Path) -> None:
+    sheet = openpyxl.load_workbook(
+        write_plan(tmp_path / "p", plan_frame(), summary()) / "plan.xlsx"
+    )
+    rules = {
+        str(rng.sqref): rule
+        for rng in sheet.worksheets[0].conditional_formatting
+        for rule in rng.rules
+    }
+    rule = rules["G3:G5"]  # shortfall_before is the seventh column
+    assert rule.operator == "greaterThan" and rule.formula == ["0"]
+    assert rule.dxf.fill.bgColor.rgb.endswith("FFEB9C")
+
+
+def test_xlsx_column_widths_fit_the_widest_value(tmp_path: Path) -> None:
+    """Widths are display columns + 2, at least 8: '调整前缺口' is 5 Chinese characters = 10
+    columns, 'shortfall_before' 16 letters, so G is 18 wide; 'shares the common shortfall
+    level' is 33 letters, so the limited_by column (J) is 35 wide; F ('change', 6; '增减', 4;
+    '-15', 3) gets the minimum 8. Excel stores a width with its 0.71 padding (XlsxWriter adds
+    it, openpyxl wrote it without), so widths are compared to the whole column count."""
+    book = openpyxl.load_workbook(write_plan(tmp_path / "p", plan_frame(), summary()) / "plan.xlsx")
+    widths = {letter: int(d.width) for letter, d in book.worksheets[0].column_dimensions.items()}
+    assert (widths["G"], widths["J"], widths["F"]) == (18, 35, 8)
+
+
+def test_xlsx_summary_sheet_formats_the_largest_shortfall_and_freezes_its_header(
+    tmp_path: Path,
+) -> None:
+    target = write_plan(tmp_path / "p", plan_frame(), summary(), scenario_info={"name": "基线"})
+    sheet = openpyxl.load_workbook(target / "plan.xlsx").worksheets[1]
+    assert sheet.title == "摘要 Summary"
+    assert [cell.value for cell in sheet[1]] == ["项目", "item", "值 value"]
+    assert all(cell.font.b for cell in sheet[1])
+    assert sheet.freeze_panes == "A2"
+    row = {r[1].value: r for r in sheet.iter_rows(min_row=2)}
+    assert row["max_relative_shortfall"][2].number_format == "0.00%"
+    assert row["max_relative_shortfall"][2].value == pytest.approx(5.5 / 100.5)
+    assert row["max_relative_shortfall"][0].value == "最大相对缺口"
+    assert row["note"][2].value is None  # NaN is shown as an empty cell
+
+
+def test_xlsx_texts_stay_texts_and_missing_figures_stay_empty(tmp_path: Path) -> None:
+    """A county name that looks like a formula or a link is written as the text it is; a
+    missing figure (NaN, or <NA> in a nullable column) is an empty cell, not 'nan'."""
+    frame = plan_frame()
+    frame["name"] = ["=SUM(A1)", "http://example.org", "南山县"]
+    frame["coverage_after"] = [0.9, float("nan"), 1.0]
+    frame["highest_allowed"] = pd.array([100, None, 40], dtype="Int64")
+    target = write_plan(tmp_path / "p", frame, summary())
+    sheet = openpyxl.load_workbook(target / "plan.xlsx").worksheets[0]
+    column = {cell.value: cell.column for cell in sheet[2]}
+    assert sheet.cell(row=3, column=column["name"]).value == "=SUM(A1)"
+    assert sheet.cell(row=3, column=column["name"]).data_type == "s"
+    assert sheet.cell(row=4, column=column["name"]).value == "http://example.org"
+    assert sheet.cell(row=4, column=column["name"]).hyperlink is None
+    assert sheet.cell(row=4, column=column["coverage_after"]).value is None
+    assert sheet.cell(row=4, column=column["highest_allowed"]).value is None
+    assert sheet.cell(row=5, column=column["highest_allowed"]).value == 40
