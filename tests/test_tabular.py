@@ -270,3 +270,34 @@ def test_errors_are_listed_row_by_row_in_column_order(tmp_path: Path) -> None:
         (4, "county_id"),
         (4, "quota"),
     ]
+
+
+def test_a_mistake_repeated_in_many_rows_is_reported_in_each(tmp_path: Path) -> None:
+    """Cells are converted once per distinct spelling: the same bad spelling in rows 2 and 4
+    must still give one error per row, and good rows between them keep their values
+    (quota: 5, then '007' read as 7; names trimmed of surrounding spaces)."""
+    path = write(
+        tmp_path / "c.csv",
+        "county_id,name,quota,class\nA, a ,x,城市\nB,b,5,village\nC,c,x,village\nD,d,007,农村\n",
+    )
+    frame, errors = read_table(path, SCHEMA)
+    assert [(e.row, e.column) for e in errors] == [
+        (2, "quota [教职工编制]"),
+        (3, "class [城乡类别]"),
+        (4, "quota [教职工编制]"),
+        (4, "class [城乡类别]"),
+    ]
+    assert "'x' is not a whole number" in errors[0].message
+    assert frame.loc[3, "quota"] == 5 and frame.loc[5, "quota"] == 7
+    assert frame.loc[2, "name"] == "a" and frame.loc[5, "class"] == "rural"
+
+
+def test_a_count_below_the_minimum_among_plain_counts_is_named(tmp_path: Path) -> None:
+    """Plain digit strings take a vectorised path; '-1' must still be caught, in its row."""
+    rows = "".join(f"K{i},k,{i}\n" for i in range(50))
+    path = write(tmp_path / "c.csv", f"county_id,name,quota\n{rows}Z,z,-1\n")
+    frame, errors = read_table(path, SCHEMA)
+    error = only_error(errors)
+    assert (error.row, error.column) == (52, "quota [教职工编制]")
+    assert "below the minimum 0" in error.message
+    assert frame["quota"].iloc[:50].tolist() == list(range(50))
