@@ -16,14 +16,15 @@ import unicodedata
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import xlsxwriter
-from xlsxwriter.format import Format
-from xlsxwriter.workbook import Workbook
-from xlsxwriter.worksheet import Worksheet
+
+if TYPE_CHECKING:
+    from xlsxwriter.format import Format
+    from xlsxwriter.workbook import Workbook
+    from xlsxwriter.worksheet import Worksheet
 
 PLAN_COLUMNS = (
     "county_id",
@@ -224,6 +225,8 @@ def _plain(value: Any) -> Any:
 
 def write_xlsx(plan: pd.DataFrame, summary: Mapping[str, Any], path: Path) -> None:
     # Plan texts are data: never let a name starting with '=' or 'http' become a formula or link.
+    import xlsxwriter  # here: the app reads plan labels from this module without writing xlsx
+
     options = {"strings_to_formulas": False, "strings_to_urls": False, "in_memory": True}
     with xlsxwriter.Workbook(str(path), options) as book:
         styles = _Styles(book)
