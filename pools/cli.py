@@ -14,12 +14,12 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from pools.ledger import Ledger, LedgerError
 from pools.rules import RuleViolation, Settings
+
+if TYPE_CHECKING:  # the ledger pulls in SQLAlchemy (~0.4 s): only commands that use it pay
+    from pools.ledger import Ledger
 
 DEFAULT_DB = "sqlite:///quotapool-ledger.db"
 EXIT_OK, EXIT_REFUSED, EXIT_BAD_INPUT = 0, 1, 2
@@ -166,6 +166,10 @@ def _date(text: str) -> date:
 
 def _run(args: argparse.Namespace, action: Callable[[], Any], show: Callable[[Any], None]) -> int:
     """Run one ledger action; map refusals and ledger errors to exit statuses."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from pools.ledger import LedgerError
+
     try:
         result = action()
     except RuleViolation as refusal:
@@ -186,6 +190,8 @@ def _run(args: argparse.Namespace, action: Callable[[], Any], show: Callable[[An
 
 
 def _open(args: argparse.Namespace) -> Ledger:
+    from pools.ledger import Ledger
+
     return Ledger.open(args.db)
 
 
@@ -210,6 +216,8 @@ def _cmd_init(args: argparse.Namespace) -> int:
     writes["actor"] = args.actor or os.environ.get("USER") or "quotapool"
 
     def action() -> dict[str, Any]:
+        from pools.ledger import Ledger
+
         with Ledger.create(args.db, args.units, settings=settings, **writes) as ledger:
             status = ledger.status(as_of=args.date)
             return {
