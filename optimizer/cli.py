@@ -200,6 +200,10 @@ def plan_scenario(scenario_path: str, out_dir: str) -> dict[str, Any]:
     }
 
 
+def _relative_to(path: Path, base: Path) -> str:
+    return Path(os.path.relpath(path.resolve(), base.resolve())).as_posix()
+
+
 def scenario_info(scenario: Scenario) -> dict[str, Any]:
     """What summary.json records about the scenario, so a plan can be traced to its inputs."""
     standards = scenario.standards
@@ -207,8 +211,10 @@ def scenario_info(scenario: Scenario) -> dict[str, Any]:
         "name": scenario.name,
         "description": scenario.description,
         "file": str(scenario.path),
-        "counties": str(scenario.counties),
-        "enrolment": str(scenario.enrolment),
+        # Relative to the scenario file, as written in it: the same plan from another
+        # checkout or machine gives the same summary.json.
+        "counties": _relative_to(scenario.counties, scenario.path.parent),
+        "enrolment": _relative_to(scenario.enrolment, scenario.path.parent),
         "standards": {
             "per_level": dict(standards.per_level),
             "by_class": (

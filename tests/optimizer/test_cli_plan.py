@@ -226,6 +226,10 @@ def test_the_bundled_sample_city_plans_cleanly(
         summary = entry["summary"]
         assert plan["new"].sum() == summary["total_after"]
         assert summary["total_after"] == summary["total_before"] + summary.get("extra_quota", 0)
+        # Inputs are recorded as the scenario names them, not as this machine's absolute paths.
+        written = json.loads((Path(entry["dir"]) / "summary.json").read_text(encoding="utf-8"))
+        assert written["scenario"]["counties"].startswith("../teachers/counties.")
+        assert written["scenario"]["enrolment"].startswith("../teachers/enrolment")
 
 
 def test_refused_batch_still_prints_one_json_document(
