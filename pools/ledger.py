@@ -32,10 +32,10 @@ from sqlalchemy.engine import Connection
 
 from pools import commands
 from pools.commands import Batch
-from pools.events import GENESIS, Event, LoanOpened, canonical_json, chain_hash, ledger_key
+from pools.events import GENESIS, Event, LoanOpened, chain_hash, ledger_key
 from pools.rules import RuleViolation, Settings, Violation, check_open_loan
-from pools.state import InvariantBroken, State
-from pools.storage import Head, Store, event_from_row, redact, row_body
+from pools.state import InvariantBroken, State, collector_paused, fold
+from pools.storage import Head, Store, event_from_row, redact, row_json
 from pools.units import Unit, read_units
 
 T = TypeVar("T")
@@ -253,10 +253,7 @@ class Ledger:
         with self._reading() as (conn, head):
             if as_of is None:
                 return self._caught_up(conn, head)
-            state = State()
-            for event in self.store.events(conn, upto=head.seq, until=as_of.isoformat()):
-                state.apply(event)
-            return state
+            return fold(self.store.events(conn, upto=head.seq, until=as_of.isoformat()))
 
     def status(self, as_of: date | None = None) -> dict[str, Any]:
         """SPEC 3.3 status: pools, units, open loans and alerts (as of a date, if given)."""
@@ -333,15 +330,15 @@ class Ledger:
         state = State()
         problems: list[dict[str, Any]] = []
         count = 0
-        with self._reading() as (conn, head):
+        with self._reading() as (conn, head), collector_paused():
             prev = GENESIS
             for row in self.store.rows(conn):
                 count += 1
                 problem = self._check_row(row, state.seq + 1, prev, state)
                 if problem:
-                    problems.append({"seq": int(row.seq), "problem": problem})
+                    problems.append({"seq": int(row[0]), "problem": problem})
                     break
-                prev = row.hash
+                prev = row[-1]
             if not problems and (head.seq, head.hash) != (state.seq, state.hash):
                 problems.append(
                     {
@@ -362,28 +359,29 @@ class Ledger:
         }
 
     def _check_row(self, row: Any, expected_seq: int, prev: str, state: State) -> str | None:
-        seq = int(row.seq)
+        """The problem with one stored row (a `Store.rows` tuple), or None once it is applied."""
+        seq, kind, prev_hash, digest = int(row[0]), row[8], row[10], row[11]
         if seq != expected_seq:
             return (
                 f"expected event {expected_seq} next but found event {seq}: "
                 "events are missing or out of order"
             )
-        if row.prev_hash != prev:
+        if prev_hash != prev:
             return (
                 f"event {seq} does not chain onto event {seq - 1} (previous hash differs): an "
                 "event before it was removed, reordered or altered"
             )
         try:
-            body = row_body(row)
-        except ValueError as exc:
+            sealed = row_json(row)
+        except (TypeError, ValueError) as exc:
             return f"event {seq} cannot be read: {exc}"
-        if chain_hash(self._key, prev, canonical_json(body)) != row.hash:
+        if chain_hash(self._key, prev, sealed) != digest:
             return (
-                f"event {seq} ({row.kind}) does not match its hash: it was altered "
+                f"event {seq} ({kind}) does not match its hash: it was altered "
                 "(or QUOTAPOOL_LEDGER_KEY is not the key the ledger was written with)"
             )
         try:
-            event = event_from_row(row, body["payload"])
+            event = event_from_row(row)
         except (ValueError, TypeError, AttributeError) as exc:
             return f"event {seq} has an unreadable payload: {exc}"
         if isinstance(event.payload, LoanOpened):
@@ -416,8 +414,7 @@ class Ledger:
             state = State()
         if state.seq < head.seq:
             try:
-                for event in self.store.events(conn, after=state.seq, upto=head.seq):
-                    state.apply(event)
+                fold(self.store.events(conn, after=state.seq, upto=head.seq), state=state)
             except InvariantBroken as exc:
                 self._state = None
                 raise LedgerError(

@@ -18,18 +18,19 @@ Schema changes after the first release go through Alembic migrations (none yet).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection, Engine
 
-from pools.events import GENESIS, Event, canonical_json, payload_from_dict
+from pools.events import GENESIS, Event, body_json, canonical_json, payload_from_dict
 
 SQLITE_BUSY_SECONDS = 60
 
@@ -51,8 +52,6 @@ events_table = sa.Table(
     sa.Column("prev_hash", sa.String(64), nullable=False),
     sa.Column("hash", sa.String(64), nullable=False),
 )
-
-_COLUMNS = tuple(events_table.columns)  # row[i] is the i-th column, as `event_from_row` reads
 
 head_table = sa.Table(
     "ledger_head",
@@ -232,20 +231,32 @@ class Store:
         upto: int | None = None,
         until: str | None = None,
         batch: int = 20_000,
-    ) -> Iterator[Any]:
-        """Raw rows in sequence order, fetched in pages (a million events never sit in memory)."""
-        cursor = after
-        while True:
-            query = sa.select(*_COLUMNS).where(events_table.c.seq > cursor)
-            if upto is not None:
-                query = query.where(events_table.c.seq <= upto)
-            if until is not None:
-                query = query.where(events_table.c.effective <= until)
-            rows = conn.execute(query.order_by(events_table.c.seq).limit(batch)).all()
-            yield from rows
-            if len(rows) < batch:
-                return
-            cursor = int(rows[-1][0])
+    ) -> Iterator[tuple[Any, ...]]:
+        """Raw rows (plain tuples, columns in table order) in sequence order.
+
+        One query on the driver's own cursor, fetched `batch` rows at a time (on PostgreSQL a
+        server-side cursor), so a million events never sit in memory and no row object is
+        built per event: replay spends its time on the events, not on the database layer."""
+        mark = "?" if self.is_sqlite else "%s"
+        sql = f"SELECT {', '.join(self._columns)} FROM ledger_events WHERE seq > {mark}"
+        params: list[Any] = [after]
+        if upto is not None:
+            sql += f" AND seq <= {mark}"
+            params.append(upto)
+        if until is not None:
+            sql += f" AND effective <= {mark}"
+            params.append(until)
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        # psycopg: a named cursor lives on the server, inside this transaction (a unique name:
+        # a replay stopped early may not have closed its cursor yet when the next one opens)
+        cursor = driver.cursor() if self.is_sqlite else driver.cursor(name=f"rows_{uuid4().hex}")
+        try:
+            cursor.execute(sql + " ORDER BY seq", params)
+            while page := cursor.fetchmany(batch):
+                yield from page
+        finally:
+            cursor.close()
 
     def find_key(self, conn: Connection, key: str) -> int | None:
         seq = conn.execute(
@@ -272,29 +283,36 @@ def event_row(event: Event) -> dict[str, Any]:
 
 
 def row_body(row: Any) -> dict[str, Any]:
-    """What the hash of a stored row seals, rebuilt from its columns."""
+    """What the hash of a stored row seals, as a dict (`canonical_json` of it is `row_json`).
+    Columns in table order, read by position."""
+    seq, event_id, idem_key, recorded_at, effective, actor, reason, document, kind, text = row[:10]
     return {
-        "seq": int(row.seq),
-        "event_id": row.event_id,
-        "idem_key": row.idem_key,
-        "recorded_at": row.recorded_at,
-        "effective": row.effective,
-        "actor": row.actor,
-        "reason": row.reason,
-        "document": row.document,
-        "kind": row.kind,
-        "payload": json.loads(row.payload),
+        "seq": int(seq),
+        "event_id": event_id,
+        "idem_key": idem_key,
+        "recorded_at": recorded_at,
+        "effective": effective,
+        "actor": actor,
+        "reason": reason,
+        "document": document,
+        "kind": kind,
+        "payload": orjson.loads(text),
     }
 
 
-def event_from_row(row: Any, payload: dict[str, Any] | None = None) -> Event:
-    """An event from a row of `Store.rows` (columns in table order; read by position, which is
-    several times faster than by name on a million rows). `payload`: the row's payload when
-    the caller has parsed it already."""
+def row_json(row: Any) -> str:
+    """The text the hash of a stored row seals, around the payload text exactly as stored."""
+    seq, event_id, idem_key, recorded_at, effective, actor, reason, document, kind, text = row[:10]
+    return body_json(
+        int(seq), event_id, idem_key, recorded_at, effective, actor, reason, document, kind, text
+    )
+
+
+def event_from_row(row: Any) -> Event:
+    """An event from a row of `Store.rows` (columns in table order, read by position)."""
     seq, event_id, idem_key, recorded_at, effective, actor, reason, document, kind = row[:9]
     text, prev_hash, digest = row[9:12]
-    data = json.loads(text) if payload is None else payload
     return Event(
         int(seq), event_id, idem_key, recorded_at, effective, actor, reason, document,
-        payload_from_dict(kind, data), prev_hash, digest,
+        payload_from_dict(kind, orjson.loads(text)), prev_hash, digest,
     )  # fmt: skip

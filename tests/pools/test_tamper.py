@@ -188,3 +188,22 @@ def test_forged_chain_that_breaks_an_invariant_is_found(ledger: Ledger) -> None:
     problem = first_problem(ledger)
     assert problem["seq"] == seq
     assert "pool.capacity" in problem["problem"]
+
+
+def test_reformatted_payload_is_found(ledger: Ledger) -> None:
+    """The same values written with spaces (json.dumps' default): the stored text is no longer
+    the text that was sealed, so the event no longer matches its hash."""
+    seq = loan_seq(ledger, "A2")
+    with ledger.store.engine.connect() as conn:
+        text = conn.execute(
+            sa.select(events_table.c.payload).where(events_table.c.seq == seq)
+        ).scalar_one()
+    reformatted = json.dumps(json.loads(text), sort_keys=True, ensure_ascii=False)
+    assert reformatted != text and json.loads(reformatted) == json.loads(text)
+    raw(
+        ledger,
+        ("UPDATE ledger_events SET payload = :p WHERE seq = :s", {"p": reformatted, "s": seq}),
+    )
+    problem = first_problem(ledger)
+    assert problem["seq"] == seq
+    assert "does not match its hash" in problem["problem"]
