@@ -142,6 +142,7 @@ def problem_of(counties: pd.DataFrame, enrolment: pd.DataFrame):
 def bench_backend(name: str, counties: pd.DataFrame, enrolment: pd.DataFrame, limit: float):
     """(build s, solve s, peak traced MB or None, note). Timed without tracemalloc."""
     from optimizer.backends import solve_milp
+    from optimizer.certify import Box
     from optimizer.exact import solve_exact
     from optimizer.model import build_stage
 
@@ -162,7 +163,7 @@ def bench_backend(name: str, counties: pd.DataFrame, enrolment: pd.DataFrame, li
         # set of stage models on its own and count the rest of the driver as solving.
         began = time.perf_counter()
         for stage in ("level", "shortfall", "movement", "tiebreak"):
-            build_stage(problem, ids, stage, problem.lower, 0, 0)
+            build_stage(problem, ids, stage, [("keep", Box(problem.lower, problem.upper))])
         stage_build = time.perf_counter() - began
         build_seconds = prepared - started + stage_build
         began = time.perf_counter()

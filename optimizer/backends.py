@@ -1,9 +1,15 @@
 """MILP backends (HiGHS, CBC through PuLP, SCIP through OR-Tools) and the lexicographic driver.
 
-A backend is one function `solve(model, time_limit) -> (status, values)`, status one of
-"optimal", "infeasible", "time_limit", "error". `solve_milp` runs the stages of an objective
-(e.g. fair: level → shortfall → movement → tie-break), recomputing each stage's optimum exactly
-from the integer plan and keeping it with exact constraints for the next stage.
+A backend is a `Backend`: it takes a `LinearModel` and a time limit and returns a
+`BackendResult` whose status says what the solver itself reported (`SolveStatus`).
+`solve_milp` runs the stages of an objective (e.g. fair: level → shortfall → movement →
+tie-break) with the backend and never trusts a solver's "optimal": each stage's plan is
+certified in whole-number arithmetic (`optimizer.certify`) and the next stage keeps the exact
+set of that stage's optima as bounds on each county's quota. A level the certificate beats is
+improved by asking the backend again at the better level; a later stage's plan that a
+solver's tolerance left a few exchanges short of the optimum is finished by exact exchanges
+(counted in `Solution.polished`), and one further off ends in `SolverFailure`. A backend
+answers exactly or not at all.
 """
 
 from __future__ import annotations
@@ -12,23 +18,44 @@ import contextlib
 import os
 import sys
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import StrEnum
 from fractions import Fraction
+from typing import Protocol
 
 import numpy as np
 
-from optimizer.exact import (
-    Problem,
-    Solution,
-    max_relative_shortfall,
-    movement,
-    total_shortfall_scaled,
-)
-from optimizer.model import LinearModel, QuotaModel, build_stage, level_floor
+from optimizer.certify import STAGE_COSTS, Box, better_level, optimal_box, polish
+from optimizer.exact import Problem, Solution, max_relative_shortfall, stage1_floor
+from optimizer.model import LinearModel, build_stage
 
 TOLERANCE = 1e-9  # HiGHS feasibility tolerances (SCIP slowed down badly with it: kept default)
+MAX_LEVEL_ROUNDS = 50  # re-solves of the level stage at a certified better level
+MAX_POLISH = 100  # exchanges that may finish a stage a solver left within its tolerance
 
-Backend = Callable[[LinearModel, float | None], tuple[str, np.ndarray | None]]
+
+class SolveStatus(StrEnum):
+    """What a solver reported for one model."""
+
+    OPTIMAL = "optimal"
+    INFEASIBLE = "infeasible"
+    TIME_LIMIT = "time_limit"  # stopped by the time limit before proving an optimum
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class BackendResult:
+    status: SolveStatus
+    values: np.ndarray | None = None  # variable values when OPTIMAL
+
+
+class Backend(Protocol):
+    def __call__(self, model: LinearModel, time_limit: float | None = None) -> BackendResult: ...
+
+
+class SolverFailure(RuntimeError):
+    """A MILP backend did not give a certified optimum (time limit, numerical trouble)."""
 
 
 @contextlib.contextmanager
@@ -46,7 +73,7 @@ def _native_stdout_silenced() -> Iterator[None]:
         os.close(saved)
 
 
-def solve_highs(model: LinearModel, time_limit: float | None = None):
+def solve_highs(model: LinearModel, time_limit: float | None = None) -> BackendResult:
     """HiGHS through highspy: the CSR arrays are passed as they are."""
     import highspy
 
@@ -81,12 +108,12 @@ def solve_highs(model: LinearModel, time_limit: float | None = None):
         highs.run()
     status = highs.getModelStatus()
     if status == highspy.HighsModelStatus.kOptimal:
-        return "optimal", np.asarray(highs.getSolution().col_value)
+        return BackendResult(SolveStatus.OPTIMAL, np.asarray(highs.getSolution().col_value))
     if status == highspy.HighsModelStatus.kInfeasible:
-        return "infeasible", None
+        return BackendResult(SolveStatus.INFEASIBLE)
     if status == highspy.HighsModelStatus.kTimeLimit:
-        return "time_limit", None
-    return "error", None
+        return BackendResult(SolveStatus.TIME_LIMIT)
+    return BackendResult(SolveStatus.ERROR)
 
 
 def _rows(model: LinearModel):
@@ -96,7 +123,7 @@ def _rows(model: LinearModel):
         yield r, columns[span], values[span], row_lower[r], row_upper[r]
 
 
-def solve_cbc(model: LinearModel, time_limit: float | None = None):
+def solve_cbc(model: LinearModel, time_limit: float | None = None) -> BackendResult:
     """CBC through PuLP."""
     import pulp
 
@@ -128,21 +155,25 @@ def solve_cbc(model: LinearModel, time_limit: float | None = None):
         warnings.simplefilter("ignore", DeprecationWarning)
         solver = pulp.PULP_CBC_CMD(msg=False, gapRel=0.0, gapAbs=0.0, timeLimit=time_limit)
     problem.solve(solver)
-    status = pulp.LpStatus[problem.status]
-    if status == "Optimal" and problem.sol_status == pulp.LpSolutionOptimal:
-        return "optimal", np.array([v.varValue or 0.0 for v in variables])
-    if status == "Infeasible":
-        return "infeasible", None
-    return ("time_limit" if time_limit else "error"), None
+    if problem.status == pulp.LpStatusOptimal and problem.sol_status == pulp.LpSolutionOptimal:
+        return BackendResult(SolveStatus.OPTIMAL, np.array([v.varValue or 0.0 for v in variables]))
+    if problem.status == pulp.LpStatusInfeasible:
+        return BackendResult(SolveStatus.INFEASIBLE)
+    # CBC reports "Stopped" only when a limit stops it, and the time limit is the only one set
+    # (gaps are 0); with or without a plan found, it did not prove an optimum.
+    stopped = problem.status == pulp.LpStatusNotSolved or (
+        problem.sol_status == pulp.LpSolutionIntegerFeasible
+    )
+    return BackendResult(SolveStatus.TIME_LIMIT if stopped else SolveStatus.ERROR)
 
 
-def solve_ortools(model: LinearModel, time_limit: float | None = None):
+def solve_ortools(model: LinearModel, time_limit: float | None = None) -> BackendResult:
     """SCIP through OR-Tools' linear solver wrapper."""
     from ortools.linear_solver import pywraplp
 
     solver = pywraplp.Solver.CreateSolver("SCIP")
     if solver is None:
-        return "error", None
+        return BackendResult(SolveStatus.ERROR)
     lower, upper, integer = model.bounds()
     infinity = solver.infinity()
     variables = [
@@ -171,10 +202,14 @@ def solve_ortools(model: LinearModel, time_limit: float | None = None):
     parameters.SetDoubleParam(parameters.RELATIVE_MIP_GAP, 0.0)
     status = solver.Solve(parameters)
     if status == pywraplp.Solver.OPTIMAL:
-        return "optimal", np.array([v.solution_value() for v in variables])
+        return BackendResult(SolveStatus.OPTIMAL, np.array([v.solution_value() for v in variables]))
     if status == pywraplp.Solver.INFEASIBLE:
-        return "infeasible", None
-    return ("time_limit" if time_limit else "error"), None
+        return BackendResult(SolveStatus.INFEASIBLE)
+    # FEASIBLE: a plan without a proof of optimality, which with a zero gap means a limit
+    # stopped SCIP; NOT_SOLVED / ABNORMAL are errors.
+    if status == pywraplp.Solver.FEASIBLE:
+        return BackendResult(SolveStatus.TIME_LIMIT)
+    return BackendResult(SolveStatus.ERROR)
 
 
 BACKENDS: dict[str, Backend] = {
@@ -184,15 +219,68 @@ BACKENDS: dict[str, Backend] = {
 }
 
 
-class StageFailed(RuntimeError):
-    """A backend did not return a proven optimum for one stage."""
+def _run(
+    problem: Problem,
+    ids: list[str],
+    stage: str,
+    keeps: list[tuple[str, Box]],
+    backend: Backend,
+    time_limit: float | None,
+) -> np.ndarray:
+    """One stage's plan from the backend, as whole numbers that satisfy every kept bound."""
+    built = build_stage(problem, ids, stage, keeps)
+    result = backend(built.model, time_limit)
+    if result.status != SolveStatus.OPTIMAL or result.values is None:
+        raise SolverFailure(f"stage '{stage}' ended with status '{result.status}'")
+    x = np.rint(result.values[built.x]).astype(np.int64)
+    inside = all(np.all((box.lower <= x) & (x <= box.upper)) for _, box in keeps)
+    if int(x.sum()) != problem.total or not inside:
+        raise SolverFailure(f"stage '{stage}': the rounded plan breaks a whole-number limit")
+    return x
 
 
-def _run(built: QuotaModel, backend: Backend, stage: str, time_limit: float | None):
-    status, values = backend(built.model, time_limit)
-    if status != "optimal" or values is None:
-        raise StageFailed(f"stage '{stage}' ended with status '{status}'")
-    return np.rint(values[built.x]).astype(np.int64)
+def _fair_floor(
+    problem: Problem, ids: list[str], backend: Backend, time_limit: float | None
+) -> tuple[Fraction, np.ndarray]:
+    """t* and its floors: the backend's level, re-solved at a better level while one exists."""
+    keeps: list[tuple[str, Box]] = []
+    for _ in range(MAX_LEVEL_ROUNDS):
+        x = _run(problem, ids, "level", keeps, backend, time_limit)
+        level = max_relative_shortfall(problem, x)
+        better = better_level(problem, level)
+        if better is None:
+            return level, np.asarray(stage1_floor(problem, level), dtype=np.int64)
+        floor = np.asarray(stage1_floor(problem, better), dtype=np.int64)
+        keeps = [("keep_better_level", Box(floor, problem.upper))]
+    raise SolverFailure(f"stage 'level' not certified after {MAX_LEVEL_ROUNDS} rounds")
+
+
+STAGE_ORDER = {
+    "fair": ("shortfall", "movement", "tiebreak"),
+    "shortfall": ("shortfall", "movement", "tiebreak"),
+    "movement": ("movement", "shortfall", "tiebreak"),
+}
+
+
+def _certified_stage(
+    problem: Problem,
+    ids: list[str],
+    stage: str,
+    keeps: list[tuple[str, Box]],
+    backend: Backend,
+    time_limit: float | None,
+) -> tuple[np.ndarray, Box, int]:
+    """The stage's plan (polished to an optimum), the box of all its optima, units polished."""
+    box = keeps[-1][1] if keeps else Box(problem.lower, problem.upper)
+    cost = STAGE_COSTS[stage](problem)
+    x, moved = polish(cost, box, _run(problem, ids, stage, keeps, backend, time_limit), MAX_POLISH)
+    optima = optimal_box(cost, box, x)
+    if optima is None:
+        raise SolverFailure(
+            f"stage '{stage}': the plan it returned is more than {MAX_POLISH} exchanges from "
+            'an optimum; use solver = "exact"'
+        )
+    return x, optima, moved
 
 
 def solve_milp(
@@ -202,55 +290,20 @@ def solve_milp(
     ids: list[str] | None = None,
     time_limit: float | None = None,
 ) -> Solution:
-    """The same lexicographic problem as `solve_exact`, as a sequence of MILPs."""
-    from optimizer.plan import SolverFailure
-
+    """The same lexicographic problem as `solve_exact`, as a sequence of certified MILPs."""
     backend = BACKENDS[solver]
     ids = ids or [f"C{i}" for i in range(problem.size)]
-    order = {
-        "fair": ("shortfall", "movement"),
-        "shortfall": ("shortfall", "movement"),
-        "movement": ("movement", "shortfall"),
-    }[objective]
-    kept: dict[str, int] = {}
-    floor = problem.lower
+    keeps: list[tuple[str, Box]] = []
     level: Fraction | None = None
+    start, polished = problem.lower, 0
     try:
         if objective == "fair":
-            x = _run(build_stage(problem, ids, "level"), backend, "level", time_limit)
-            level = max_relative_shortfall(problem, x)
-            floor = np.maximum(level_floor(problem, level), problem.lower)
-        stage1 = floor if objective == "fair" else None
-        for stage in order:
-            x = _run(
-                build_stage(
-                    problem,
-                    ids,
-                    stage,
-                    stage1,
-                    best_shortfall=kept.get("shortfall"),
-                    best_movement=kept.get("movement"),
-                ),
-                backend,
-                stage,
-                time_limit,
-            )
-            kept[stage] = (
-                total_shortfall_scaled(problem, x) if stage == "shortfall" else movement(problem, x)
-            )
-        x = _run(
-            build_stage(
-                problem,
-                ids,
-                "tiebreak",
-                stage1,
-                best_shortfall=kept["shortfall"],
-                best_movement=kept["movement"],
-            ),
-            backend,
-            "tiebreak",
-            time_limit,
-        )
-    except StageFailed as failure:
+            level, start = _fair_floor(problem, ids, backend, time_limit)
+            keeps = [("keep_stage1", Box(start, problem.upper))]
+        for stage in STAGE_ORDER[objective]:
+            x, optima, moved = _certified_stage(problem, ids, stage, keeps, backend, time_limit)
+            keeps = [*keeps, (f"keep_{stage}", optima)]
+            polished += moved
+    except SolverFailure as failure:
         raise SolverFailure(f"{solver}: {failure}") from failure
-    return Solution(x=x, fair_level=level, floor=np.asarray(floor, dtype=np.int64))
+    return Solution(x=x, fair_level=level, floor=np.asarray(start), polished=polished)

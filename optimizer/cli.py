@@ -257,6 +257,8 @@ def _report(outcome: dict[str, Any], as_json: bool) -> None:
     if outcome["status"] == PLANNED:
         if not as_json:
             tqdm.write(_success_line(outcome), file=sys.stdout)
+        for warning in outcome["summary"].get("warnings") or []:
+            tqdm.write(f"  ⚠ {outcome['name']}: {warning}", file=sys.stderr)
         return
     tqdm.write(_failure_text(outcome), file=sys.stderr)
 

@@ -70,6 +70,7 @@ class Solution:
     x: np.ndarray  # int64 new quotas
     fair_level: Fraction | None  # t* for the fair objective, else None
     floor: np.ndarray  # the lower bounds the last stages started from (stage-1 floor for fair)
+    polished: int = 0  # units a MILP backend's plans were moved by exact exchanges
 
 
 # ---------------------------------------------------------------- exact measures of a plan
@@ -130,7 +131,8 @@ def stage1_floor(problem: Problem, level: Fraction) -> np.ndarray:
     return np.maximum(ceil, _as_objects(problem.lower))
 
 
-def _feasible_at(problem: Problem, level: Fraction) -> bool:
+def feasible_at_level(problem: Problem, level: Fraction) -> bool:
+    """Whether some plan has largest relative shortfall ≤ `level` (exact)."""
     floor = stage1_floor(problem, level)
     return bool(np.all(floor <= _as_objects(problem.upper))) and int(floor.sum()) <= problem.total
 
@@ -142,7 +144,7 @@ def _feasible_at_float(problem: Problem, need: np.ndarray, level: float) -> bool
 
 def fair_level(problem: Problem) -> Fraction:
     """t*: the smallest achievable largest relative shortfall (problem must be feasible)."""
-    if _feasible_at(problem, Fraction(0)):
+    if feasible_at_level(problem, Fraction(0)):
         return Fraction(0)
     need = problem.scaled_need.astype(float) / problem.scale
     lo, hi = 0.0, 1.0  # infeasible at lo, feasible at hi = 1 (every floor is then L_i)
@@ -159,7 +161,7 @@ def fair_level(problem: Problem) -> Fraction:
     while True:
         lo_q = max(Fraction(0), Fraction(lo) - Fraction(widen))
         hi_q = min(Fraction(1), Fraction(hi) + Fraction(widen))
-        if _feasible_at(problem, hi_q) and (lo_q == 0 or not _feasible_at(problem, lo_q)):
+        if feasible_at_level(problem, hi_q) and (lo_q == 0 or not feasible_at_level(problem, lo_q)):
             break
         widen *= 1000
     candidates = _breakpoints_between(problem, need, lo_q, hi_q)
@@ -168,7 +170,7 @@ def fair_level(problem: Problem) -> Fraction:
     first, last = 0, len(candidates) - 1
     while first < last:
         middle = (first + last) // 2
-        if _feasible_at(problem, candidates[middle]):
+        if feasible_at_level(problem, candidates[middle]):
             last = middle
         else:
             first = middle + 1

@@ -128,7 +128,7 @@ def cross_check(
     # Python sets, not Series.isin: isin on pandas' Arrow strings is slow for 10^4 rows.
     enrolled = enrolment["county_id"].dropna()
     listed = counties["county_id"].dropna()
-    known, with_pupils = set(listed.tolist()), set(enrolled.tolist())
+    known = set(listed.tolist())
     unknown = enrolled[[county_id not in known for county_id in enrolled.tolist()]]
     errors.extend(
         InputError(
@@ -139,16 +139,8 @@ def cross_check(
         )
         for index, county_id in unknown.items()
     )
-    without_pupils = listed[[county_id not in with_pupils for county_id in listed.tolist()]]
-    errors.extend(
-        InputError(
-            counties_file,
-            f"county '{county_id}' has no rows in {enrolment_file}, so its need is unknown",
-            row=int(str(index)),
-            column=COUNTY_ID.label,
-        )
-        for index, county_id in without_pupils.items()
-    )
+    # A county listed without any enrolment row is planned with need 0 and a warning
+    # (`optimizer.plan.unenrolled_warnings`): a district whose schools all moved is real.
     if class_required:
         missing = counties[counties["class"].isna()]
         errors.extend(

@@ -1,21 +1,23 @@
-"""The reallocation as solver-independent linear models with integer coefficients.
+"""The reallocation as solver-independent linear models, one per stage.
 
 One function per constraint family, each adding rows with structured names such as `total`,
 `shortfall[C03]`, `keep_stage1[C03]`. A `LinearModel` holds variables (bounds, integrality),
 sparse rows (CSR) and an objective; backends (`optimizer.backends`) only translate it.
 
-All data are the integer-scaled figures of `optimizer.need` (N_i = need_i·D), so every
-coefficient is a whole number and "keep the earlier optimum" constraints are exact
-(Σ scaled shortfall ≤ S* with S* a whole number, and so on).
+Needs come from the integer-scaled figures of `optimizer.need` (n_i = N_i/D). Rows are
+written with coefficients near 1, because solvers decide with tolerances and their plans are
+certified exactly afterwards (`optimizer.certify`). "Keep the earlier optimum" constraints
+are whole-number bounds on each county's quota: the exact set of the earlier stage's optima.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import numpy as np
 
+from optimizer.certify import Box
 from optimizer.exact import Problem
 
 
@@ -128,30 +130,34 @@ def add_total(model: LinearModel, x: np.ndarray, total: int) -> None:
 def add_relative_level(
     model: LinearModel, problem: Problem, x: np.ndarray, ids: list[str]
 ) -> np.ndarray:
-    """level[i]: (N_i − D·x_i)/N_i ≤ t, i.e. D·x_i + N_i·t ≥ N_i, for counties with need."""
+    """level[i]: (n_i − x_i)/n_i ≤ t, i.e. x_i/n_i + t ≥ 1, for counties with need.
+
+    Divided by n_i so that every coefficient is near 1: written in whole numbers
+    (D·x_i + N_i·t ≥ N_i, N_i up to 10¹³) CBC returned t = 1 as "optimal". The level a
+    solver finds is only a candidate: `optimizer.backends` certifies it exactly.
+    """
     (t,) = model.add_variables("t", ["max_relative_shortfall"], 0.0, 1.0, integer=False)
     needy = np.flatnonzero(problem.scaled_need > 0)
     count = len(needy)
     local = np.concatenate([np.arange(count), np.arange(count)])
     columns = np.concatenate([x[needy], np.full(count, t)])
-    values = np.concatenate(
-        [np.full(count, float(problem.scale)), problem.scaled_need[needy].astype(float)]
-    )
-    rhs = problem.scaled_need[needy].astype(float)
-    model.add_rows([f"level[{ids[i]}]" for i in needy], local, columns, values, rhs, np.inf)
+    inverse_need = float(problem.scale) / problem.scaled_need[needy].astype(float)
+    values = np.concatenate([inverse_need, np.ones(count)])
+    model.add_rows([f"level[{ids[i]}]" for i in needy], local, columns, values, 1.0, np.inf)
     return np.array([t])
 
 
 def add_shortfall(
     model: LinearModel, problem: Problem, x: np.ndarray, ids: list[str]
 ) -> np.ndarray:
-    """shortfall[i]: s_i ≥ N_i − D·x_i, s_i ≥ 0 (scaled shortfall)."""
+    """shortfall[i]: s_i ≥ n_i − x_i, s_i ≥ 0 (in quotas, so coefficients are 1; the exact
+    scaled shortfall is recomputed from the whole-number plan and certified)."""
     s = model.add_variables("s", _labels(ids), 0.0, np.inf, integer=False)
     count = len(ids)
     local = np.concatenate([np.arange(count), np.arange(count)])
     columns = np.concatenate([s, x])
-    values = np.concatenate([np.ones(count), np.full(count, float(problem.scale))])
-    rhs = problem.scaled_need.astype(float)
+    values = np.ones(2 * count)
+    rhs = problem.scaled_need.astype(float) / float(problem.scale)
     model.add_rows([f"shortfall[{i}]" for i in ids], local, columns, values, rhs, np.inf)
     return s
 
@@ -182,87 +188,54 @@ def add_movement(model: LinearModel, problem: Problem, x: np.ndarray, ids: list[
     return m
 
 
-def add_keep_stage1(model: LinearModel, x: np.ndarray, floor: np.ndarray, ids: list[str]) -> None:
-    """keep_stage1[i]: x_i ≥ ceil(n_i(1 − t*)) (with t* exact, this is the stage-1 optimum)."""
+def add_keep(model: LinearModel, name: str, x: np.ndarray, box: Box, ids: list[str]) -> None:
+    """keep_<stage>[i]: L_i ≤ x_i ≤ U_i, the earlier stage's optima (see `optimizer.certify`).
+
+    Whole-number bounds on single variables are exact in every solver, where a kept sum
+    (Σ scaled shortfall ≤ S*, S* near 10¹¹) is not: within its tolerance CBC declared the
+    optimum infeasible and SCIP let through plans that moved twice as many quotas.
+    """
     count = len(x)
     model.add_rows(
-        [f"keep_stage1[{i}]" for i in ids],
+        [f"{name}[{i}]" for i in ids],
         np.arange(count),
         x,
         np.ones(count),
-        np.asarray(floor, dtype=float),
-        np.inf,
-    )
-
-
-KEEP_SLACK = 1e-4
-
-
-def add_keep_sum(model: LinearModel, name: str, columns: np.ndarray, best: int) -> None:
-    """keep_<stage>: Σ columns ≤ best + KEEP_SLACK, best a whole number recomputed from the plan.
-
-    On whole-number quotas the kept sum (scaled shortfall or movement) is itself a whole
-    number, so any slack below 1 admits exactly the plans with ≤ best. Without slack HiGHS
-    declared the optimum itself infeasible at 200 national counties (sums near 1e9 and a
-    1e-9 tolerance); a slack of 0.5 made CBC branch past a 60 s limit. 1e-4 suits both.
-    """
-    model.add_rows(
-        [name],
-        np.zeros(len(columns), dtype=int),
-        columns,
-        np.ones(len(columns)),
-        -np.inf,
-        best + KEEP_SLACK,
+        np.asarray(box.lower, dtype=float),
+        np.asarray(box.upper, dtype=float),
     )
 
 
 # ---------------------------------------------------------------- the stages
 
 
+STAGES = ("level", "shortfall", "movement", "tiebreak")
+
+
 def build_stage(
-    problem: Problem,
-    ids: list[str],
-    stage: str,
-    stage1_floor: np.ndarray | None = None,
-    best_shortfall: int | None = None,
-    best_movement: int | None = None,
+    problem: Problem, ids: list[str], stage: str, keeps: Sequence[tuple[str, Box]] = ()
 ) -> QuotaModel:
-    """The model of one stage: minimise `stage` ∈ {level, shortfall, movement, tiebreak},
-    keeping the optima already found (those given as arguments)."""
+    """The model of one stage: minimise `stage` (one of STAGES) over the plans that keep the
+    optima already found, each given as a named box (`keep_stage1`, `keep_shortfall`, …)."""
     model = LinearModel()
     x = add_quotas(model, problem, ids)
     add_total(model, x, problem.total)
     built = QuotaModel(model=model, x=x)
-    if stage1_floor is not None:
-        add_keep_stage1(model, x, stage1_floor, ids)
+    for name, box in keeps:
+        add_keep(model, name, x, box, ids)
     if stage == "level":
         built.level = add_relative_level(model, problem, x, ids)
         model.set_objective(built.level, 1.0)
-    if stage == "shortfall" or best_shortfall is not None:
+    elif stage == "shortfall":
         built.shortfall = add_shortfall(model, problem, x, ids)
-        if best_shortfall is not None:
-            add_keep_sum(model, "keep_shortfall", built.shortfall, best_shortfall)
-    if stage == "movement" or best_movement is not None:
-        built.move = add_movement(model, problem, x, ids)
-        if best_movement is not None:
-            add_keep_sum(model, "keep_movement", built.move, best_movement)
-    if stage == "shortfall":
-        assert built.shortfall is not None
         model.set_objective(built.shortfall, 1.0)
     elif stage == "movement":
-        assert built.move is not None
+        built.move = add_movement(model, problem, x, ids)
         model.set_objective(built.move, 1.0)
     elif stage == "tiebreak":
         # On the set of optima (a box cut by Σx = total) this fills the first-listed
         # counties first: the exact method's tie-break.
         model.set_objective(x, np.arange(len(x), dtype=float))
+    else:
+        raise ValueError(f"unknown stage {stage!r}; choose one of {STAGES}")
     return built
-
-
-def level_floor(problem: Problem, level: Fraction) -> np.ndarray:
-    """ceil(n_i(1 − t)) (without the lower bound; the bound is on the variable)."""
-    a, b = level.numerator, level.denominator
-    return np.array(
-        [-((-int(n) * (b - a)) // (problem.scale * b)) for n in problem.scaled_need],
-        dtype=np.int64,
-    )

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from optimizer.backends import SolverFailure, solve_milp
 from optimizer.exact import (
     OBJECTIVES,
     Problem,
@@ -217,13 +218,20 @@ def limited_by(
 ) -> list[str]:
     """Which limit decided each county's quota (codes of LIMITED_BY_ZH), by tight bounds.
 
-    In order: `cap` (at its cap and still short); `floor` / `release_limit` (at its lower
-    bound while holding more than its need, and it gave something up or another county is
-    still short); `covered` (no shortfall); `common_level` (fair plans: held at the stage-1
-    floor ceil(need·(1 − t*)), the common largest relative shortfall rounded up to a whole
-    quota, either above its own lower bound or exactly at t*); `keeps_current`; `floor` /
-    `release_limit` (short, yet pushed down to its lower bound); `total_used` (short; the
-    city total went to counties where it reduces shortfall as much).
+    The first that holds, in this order:
+    1. `cap`: at its cap (current + max_gain) and still short;
+    2. `floor`: at its floor (min_quota, above what it could release to) and holding more
+       than its need — only the floor keeps it there, whether it gained to reach the floor or
+       would otherwise have given quota up;
+    3. `release_limit`: at its release limit (min(current, occupied − departures)) and holding
+       more than its need, having given something up or while another county is short;
+    4. `covered`: no shortfall;
+    5. `common_level` (fair plans): held at the stage-1 floor ceil(need·(1 − t*)), the common
+       largest relative shortfall rounded up to a whole quota, either above its own lower
+       bound or exactly at t*;
+    6. `keeps_current`: short, and kept its current quota;
+    7. `floor` / `release_limit`: short, yet pushed down to that lower bound;
+    8. `total_used`: short; the city total went to counties where it reduces shortfall as much.
     """
     x = np.asarray(x, dtype=np.int64)
     gaps = shortfall_scaled(problem, x)
@@ -238,7 +246,7 @@ def limited_by(
     codes = np.select(
         [
             limits.has_cap & (x == limits.upper) & short,
-            at_lower & surplus & ((x < limits.current) | bool(short.any())),
+            at_lower & surplus & (limits.floor_binds | (x < limits.current) | bool(short.any())),
             ~short,
             level_mask,
             x == limits.current,
@@ -264,8 +272,6 @@ class YearOutcome:
 def _solve(problem: Problem, policy: Policy, ids: list[str]) -> Solution:
     if policy.solver == "exact":
         return solve_exact(problem, policy.objective)
-    from optimizer.backends import solve_milp  # imported lazily: solver libraries are heavy
-
     return solve_milp(problem, policy.objective, policy.solver, ids, policy.time_limit)
 
 
@@ -364,11 +370,9 @@ def _plan_year(
     }
     if solution.fair_level is not None:
         summary["fair_level_exact"] = str(solution.fair_level)
+    if solution.polished:
+        summary["polished"] = solution.polished  # units a MILP backend's plan was moved by
     return YearOutcome("optimal", _frame(ids, names, need, limits, x, codes), summary, x)
-
-
-class SolverFailure(RuntimeError):
-    """A MILP backend did not prove optimality (time limit, numerical trouble)."""
 
 
 # ---------------------------------------------------------------- the public entry point
@@ -388,6 +392,29 @@ def attrition_schedule(attrition: np.ndarray, years: int) -> np.ndarray:
     base, remainder = np.divmod(attrition, years)
     extra = np.arange(years)[None, :] < remainder[:, None]
     return base[:, None] + extra.astype(np.int64)
+
+
+def unenrolled_warnings(
+    ids: list[str], names: list[str], enrolment: pd.DataFrame, years: list[int] | list[None]
+) -> tuple[list[str], list[str]]:
+    """(English, Chinese) warnings for counties without any enrolment row in a year.
+
+    Such a county is planned with need 0 (it keeps what nobody can release, above its floor):
+    a district whose schools all moved away is rare but real, and refusing the whole
+    scenario for it helped nobody. A mistyped id shows up here too, so it is said aloud.
+    """
+    english: list[str] = []
+    chinese: list[str] = []
+    for year in years:
+        rows = enrolment if year is None else enrolment[enrolment["year"] == year]
+        present = set(rows["county_id"].astype(str).tolist())
+        missing = [i for i, county_id in enumerate(ids) if county_id not in present]
+        when, when_zh = ("", "") if year is None else (f" for {year}", f"{year}年")
+        for i in missing:
+            who = f"{ids[i]} ({names[i]})" if names[i] else ids[i]
+            english.append(f"County {who} has no enrolment rows{when}: planned with need 0.")
+            chinese.append(f"{who}：{when_zh}无在校生数据，按需求 0 测算。")
+    return english, chinese
 
 
 def _validate(policy: Policy) -> None:
@@ -441,7 +468,12 @@ def make_plan(
         current = outcome.new
         # max_gain caps the gain over the whole horizon, measured from the starting quota.
         max_gain = np.maximum(cap_over_horizon - current, 0)
-    return _combine(outcomes, years, policy, time.perf_counter() - started)
+    result = _combine(outcomes, years, policy, time.perf_counter() - started)
+    warnings, warnings_zh = unenrolled_warnings(ids, names, enrolment, years)
+    if warnings:
+        result.summary["warnings"] = warnings
+        result.summary["warnings_zh"] = warnings_zh
+    return result
 
 
 def _combine(
@@ -480,6 +512,9 @@ def _combine(
             if key in last.summary and len(outcomes) == 1:
                 summary[key] = last.summary[key]
         summary["counties_by_limit"] = last.summary["counties_by_limit"]
+        polished = sum(o.summary.get("polished", 0) for o in outcomes)
+        if polished:
+            summary["polished"] = polished
     if years != [None]:
         summary["years"] = [y for y in years if y is not None]
         summary["per_year"] = [o.summary for o in outcomes]

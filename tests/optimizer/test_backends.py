@@ -8,6 +8,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from optimizer.backends import BACKENDS, solve_milp
+from optimizer.certify import Box
 from optimizer.exact import (
     Problem,
     max_relative_shortfall,
@@ -78,23 +79,39 @@ def test_constraint_families_have_structured_names():
     problem = Problem(
         np.array([10, 20]), 1, np.array([10, 10]), np.array([5, 5]), np.array([20, 20]), 20
     )
-    built = build_stage(
-        problem, ["C01", "C02"], "tiebreak", np.array([6, 7]), best_shortfall=3, best_movement=4
-    )
-    names = built.model.row_names
+    keeps = [
+        ("keep_stage1", Box(np.array([6, 7]), np.array([20, 20]))),
+        ("keep_shortfall", Box(np.array([6, 8]), np.array([12, 14]))),
+    ]
+    names = build_stage(problem, ["C01", "C02"], "movement", keeps).model.row_names
     for expected in (
         "total",
         "keep_stage1[C01]",
-        "shortfall[C02]",
+        "keep_shortfall[C02]",
         "move_up[C01]",
         "move_down[C02]",
-        "keep_shortfall",
-        "keep_movement",
     ):
         assert expected in names
-    assert "x[C01]" in built.model.var_names
+    assert "shortfall[C02]" in build_stage(problem, ["C01", "C02"], "shortfall").model.row_names
+    assert "x[C01]" in build_stage(problem, ["C01", "C02"], "tiebreak").model.var_names
     level = build_stage(problem, ["C01", "C02"], "level")
     assert "level[C02]" in level.model.row_names
+
+
+def test_kept_optima_are_whole_number_bounds_on_each_county():
+    """The keep rows are exact in any solver: coefficient 1 on one quota, whole-number sides."""
+    problem = Problem(
+        np.array([10, 20]), 1, np.array([10, 10]), np.array([5, 5]), np.array([20, 20]), 20
+    )
+    keeps = [("keep_movement", Box(np.array([6, 8]), np.array([12, 14])))]
+    model = build_stage(problem, ["C01", "C02"], "tiebreak", keeps).model
+    starts, _columns, values, lower, upper = model.csr()
+    for row, name in enumerate(model.row_names):
+        if name.startswith("keep_movement["):
+            span = slice(starts[row], starts[row + 1])
+            assert values[span].tolist() == [1.0]
+            assert float(lower[row]).is_integer() and float(upper[row]).is_integer()
+    assert "keep_movement[C02]" in model.row_names
 
 
 def test_every_backend_is_registered():

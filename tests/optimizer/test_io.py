@@ -223,11 +223,34 @@ def test_more_departures_than_teachers(tmp_path: Path) -> None:
     assert "900" in error.message and "820" in error.message
 
 
-def test_county_without_enrolment(tmp_path: Path) -> None:
+def test_county_without_enrolment_is_planned_with_need_zero_and_a_warning(tmp_path: Path) -> None:
+    """Decided for issue 12: accepted (a district whose schools all moved), never silently."""
+    from optimizer.plan import make_plan
+
     enrolment = "county_id,level,students\n339901,primary,19000\n"
-    error = only(rejection(tmp_path, enrolment=enrolment))
-    assert (error.file, error.row, error.column) == ("counties.csv", 3, "county_id [区划代码]")
-    assert "339902" in error.message
+    counties, pupils = load(tmp_path, enrolment=enrolment)
+    result = make_plan(counties, pupils)
+    row = result.table.set_index("county_id").loc["339902"]
+    assert row["need"] == 0 and row["shortfall_after"] == 0
+    assert row["new"] == row["current"]  # nobody is short, so nothing moves
+    assert result.summary["warnings"] == [
+        "County 339902 (North Pond) has no enrolment rows: planned with need 0."
+    ]
+    assert "339902" in result.summary["warnings_zh"][0]
+
+
+def test_a_year_without_a_county_is_warned_for_that_year(tmp_path: Path) -> None:
+    from optimizer.plan import make_plan
+
+    enrolment = (
+        "county_id,level,students,year\n339901,primary,19000,2027\n"
+        "339902,primary,9000,2027\n339901,primary,19000,2028\n"
+    )
+    counties, pupils = load(tmp_path, enrolment=enrolment)
+    warnings = make_plan(counties, pupils).summary["warnings"]
+    assert warnings == [
+        "County 339902 (North Pond) has no enrolment rows for 2028: planned with need 0."
+    ]
 
 
 def test_class_is_required_only_when_standards_use_it(tmp_path: Path) -> None:
