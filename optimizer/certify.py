@@ -114,9 +114,13 @@ def optimal_box(cost: UnitCost, box: Box, x: np.ndarray) -> Box | None:
     taken_cost, left_cost = gap
     if taken_cost > left_cost:  # type: ignore[operator]
         return None
+    lower = box.lower + _units_below(cost, box, taken_cost, strict=True)
+    upper = box.lower + _units_below(cost, box, taken_cost, strict=False)
+    # Tightened by Σ x = Σ x_given: each county gets at least what the others cannot hold.
+    total = int(x.sum())
     return Box(
-        box.lower + _units_below(cost, box, taken_cost, strict=True),
-        box.lower + _units_below(cost, box, taken_cost, strict=False),
+        np.maximum(lower, total - (int(upper.sum()) - upper)),
+        np.minimum(upper, total - (int(lower.sum()) - lower)),
     )
 
 

@@ -270,6 +270,45 @@ def test_multi_year_attrition_remainder_goes_to_the_earliest_years():
     assert a["new"].tolist() == [89, 79, 69]
 
 
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_golden_a_floor_above_quota_and_need_is_what_decides(solver):
+    """Issue 12, item 3 (the reported shape): B holds 22, 21 in post, need 20.69 (393 pupils
+    at 19), floor 23. Only the floor lifts it to 23, above its quota and its need, so its
+    reason is `floor`, not `covered`. A (need 0.16) keeps its quota; 4 extra quotas: 1 goes
+    to B's floor and 3 to A, the first listed, as nobody is short."""
+    frame = counties(
+        [
+            {"county_id": "A", "quota": 7, "occupied": 7},
+            {"county_id": "B", "quota": 22, "occupied": 21, "min_quota": 23},
+        ]
+    )
+    result = make_plan(frame, primary({"A": 3, "B": 393}), policy=Policy(4, solver=solver))
+    assert plan_of(result) == {"A": 10, "B": 23}
+    assert reasons(result)["B"] == "floor"
+    assert result.table.set_index("county_id").loc["B", "limited_by_zh"] == LIMITED_BY_ZH["floor"]
+
+
+def test_multi_year_limits_are_each_years_and_gains_are_filled_that_year():
+    """The README's multi-year reading, year by year. A: quota 100, 95 in post, 20 departures
+    over 2 years (10 each), need 0; B: quota 100, full, need 190, cap +15 over the horizon.
+    2027: A's lowest = min(100, 95 − 10) = 85; B's highest = 115; B gains 15 (its cap).
+    2028: A starts at 85 with 85 in post (95 − 10, none gained); lowest = min(85, 85 − 10) =
+    75; B starts at 115 with 115 in post (its 15 gains were filled); highest stays 115, so A
+    has nowhere to send quota: it keeps 85 (the total is fixed)."""
+    frame = counties(
+        [
+            {"county_id": "A", "quota": 100, "occupied": 95, "attrition": 20},
+            {"county_id": "B", "quota": 100, "occupied": 100, "max_gain": 15},
+        ]
+    )
+    enrolment = pd.concat([primary({"A": 0, "B": 3610}, year) for year in (2027, 2028)])
+    table = make_plan(frame, enrolment).table.set_index(["year", "county_id"])
+    assert table.loc[(2027, "A"), ["lowest_allowed", "new"]].tolist() == [85, 85]
+    assert table.loc[(2027, "B"), ["highest_allowed", "new"]].tolist() == [115, 115]
+    assert table.loc[(2028, "A"), ["current", "lowest_allowed", "new"]].tolist() == [85, 75, 85]
+    assert table.loc[(2028, "B"), ["current", "highest_allowed", "new"]].tolist() == [115, 115, 115]
+
+
 @st.composite
 def scenarios(draw):
     size = draw(st.integers(1, 12))
