@@ -116,7 +116,9 @@ def solve_highs(model: LinearModel, time_limit: float | None = None) -> BackendR
     return BackendResult(SolveStatus.ERROR)
 
 
-def _rows(model: LinearModel):
+def _rows(
+    model: LinearModel,
+) -> Iterator[tuple[int, np.ndarray, np.ndarray, float, float]]:
     starts, columns, values, row_lower, row_upper = model.csr()
     for r in range(model.num_rows):
         span = slice(starts[r], starts[r + 1])

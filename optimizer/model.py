@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from optimizer.certify import Box
 from optimizer.exact import Problem
@@ -44,7 +45,7 @@ class LinearModel:
         return len(self.row_names)
 
     def add_variables(
-        self, family: str, labels: list[str], lower, upper, integer: bool
+        self, family: str, labels: list[str], lower: ArrayLike, upper: ArrayLike, integer: bool
     ) -> np.ndarray:
         start = self.num_vars
         count = len(labels)
@@ -60,8 +61,8 @@ class LinearModel:
         local_row: np.ndarray,
         column: np.ndarray,
         value: np.ndarray,
-        lower,
-        upper,
+        lower: ArrayLike,
+        upper: ArrayLike,
     ) -> None:
         """Rows given as coordinates (row within this block, variable, coefficient)."""
         start = self.num_rows
@@ -71,7 +72,7 @@ class LinearModel:
         self._row_lower.append(np.broadcast_to(np.asarray(lower, dtype=float), (count,)))
         self._row_upper.append(np.broadcast_to(np.asarray(upper, dtype=float), (count,)))
 
-    def set_objective(self, columns: np.ndarray, coefficients) -> None:
+    def set_objective(self, columns: np.ndarray, coefficients: ArrayLike) -> None:
         weights = np.broadcast_to(np.asarray(coefficients, dtype=float), (len(columns),))
         self.objective = {int(c): float(w) for c, w in zip(columns, weights, strict=True)}
 
