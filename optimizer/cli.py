@@ -222,6 +222,7 @@ def scenario_info(scenario: Scenario) -> dict[str, Any]:
                 if standards.by_class is not None
                 else None
             ),
+            "staff_per_class": dict(standards.staff_per_class),
         },
         "policy": dataclasses.asdict(scenario.policy),
     }

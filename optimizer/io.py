@@ -45,9 +45,11 @@ ENROLMENT_SCHEMA: tuple[Column, ...] = (
     Column("level", ("学段",), kind="choice", choices=_both_spellings(LEVEL_NAMES)),
     Column("students", ("在校生数",), kind="int", minimum=0),
     Column("year", ("年度",), kind="int", required=False),
+    # Classes per level: with them a level's need is at least classes × staff per class.
+    Column("classes", ("班级数",), kind="int", required=False, minimum=0),
 )
 
-_NULLABLE_INTS = {"counties": ("min_quota", "max_gain"), "enrolment": ("year",)}
+_NULLABLE_INTS = {"counties": ("min_quota", "max_gain"), "enrolment": ("year", "classes")}
 
 
 def _label(schema: tuple[Column, ...], name: str) -> str:
@@ -73,7 +75,11 @@ def read_enrolment(path: str | Path) -> tuple[pd.DataFrame, list[InputError]]:
         errors.append(InputError(file, "has no enrolment rows"))
     if not frame.empty:
         errors.extend(_mixed_year_errors(frame, file))
-    return _with_nullable_ints(frame, _NULLABLE_INTS["enrolment"]), errors
+    frame = _with_nullable_ints(frame, _NULLABLE_INTS["enrolment"])
+    if "classes" in frame.columns and frame["classes"].isna().all():
+        # Only files that give classes carry the column: tables and editors stay as they were.
+        frame = frame.drop(columns="classes")
+    return frame, errors
 
 
 def _with_nullable_ints(frame: pd.DataFrame, names: tuple[str, ...]) -> pd.DataFrame:

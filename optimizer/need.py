@@ -31,6 +31,10 @@ STANDARDS_2001: dict[str, dict[str, float]] = {
     "rural": {"primary": 23, "junior": 18, "senior": 13.5},
 }
 
+# Staff per class (班师比) for the class-based minimum of SPEC 2.10, used where the enrolment
+# file gives `classes`. Provinces set their own; these bundled figures are illustrative.
+STAFF_PER_CLASS: dict[str, float] = {"primary": 1.9, "junior": 3.4, "senior": 3.7}
+
 # Largest value that numpy int64 arithmetic may reach here without any risk of overflow.
 INT64_SAFE = 2**62
 
@@ -41,6 +45,8 @@ class Standards:
 
     per_level: Mapping[str, float] = field(default_factory=lambda: dict(STANDARDS_2014))
     by_class: Mapping[str, Mapping[str, float]] | None = None
+    # Staff per class per level: a level's need is at least classes × this (SPEC 2.10).
+    staff_per_class: Mapping[str, float] = field(default_factory=lambda: dict(STAFF_PER_CLASS))
 
     @classmethod
     def of_2001(cls) -> Standards:
@@ -68,6 +74,9 @@ class ExactNeed:
     county_ids: tuple[str, ...]
     scaled: np.ndarray  # int64, or object (Python ints) when int64 could overflow
     scale: int
+    # Counties where, at some level, classes × staff-per-class is above students / ratio:
+    # the class-based minimum set (part of) their need.
+    by_classes: np.ndarray | None = None
 
     @property
     def need(self) -> np.ndarray:
@@ -86,10 +95,10 @@ def _county_classes(counties: pd.DataFrame) -> list[str | None]:
     return [None if pd.isna(value) else str(value) for value in counties["class"].tolist()]
 
 
-def students_by_county_level(
-    enrolment: pd.DataFrame, county_ids: list[str], year: int | None = None
+def _county_level_sums(
+    enrolment: pd.DataFrame, county_ids: list[str], column: str, year: int | None
 ) -> np.ndarray:
-    """Students as an int array [county, level] in the order of `county_ids` (missing = 0)."""
+    """Σ `column` as an int array [county, level] in the order of `county_ids` (missing = 0)."""
     frame = enrolment
     if year is not None:
         frame = frame[frame["year"] == year]
@@ -101,9 +110,21 @@ def students_by_county_level(
     if (rows < 0).any():
         unknown = sorted(set(frame["county_id"].astype(str)) - set(county_ids))
         raise ValueError(f"enrolment names counties that are not in counties: {unknown}")
-    students = np.zeros((len(county_ids), len(LEVELS)), dtype=np.int64)
-    np.add.at(students, (rows, columns), frame["students"].to_numpy(dtype=np.int64))
-    return students
+    values = pd.to_numeric(frame[column]).fillna(0).to_numpy(dtype=np.int64)
+    sums = np.zeros((len(county_ids), len(LEVELS)), dtype=np.int64)
+    np.add.at(sums, (rows, columns), values)
+    return sums
+
+
+def students_by_county_level(
+    enrolment: pd.DataFrame, county_ids: list[str], year: int | None = None
+) -> np.ndarray:
+    """Students as an int array [county, level] in the order of `county_ids` (missing = 0)."""
+    return _county_level_sums(enrolment, county_ids, "students", year)
+
+
+def _has_classes(enrolment: pd.DataFrame) -> bool:
+    return "classes" in enrolment.columns and bool(enrolment["classes"].notna().any())
 
 
 def compute_need(
@@ -112,24 +133,47 @@ def compute_need(
     standards: Standards | None = None,
     year: int | None = None,
 ) -> ExactNeed:
-    """Exact need per county (in the order of `counties`) for one year (None = all rows)."""
+    """Exact need per county (in the order of `counties`) for one year (None = all rows).
+
+    A level's need is students / students-per-staff, or, where the enrolment gives
+    `classes`, max(that, classes × staff-per-class) (SPEC 2.10). With p/q the ratio and a/b
+    the staff per class, both terms times D = lcm(every p, every b) are whole numbers:
+    students·q·(D/p) and classes·a·(D/b).
+    """
     standards = standards or Standards()
     county_ids = [str(c) for c in counties["county_id"].tolist()]
     students = students_by_county_level(enrolment, county_ids, year)
-    classes = _county_classes(counties)
+    with_classes = _has_classes(enrolment)
+    classes_count = (
+        _county_level_sums(enrolment, county_ids, "classes", year) if with_classes else None
+    )
+    county_classes = _county_classes(counties)
     # Each distinct class (None included) has one vector of per-level standards.
-    per_class = {cls: standards.for_class(cls) for cls in set(classes)}
+    per_class = {cls: standards.for_class(cls) for cls in set(county_classes)}
     fractions = {
         cls: [as_fraction(table[level]) for level in LEVELS] for cls, table in per_class.items()
     }
-    scale = math.lcm(1, *(f.numerator for values in fractions.values() for f in values))
+    per_room = [as_fraction(standards.staff_per_class[level]) for level in LEVELS]
+    room_denominators = [f.denominator for f in per_room] if with_classes else []
+    scale = math.lcm(
+        1, *(f.numerator for values in fractions.values() for f in values), *room_denominators
+    )
     # students / (p/q) = students·q/p, times scale: students·q·(scale/p), a whole-number weight.
     weights = {
         cls: [f.denominator * (scale // f.numerator) for f in values]
         for cls, values in fractions.items()
     }
+    room_weights = [f.numerator * (scale // f.denominator) for f in per_room]
     bound = int(students.max(initial=0)) * max((sum(w) for w in weights.values()), default=0)
+    if classes_count is not None:
+        bound = max(bound, int(classes_count.max(initial=0)) * sum(room_weights))
     dtype: type = np.int64 if bound < INT64_SAFE else object
-    weight_rows: np.ndarray = np.array([weights[c] for c in classes], dtype=dtype).reshape(-1, 3)
-    scaled = (students.astype(dtype) * weight_rows).sum(axis=1) if len(classes) else np.zeros(0)
-    return ExactNeed(tuple(county_ids), np.asarray(scaled, dtype=dtype), scale)
+    weight_rows: np.ndarray = np.array([weights[c] for c in county_classes], dtype=dtype)
+    by_ratio = students.astype(dtype) * weight_rows.reshape(-1, 3)
+    by_classes = None
+    if classes_count is not None:
+        by_rooms: np.ndarray = classes_count.astype(dtype) * np.array(room_weights, dtype=dtype)
+        by_classes = np.asarray((by_rooms > by_ratio).any(axis=1), dtype=bool)
+        by_ratio = np.maximum(by_ratio, by_rooms)
+    scaled = by_ratio.sum(axis=1) if len(county_classes) else np.zeros(0)
+    return ExactNeed(tuple(county_ids), np.asarray(scaled, dtype=dtype), scale, by_classes)

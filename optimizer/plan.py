@@ -37,6 +37,7 @@ LIMITED_BY_ZH = {
     "cap": "已达最多增编",
     "floor": "已到最低编制",
     "release_limit": "可释放编制已用尽（只出不进）",
+    "class_minimum": "按班师比核定的需求已满足",
     "covered": "需求已满足",
     "common_level": "与其他县共担最大缺口比例",
     "keeps_current": "保持现有编制",
@@ -47,6 +48,7 @@ LIMITED_BY_EN = {
     "cap": "reached its maximum gain (max_gain)",
     "floor": "held at its floor (min_quota)",
     "release_limit": "gave up all it can release: vacancies plus expected departures",
+    "class_minimum": "need set by the class-based minimum (classes × staff per class), covered",
     "covered": "need fully covered",
     "common_level": "shares the common (largest) relative shortfall",
     "keeps_current": "keeps its current quota",
@@ -215,6 +217,7 @@ def limited_by(
     x: np.ndarray,
     stage1_floor: np.ndarray | None = None,
     level: Fraction | None = None,
+    by_classes: np.ndarray | None = None,
 ) -> list[str]:
     """Which limit decided each county's quota (codes of LIMITED_BY_ZH), by tight bounds.
 
@@ -225,7 +228,9 @@ def limited_by(
        would otherwise have given quota up;
     3. `release_limit`: at its release limit (min(current, occupied − departures)) and holding
        more than its need, having given something up or while another county is short;
-    4. `covered`: no shortfall;
+    4. `class_minimum`: no shortfall, and the class-based minimum (classes × staff per class,
+       SPEC 2.10) set its need above what its pupils alone give;
+       `covered`: no shortfall otherwise;
     5. `common_level` (fair plans): held at the stage-1 floor ceil(need·(1 − t*)), the common
        largest relative shortfall rounded up to a whole quota, either above its own lower
        bound or exactly at t*;
@@ -247,12 +252,21 @@ def limited_by(
         [
             limits.has_cap & (x == limits.upper) & short,
             at_lower & surplus & (limits.floor_binds | (x < limits.current) | bool(short.any())),
+            ~short & (by_classes if by_classes is not None else False),
             ~short,
             level_mask,
             x == limits.current,
             at_lower,
         ],
-        ["cap", lower_code, "covered", "common_level", "keeps_current", lower_code],
+        [
+            "cap",
+            lower_code,
+            "class_minimum",
+            "covered",
+            "common_level",
+            "keeps_current",
+            lower_code,
+        ],
         default="total_used",
     )
     return [str(code) for code in codes]
@@ -354,7 +368,7 @@ def _plan_year(
         return YearOutcome("error", table, summary, None)
     x = solution.x
     stage1 = solution.floor if solution.fair_level is not None else None
-    codes = limited_by(problem, limits, x, stage1, solution.fair_level)
+    codes = limited_by(problem, limits, x, stage1, solution.fair_level, need.by_classes)
     worst = max_relative_shortfall(problem, x)
     short = Fraction(total_shortfall_scaled(problem, x), need.scale)
     summary = {

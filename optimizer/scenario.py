@@ -13,6 +13,8 @@ junior = 13.5
 senior = 12.5
 [standards.rural]               # optional per county class: urban / town / rural
 primary = 23
+[standards.staff_per_class]     # optional 班师比, used where enrolment gives `classes`
+primary = 1.9
 
 [policy]
 extra_quota = 0
@@ -41,7 +43,14 @@ from typing import Any, Union
 import pandas as pd
 
 from optimizer.io import load_teacher_inputs
-from optimizer.need import CLASSES, LEVELS, STANDARDS_2001, STANDARDS_2014, Standards
+from optimizer.need import (
+    CLASSES,
+    LEVELS,
+    STAFF_PER_CLASS,
+    STANDARDS_2001,
+    STANDARDS_2014,
+    Standards,
+)
 from optimizer.plan import OBJECTIVES, SOLVERS, Policy
 from pools.tabular import InputError, InputErrors
 
@@ -102,7 +111,7 @@ class _Checker:
 
     def standard(self, value: Any, key: str) -> float | None:
         if isinstance(value, bool) or not isinstance(value, int | float):
-            self.error(key, f"must be a number of students per staff, got {value!r}")
+            self.error(key, f"must be a number (students or staff), got {value!r}")
             return None
         if not value > 0:  # also catches nan
             self.error(key, f"must be greater than 0, got {value}")
@@ -188,7 +197,7 @@ def _standards(value: Any, check: _Checker) -> Standards | None:
     if not isinstance(value, dict):
         check.error("standards", f'must be "2014", "2001" or a table, got {value!r}')
         return None
-    allowed = ("base", *LEVELS, *CLASSES)
+    allowed = ("base", *LEVELS, *CLASSES, "staff_per_class")
     check.unknown_keys(value, allowed, "standards.")
     base = value.get("base", "2014")
     if str(base) not in BASES:
@@ -207,7 +216,17 @@ def _standards(value: Any, check: _Checker) -> Standards | None:
             continue
         check.unknown_keys(table, LEVELS, f"standards.{cls}.")
         by_class.setdefault(cls, {}).update(_levels(table, f"standards.{cls}.", check))
-    return Standards(per_level=per_level, by_class=by_class or None)
+    per_room = {**STAFF_PER_CLASS, **_staff_per_class(value.get("staff_per_class", {}), check)}
+    return Standards(per_level=per_level, by_class=by_class or None, staff_per_class=per_room)
+
+
+def _staff_per_class(table: Any, check: _Checker) -> dict[str, float]:
+    """[standards.staff_per_class]: staff per class per level (班师比, SPEC 2.10)."""
+    if not isinstance(table, dict):
+        check.error("standards.staff_per_class", f"must be a table of levels, got {table!r}")
+        return {}
+    check.unknown_keys(table, LEVELS, "standards.staff_per_class.")
+    return _levels(table, "standards.staff_per_class.", check)
 
 
 def _levels(table: Mapping[str, Any], prefix: str, check: _Checker) -> dict[str, float]:

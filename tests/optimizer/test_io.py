@@ -354,3 +354,13 @@ def test_any_valid_counties_table_reads_back_the_same_in_every_format(
         expected = [row[column] for row in rows]
         assert [None if pd.isna(v) else v for v in read[column].tolist()] == expected, column
     assert [None if pd.isna(v) else v for v in read["class"]] == [row["class"] for row in rows]
+
+
+def test_classes_per_level_read_in_chinese_and_checked(tmp_path: Path) -> None:
+    """班级数 (classes) is optional; with it the class-based minimum applies (SPEC 2.10)."""
+    enrolment = "区划代码,学段,在校生数,班级数\n339901,小学,19000,400\n339902,小学,15000,\n"
+    _, pupils = load(tmp_path, enrolment=enrolment)
+    assert pupils["classes"].tolist()[0] == 400 and pupils["classes"].isna().tolist()[1]
+    bad = "county_id,level,students,classes\n339901,primary,19000,-4\n339902,primary,1,1\n"
+    error = only(rejection(tmp_path, enrolment=bad))
+    assert (error.file, error.row, error.column) == ("enrolment.csv", 2, "classes [班级数]")

@@ -102,3 +102,51 @@ def test_scaled_need_equals_the_exact_rational_sum(rows, county_class):
     expected = sum((Fraction(n) / Fraction(str(table[level])) for level, n in rows), Fraction(0))
     assert need.exact(0) == expected
     assert need.scaled[0] == expected * need.scale  # whole number, exact
+
+
+def with_classes(rows: list[tuple[str, str, int, int | None]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["county_id", "level", "students", "classes"])
+    frame["classes"] = pd.array(frame["classes"].tolist(), dtype="Int64")
+    return frame
+
+
+def test_class_minimum_raises_the_need_of_small_schools_only():
+    """SPEC 2.10, staff per class 1.9 / 3.4 / 3.7 (the bundled defaults).
+    A (teaching points): 120 primary pupils in 12 classes: 120/19 = 6 6/19 by the ratio,
+    12 × 1.9 = 22.8 by classes, so 22.8; plus 135 junior pupils in 3 classes: 135/13.5 = 10
+    against 3 × 3.4 = 10.2, so 10.2. Need 33. B: 1900 pupils in 40 classes: 100 against 76,
+    so 100 (the ratio). C gives no classes: 100 by the ratio alone."""
+    need = compute_need(
+        counties(("A", None), ("B", None), ("C", None)),
+        with_classes(
+            [
+                ("A", "primary", 120, 12),
+                ("A", "junior", 135, 3),
+                ("B", "primary", 1900, 40),
+                ("C", "primary", 1900, None),
+            ]
+        ),
+    )
+    assert [need.exact(i) for i in range(3)] == [33, 100, 100]
+    assert need.by_classes is not None and need.by_classes.tolist() == [True, False, False]
+
+
+def test_class_minimum_staff_per_class_is_a_setting():
+    """12 classes × 2.5 staff = 30 > 120/19."""
+    standards = Standards(staff_per_class={"primary": 2.5, "junior": 3.4, "senior": 3.7})
+    need = compute_need(counties(("A", None)), with_classes([("A", "primary", 120, 12)]), standards)
+    assert need.exact(0) == 30
+
+
+@given(
+    students=st.integers(0, 5000),
+    classes=st.integers(0, 200),
+    per_class=st.sampled_from([1.7, 1.9, 2, 3.4, 3.75]),
+)
+def test_class_minimum_is_the_larger_of_both_exactly(students: int, classes: int, per_class):
+    standards = Standards(staff_per_class={"primary": per_class, "junior": 1, "senior": 1})
+    need = compute_need(
+        counties(("A", None)), with_classes([("A", "primary", students, classes)]), standards
+    )
+    expected = max(Fraction(students, 19), classes * Fraction(str(per_class)))
+    assert need.exact(0) == expected

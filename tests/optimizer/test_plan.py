@@ -309,6 +309,33 @@ def test_multi_year_limits_are_each_years_and_gains_are_filled_that_year():
     assert table.loc[(2028, "B"), ["current", "highest_allowed", "new"]].tolist() == [115, 115, 115]
 
 
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_golden_the_class_minimum_is_named_where_it_set_the_need(solver):
+    """A: a rural county of teaching points, 190 pupils in 20 classes: the ratio gives 10, the
+    class minimum 20 × 1.9 = 38; it holds 38, all in post. B: 1,900 pupils (100 by the ratio,
+    40 classes give 76), holds 60, full. Nothing can be released (both full, no
+    departures), so nothing moves: A is covered because of the class minimum, B is short."""
+    frame = counties(
+        [
+            {"county_id": "A", "quota": 38, "occupied": 38},
+            {"county_id": "B", "quota": 60, "occupied": 60},
+        ]
+    )
+    pupils = pd.DataFrame(
+        {
+            "county_id": ["A", "B"],
+            "level": ["primary", "primary"],
+            "students": [190, 1900],
+            "classes": pd.array([20, 40], dtype="Int64"),
+            "year": pd.array([None, None], dtype="Int64"),
+        }
+    )
+    result = make_plan(frame, pupils, policy=Policy(solver=solver))
+    assert result.table["need"].tolist() == [38, 100]
+    assert reasons(result)["A"] == "class_minimum"
+    assert result.table.loc[0, "limited_by_zh"] == LIMITED_BY_ZH["class_minimum"]
+
+
 @st.composite
 def scenarios(draw):
     size = draw(st.integers(1, 12))

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from optimizer.need import STANDARDS_2001, STANDARDS_2014, Standards
+from optimizer.need import STAFF_PER_CLASS, STANDARDS_2001, STANDARDS_2014, Standards
 from optimizer.plan import Policy
 from optimizer.scenario import load_inputs, load_scenario
 from pools.tabular import InputError, InputErrors
@@ -101,6 +101,15 @@ def test_one_class_table_on_the_2014_base(tmp_path: Path) -> None:
     assert standards.for_class("urban") == STANDARDS_2014
 
 
+def test_staff_per_class_overrides_the_bundled_defaults(tmp_path: Path) -> None:
+    text = MINIMAL + "[standards.staff_per_class]\nprimary = 2.2\n"
+    standards = load_scenario(scenario_file(tmp_path, text)).standards
+    assert standards.staff_per_class == {**STAFF_PER_CLASS, "primary": 2.2}
+    assert load_scenario(scenario_file(tmp_path, MINIMAL)).standards.staff_per_class == (
+        STAFF_PER_CLASS
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "key", "fragment"),
     [
@@ -122,6 +131,16 @@ def test_one_class_table_on_the_2014_base(tmp_path: Path) -> None:
         (MINIMAL + '[standards]\nsenior = "12.5"\n', "standards.senior", "number"),
         (MINIMAL + "[standards]\nsenior = true\n", "standards.senior", "number"),
         (MINIMAL + "[standards.town]\nprimary = 0\n", "standards.town.primary", "greater than 0"),
+        (
+            MINIMAL + "[standards.staff_per_class]\nprimary = 0\n",
+            "standards.staff_per_class.primary",
+            "greater than 0",
+        ),
+        (
+            MINIMAL + "[standards.staff_per_class]\ncollege = 2\n",
+            "standards.staff_per_class.college",
+            "unknown key",
+        ),
         (MINIMAL + 'standards = "1999"\n', "standards.base", "2001"),
         (MINIMAL + "standards = [19]\n", "standards", "table"),
         (MINIMAL + "policy = 3\n", "policy", "table"),
