@@ -2,8 +2,9 @@
 
 A thin UI over the same functions as the command line: teacher-quota plans come from
 `optimizer.plan.make_plan`, inputs are checked by `optimizer.io`, pools and loans live in the
-ledger (`pools.ledger`), who may do what is decided by `pools.access`, charts are built by
-`optimizer.charts`. No business rule lives in this file.
+ledger (`pools.ledger`, read through `pools.reporting`), who may do what is decided by
+`pools.access`, charts and saved scenarios are `app_ui.charts` and `app_ui.scenarios`. No
+business rule lives in this file.
 
 Settings (environment variables, all optional):
 - QUOTAPOOL_DB: the ledger (SQLAlchemy URL or a file path; default sqlite file
@@ -17,7 +18,6 @@ Settings (environment variables, all optional):
 
 from __future__ import annotations
 
-import dataclasses
 import importlib.util
 import os
 from pathlib import Path
@@ -26,9 +26,17 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from optimizer import charts, whatif
+from app_ui import charts
+from app_ui import scenarios as whatif
 from pools import access
 from pools.access import Action, User
+from pools.reporting import (
+    city_totals,
+    expiring_loans,
+    filter_events,
+    loan_display_status,
+    recovering_in_year,
+)
 from pools.tabular import InputErrors
 
 APP_DIR = Path(__file__).resolve().parent
@@ -296,9 +304,10 @@ def role_label(role: str) -> str:
 
 
 def ledger_url() -> str:
-    """QUOTAPOOL_DB as a URL; a bare path means a SQLite file."""
-    value = os.environ.get("QUOTAPOOL_DB", DEFAULT_DB_FILE)
-    return value if "://" in value else f"sqlite:///{value}"
+    """QUOTAPOOL_DB as a SQLAlchemy URL (a bare path is a SQLite file), as the CLI reads it."""
+    from pools.storage import normalise_url  # SQLAlchemy only when the ledger is needed
+
+    return normalise_url(os.environ.get("QUOTAPOOL_DB", DEFAULT_DB_FILE))
 
 
 def scenario_store() -> whatif.ScenarioStore:
@@ -724,21 +733,15 @@ def _save_section(
         st.warning(t("save_needs_name"))
         return
     access.require(user, Action.SAVE_SCENARIO)
-    standards = state["standards"]
     scenario_store().save(
-        whatif.SavedScenario(
-            name=name.strip(),
-            counties=counties,
-            enrolment=enrolment,
-            standards={
-                "per_level": dict(standards.per_level),
-                "by_class": None
-                if standards.by_class is None
-                else {k: dict(v) for k, v in standards.by_class.items()},
-            },
-            policy=dataclasses.asdict(state["policy"]),  # every setting, e.g. attrition_years
-            plan=result.table,
-            summary=result.summary,
+        whatif.saved_scenario(
+            name.strip(),
+            counties,
+            enrolment,
+            state["standards"],
+            state["policy"],
+            result.table,
+            result.summary,
             saved_by=user.actor,
         )
     )
@@ -768,9 +771,6 @@ def _compare_section(current: pd.DataFrame | None) -> None:
 
 
 def _load_saved_section(state: dict[str, Any], editable: bool) -> None:
-    from optimizer.need import Standards
-    from optimizer.plan import Policy
-
     names = scenario_store().names()
     if not names or not editable:
         return
@@ -779,10 +779,7 @@ def _load_saved_section(state: dict[str, Any], editable: bool) -> None:
         if st.button(t("load"), key="load_saved"):
             saved = scenario_store().load(chosen)
             _replace_inputs(state, saved.counties, saved.enrolment, saved.name)
-            state["standards"] = Standards(
-                per_level=saved.standards["per_level"], by_class=saved.standards["by_class"]
-            )
-            state["policy"] = Policy(**saved.policy)
+            state["standards"], state["policy"] = whatif.saved_settings(saved)
             st.rerun()
 
 
@@ -863,7 +860,6 @@ def ledger() -> Any:
     return _ledger_for(url)
 
 
-LOAN_STATUSES = ("in_use", "expiring", "overdue", "returned")
 # Ledger tables keep both languages in their headers, like the plan.
 LOAN_HEADERS = {
     "loan_id": "借用编号 loan_id",
@@ -887,28 +883,6 @@ EVENT_HEADERS = {
     "document": "文号 document",
     "payload": "内容 payload",
 }
-
-
-def loan_display_status(loan: dict[str, Any], expiring: set[str]) -> str:
-    """The ledger's loan status in the planner's words; "expiring" comes from the alerts."""
-    if loan["status"] == "closed":
-        return "returned"
-    if loan["status"] == "expired":
-        return "overdue"
-    return "expiring" if loan["loan_id"] in expiring else "in_use"
-
-
-def recovering_in_year(loans: list[dict[str, Any]], year: int) -> dict[str, int]:
-    """Outstanding quotas per pool of open loans whose term ends by the end of `year`.
-
-    Administrative loans without a term come back only by 空一还一 and are not counted.
-    """
-    due: dict[str, int] = {}
-    for loan in loans:
-        if loan["status"] != "closed" and loan["end"] and int(loan["end"][:4]) <= year:
-            pool = "unit" if loan["pool"].startswith("unit:") else loan["pool"]
-            due[pool] = due.get(pool, 0) + int(loan["outstanding"])
-    return due
 
 
 def _flash(kind: str, text: str) -> None:
@@ -956,7 +930,7 @@ def _loans_table(status: dict[str, Any], loans: list[dict[str, Any]]) -> None:
     if not loans:
         st.info(t("no_loans"))
         return
-    expiring = {a["loan_id"] for a in status["alerts"] if a["kind"] == "loan_expiring"}
+    expiring = expiring_loans(status)
     frame = pd.DataFrame(loans)
     frame["status"] = [t(f"loan_status_{loan_display_status(x, expiring)}") for x in loans]
     st.dataframe(frame[list(LOAN_HEADERS)].rename(columns=LOAN_HEADERS), hide_index=True)
@@ -1216,23 +1190,6 @@ def pools_page() -> None:
         _rebuild_form(the_ledger, status, allowed)
 
 
-def filter_events(
-    events: pd.DataFrame, actor: str | None, start: Any = None, end: Any = None
-) -> pd.DataFrame:
-    """Events by actor and by recorded date (inclusive); unit and loan filters are the ledger's."""
-    if events.empty:
-        return events
-    keep = pd.Series(True, index=events.index)
-    if actor:
-        keep &= events["actor"] == actor
-    day = events["at"].str.slice(0, 10)
-    if start is not None:
-        keep &= day >= start.isoformat()
-    if end is not None:
-        keep &= day <= end.isoformat()
-    return events.loc[keep]
-
-
 def audit_page() -> None:
     import json
 
@@ -1316,13 +1273,13 @@ def overview_page() -> None:
         with st.expander(f"{label}: {len(found)}", expanded=kind != "over_quota"):
             for alert in found:
                 st.markdown(f"- {alert['message']}")
-    units = pd.DataFrame(status["units"])
+    totals = city_totals(status)
     st.header(t("city_totals"))
     cells = st.columns(4)
-    cells[0].metric(t("approved"), f"{int(units['approved'].sum()):,}")
-    cells[1].metric(t("headcount"), f"{int(units['headcount'].sum()):,}")
-    cells[2].metric(t("vacancies"), f"{int(units['vacancies'].sum()):,}")
-    cells[3].metric(t("over_quota_units"), int(units["over_quota"].sum()))
+    cells[0].metric(t("approved"), f"{totals['approved']:,}")
+    cells[1].metric(t("headcount"), f"{totals['headcount']:,}")
+    cells[2].metric(t("vacancies"), f"{totals['vacancies']:,}")
+    cells[3].metric(t("over_quota_units"), totals["over_quota_units"])
     st.header(t("special_account"))
     cells = st.columns(4)
     pools = status["pools"]
@@ -1331,8 +1288,8 @@ def overview_page() -> None:
         cell.metric(
             f"{t(f'pool_{pool}')} · {t('lent')}", f"{figures['lent']} / {figures['capacity']}"
         )
-    cells[2].metric(t("pool_headcount"), int(units["pool_headcount"].sum()))
-    cells[3].metric(t("unit_loans"), int(units["lent"].sum()))
+    cells[2].metric(t("pool_headcount"), totals["pool_headcount"])
+    cells[3].metric(t("unit_loans"), totals["unit_loans_lent"])
 
 
 # --- the app ---------------------------------------------------------------------------------

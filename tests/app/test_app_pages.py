@@ -346,7 +346,7 @@ def test_audit_trail_filters_by_loan_and_actor_and_verifies_the_chain() -> None:
 def test_event_filter_by_actor_and_recorded_date_inclusive() -> None:
     import datetime as dt
 
-    import app
+    from pools import reporting
 
     events = pd.DataFrame(
         {
@@ -355,23 +355,23 @@ def test_event_filter_by_actor_and_recorded_date_inclusive() -> None:
             "at": ["2026-11-01T08:00:00", "2026-11-02T09:00:00", "2026-11-03T10:00:00"],
         }
     )
-    assert app.filter_events(events, "wang")["seq"].tolist() == [1, 3]
+    assert reporting.filter_events(events, "wang")["seq"].tolist() == [1, 3]
     day2, day3 = dt.date(2026, 11, 2), dt.date(2026, 11, 3)
-    assert app.filter_events(events, None, day2, day3)["seq"].tolist() == [2, 3]
-    assert app.filter_events(events, "wang", day2, day3)["seq"].tolist() == [3]
-    assert app.filter_events(events, None)["seq"].tolist() == [1, 2, 3]
+    assert reporting.filter_events(events, None, day2, day3)["seq"].tolist() == [2, 3]
+    assert reporting.filter_events(events, "wang", day2, day3)["seq"].tolist() == [3]
+    assert reporting.filter_events(events, None)["seq"].tolist() == [1, 2, 3]
 
 
 def test_loan_status_words_and_quotas_due_this_year() -> None:
-    import app
+    from pools import reporting
 
     def loan(loan_id: str, status: str, end: str | None, pool: str = "institutional") -> dict:
         return {"loan_id": loan_id, "status": status, "end": end, "pool": pool, "outstanding": 2}
 
-    assert app.loan_display_status(loan("L1", "closed", None), set()) == "returned"
-    assert app.loan_display_status(loan("L2", "expired", "2026-01-01"), set()) == "overdue"
-    assert app.loan_display_status(loan("L3", "open", "2026-12-01"), {"L3"}) == "expiring"
-    assert app.loan_display_status(loan("L4", "open", None), set()) == "in_use"
+    assert reporting.loan_display_status(loan("L1", "closed", None), set()) == "returned"
+    assert reporting.loan_display_status(loan("L2", "expired", "2026-01-01"), set()) == "overdue"
+    assert reporting.loan_display_status(loan("L3", "open", "2026-12-01"), {"L3"}) == "expiring"
+    assert reporting.loan_display_status(loan("L4", "open", None), set()) == "in_use"
     loans = [
         loan("L1", "open", "2026-12-31"),  # ends this year: 2
         loan("L2", "expired", "2025-06-30"),  # overdue, still out: 2
@@ -380,7 +380,7 @@ def test_loan_status_words_and_quotas_due_this_year() -> None:
         loan("L5", "open", None, "admin"),  # no term: comes back by 空一还一 only
         loan("L6", "open", "2026-03-01", "unit:M01"),  # unit-to-unit: 2
     ]
-    assert app.recovering_in_year(loans, 2026) == {"institutional": 4, "unit": 2}
+    assert reporting.recovering_in_year(loans, 2026) == {"institutional": 4, "unit": 2}
 
 
 # --- overview --------------------------------------------------------------------------------
@@ -655,7 +655,7 @@ def test_a_saved_multi_year_scenario_keeps_every_policy_setting(
 ) -> None:
     import json
 
-    from optimizer import whatif
+    from app_ui import scenarios
 
     scenario = (FIXTURES / "city-two-years.toml").read_text(encoding="utf-8")
     custom = environment / "custom.toml"
@@ -670,7 +670,7 @@ def test_a_saved_multi_year_scenario_keeps_every_policy_setting(
     at.text_input(key="save_name").set_value("三年")
     button(at, "保存").click()
     rerun(at)
-    saved = whatif.ScenarioStore(environment / "scenarios").load("三年")
+    saved = scenarios.ScenarioStore(environment / "scenarios").load("三年")
     assert saved.policy["attrition_years"] == 3, json.dumps(saved.policy)
 
 
