@@ -1,2 +1,3 @@
-"""The app's helpers that are no business rule: charts of a plan (`charts`) and what-if
-scenarios as planners edit, save and compare them (`scenarios`)."""
+"""What the app's pages share: words (`labels`), settings (`config`), sign-in, the what-if
+session, ledger access, the saved-scenario store and charts, and the page components
+(`app_ui.components`). Streamlit only where something is shown; no business rule here."""
