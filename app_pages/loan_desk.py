@@ -26,6 +26,6 @@ def render() -> None:
         loan_forms.open_loan_form(the_ledger, status)
         loan_forms.sync_form(the_ledger)
     with right:
-        loan_forms.return_form(the_ledger, loans)
-        loan_forms.evaluate_form(the_ledger, loans)
+        loan_forms.return_form(the_ledger, status, loans)
+        loan_forms.evaluate_form(the_ledger, status, loans)
         loan_forms.rebuild_form(the_ledger, status)

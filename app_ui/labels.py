@@ -217,6 +217,24 @@ LABELS: dict[str, tuple[str, str]] = {
     # what the plan on screen was solved with
     "solved_with": ("测算口径", "Solved with"),
     "solved_extra": ("追加编制", "extra quotas"),
+    # writes: effective date, confirmation of a manual return
+    "effective": ("生效日期", "Effective date"),
+    "return_preview": (
+        "将归还借用 {loan}（借用单位 {unit}）的 {count} 个编制，人员转入本单位编制。",
+        "Returning {count} of loan {loan} (borrower {unit}): its people move onto own quota.",
+    ),
+    "will_be_over_quota": (
+        "{unit} 归还后将超编：{headcount}/{limit}",
+        "{unit} will be over quota: {headcount}/{limit}",
+    ),
+    "no_over_quota": ("归还后没有单位超编。", "No unit will be over quota after the return."),
+    "then_auto_returns": (
+        "随后空一还一自动收回：{returns}",
+        "Then returned automatically (return one when one is vacated): {returns}",
+    ),
+    "confirm_return": ("确认归还", "Confirm the return"),
+    "cancel": ("取消", "Cancel"),
+    "return_cancelled": ("已取消归还，未作任何记录。", "Return cancelled; nothing was recorded."),
 }
 
 

@@ -1,17 +1,23 @@
-"""Read-only views of the ledger for people: loan status words, quotas due back, city totals
-and event filters.
+"""Read-only views of the ledger for people: loan status words, quotas due back, city totals,
+event filters and the preview of a manual return.
 
 Plain functions over what `pools.ledger.Ledger` returns (status dicts, loan dicts, event
-frames), so that the app shows figures without computing rules of its own.
+frames, folded states), so that the app shows figures without computing rules of its own.
 Nothing here writes to a ledger.
 """
 
 from __future__ import annotations
 
-from datetime import date
+import copy
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pandas as pd
+
+from pools import commands
+from pools.commands import Batch
+from pools.state import State
 
 LOAN_DISPLAY_STATUSES = ("in_use", "expiring", "overdue", "returned")
 
@@ -71,3 +77,57 @@ def filter_events(
     if end is not None:
         keep &= day <= end.isoformat()
     return events.loc[keep]
+
+
+# --- what a manual return would do --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OverQuota:
+    """A unit that a write leaves over quota: people on own quota / own quota."""
+
+    unit_id: str
+    name: str
+    headcount: int
+    own_limit: int
+
+
+@dataclass(frozen=True)
+class ReturnPreview:
+    """The consequence of returning `count` quotas of `loan_id`, computed by the ledger's own
+    command on a copy of the state: the returns it makes (the manual one, then any 空一还一
+    that the lender's freed quota triggers) and the units it leaves over quota."""
+
+    loan_id: str
+    borrower: str
+    count: int
+    returns: list[dict[str, Any]]
+    over_quota: list[OverQuota]
+
+
+def preview_return(
+    state: State, loan_id: str, count: int | None, effective: date, actor: str
+) -> ReturnPreview:
+    """What `Ledger.return_loan` would do, without writing. Raises RuleViolation exactly as the
+    write would. `state` is not changed (the command runs on a deep copy)."""
+    scratch = copy.deepcopy(state)
+    batch = Batch(
+        scratch,
+        b"preview",
+        datetime.now(UTC).isoformat(timespec="microseconds"),
+        effective,
+        actor.strip(),
+    )
+    returns = commands.return_loan(batch, loan_id, count)
+    touched = {r["unit_id"] for r in returns} | {state.loans[loan_id].borrower}
+    lender = state.loans[loan_id].lender
+    if lender is not None:
+        touched.add(lender)
+    over = []
+    for unit_id in sorted(touched):
+        after, before = scratch.units[unit_id], state.units[unit_id]
+        excess_before = before.headcount - before.own_limit
+        if after.over_quota and after.headcount - after.own_limit > excess_before:
+            over.append(OverQuota(unit_id, after.name, after.headcount, after.own_limit))
+    manual = returns[0]
+    return ReturnPreview(loan_id, manual["unit_id"], int(manual["count"]), returns, over)

@@ -620,6 +620,8 @@ def test_a_loan_returned_by_hand_frees_the_pool() -> None:
     at.selectbox(key="ret_loan").set_value(loan_id)
     button(at, "提交归还").click()
     rerun(at)
+    button(at, "确认归还").click()  # a manual return is confirmed after its consequence is shown
+    rerun(at)
     assert any("已归还" in s.value for s in at.success)
     assert pool_metrics(at)[1] == ("已借出", "0")
 
@@ -873,3 +875,90 @@ def test_an_upload_fills_the_form_again_from_the_scenario() -> None:
     extra = at.number_input(key="wi_extra")
     assert extra.value == 0 and told_to_browser(extra)
     assert new_quotas(at) == {"A": 90, "B": 60, "C": 60}
+
+
+# --- issue 8.2: effective date, forms emptied after a write, a confirmed manual return --------
+
+
+def test_a_loan_carries_its_effective_date_and_the_form_is_emptied_after_it() -> None:
+    import datetime as dt
+
+    from pools.ledger import Ledger
+
+    at = start("loans")
+    assert at.date_input(key="loan_effective").value == dt.date.today()
+    first_key = at.session_state["open_loan_key"]
+    effective = dt.date.today() + dt.timedelta(days=3)
+    at.date_input(key="loan_effective").set_value(effective)
+    at.text_input(key="loan_reason").set_value("引进生到岗")
+    at.text_input(key="loan_document").set_value("临编〔2026〕12号")
+    at = open_loan(at, "M01")
+    assert any("已开立借用" in s.value for s in at.success)
+    for key in ("loan_reason", "loan_document"):
+        assert at.text_input(key=key).value == "" and told_to_browser(at.text_input(key=key))
+    assert at.session_state["open_loan_key"] != first_key
+    # the next loan (unit to unit, M02 lends 2 to M01) does not carry the previous 文号
+    at.selectbox(key="loan_lender").set_value("M02")
+    at.number_input(key="loan_count").set_value(2)
+    at.date_input(key="loan_effective").set_value(effective)
+    at = open_loan(at, "M01", pool="unit")
+    opened = [e for e in Ledger.open(ledger_url()).events() if e["kind"] == "loan_opened"]
+    assert [(e["document"], e["reason"]) for e in opened] == [
+        ("临编〔2026〕12号", "引进生到岗"),
+        ("", ""),
+    ]
+    assert opened[0]["effective"] == effective.isoformat()
+
+
+def ledger_url() -> str:
+    return f"sqlite:///{Path('ledger.db').resolve()}"
+
+
+def borrowed_from_m02(count: int = 2) -> AppTest:
+    """M02 (30 quotas, 25 people) lends 2 to M01 (40 / 40): M01's 2 new people are on them."""
+    at = start("loans")
+    at.selectbox(key="loan_lender").set_value("M02")
+    at.number_input(key="loan_count").set_value(count)
+    return open_loan(at, "M01", pool="unit")
+
+
+def returned(url: str) -> list[dict]:
+    from pools.ledger import Ledger
+
+    return [e for e in Ledger.open(url).events() if e["kind"] == "loan_returned"]
+
+
+def test_a_manual_return_shows_who_goes_over_quota_and_waits_for_a_confirmation() -> None:
+    """Returning M01's 2 borrowed quotas moves its 2 people onto its own 40: 42 / 40."""
+    at = borrowed_from_m02()
+    loan_id = at.selectbox(key="ret_loan").options[0]
+    at.text_input(key="ret_document").set_value("归〔2026〕3号")
+    button(at, "提交归还").click()
+    at = rerun(at)
+    assert any("M01 归还后将超编：42/40" in w.value for w in at.warning)
+    assert not returned(ledger_url())  # nothing written before the confirmation
+    button(at, "取消").click()
+    at = rerun(at)
+    assert not returned(ledger_url()) and not [b for b in at.button if b.label == "确认归还"]
+    button(at, "提交归还").click()
+    at = rerun(at)
+    button(at, "确认归还").click()
+    at = rerun(at)
+    assert any(f"已归还: {loan_id}" in s.value for s in at.success)
+    events = returned(ledger_url())
+    assert [(e["payload"]["loan_id"], e["document"]) for e in events] == [
+        (loan_id, "归〔2026〕3号")
+    ]
+    ret_document = at.text_input(key="ret_document")
+    assert ret_document.value == "" and told_to_browser(ret_document)
+
+
+def test_a_refused_return_is_refused_before_any_confirmation() -> None:
+    at = borrowed_from_m02()
+    at.number_input(key="ret_count").set_value(5)  # only 2 are out
+    button(at, "提交归还").click()
+    at = rerun(at)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "return.too_many" in errors[0]
+    assert not [b for b in at.button if b.label == "确认归还"]
+    assert not returned(ledger_url())
