@@ -244,7 +244,9 @@ LEVEL_LABELS = {
     "senior": ("高中", "senior"),
 }
 
-# Bilingual table headers: shared tables keep both languages whatever the switch says.
+# Bilingual table headers: shared tables keep both languages whatever the switch says. Plan
+# columns take their Chinese from optimizer.output.HEADERS_ZH, except the reason column.
+PLAN_HEADERS_ZH = {"limited_by": "决定因素"}
 COUNTY_HEADERS = {
     "county_id": "区划代码 county_id",
     "name": "区划名称 name",

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app_ui import charts, scenarios
-from app_ui.labels import lang, t, t_or
+from app_ui.labels import PLAN_HEADERS_ZH, lang, t, t_or
 from optimizer.need import Standards
 from optimizer.plan import LIMITED_BY_EN, LIMITED_BY_ZH, TABLE_COLUMNS, PlanResult, Policy
 
@@ -21,7 +21,7 @@ PLAN_COLUMNS = ("year", *(c for c in TABLE_COLUMNS if c not in HIDDEN_COLUMNS))
 def plan_header(column: str) -> str:
     from optimizer.output import HEADERS_ZH
 
-    chinese = "决定因素" if column == "limited_by" else HEADERS_ZH.get(column, "")
+    chinese = PLAN_HEADERS_ZH.get(column) or HEADERS_ZH.get(column, "")
     return f"{chinese} {column}".strip()
 
 
