@@ -255,7 +255,7 @@ def test_pools_page_starts_a_demo_ledger_and_shows_the_pool_cards() -> None:
 
 
 def test_a_refused_loan_shows_its_rule_and_writes_nothing() -> None:
-    at = start("pools")
+    at = start("loans")
     at = open_loan(at, "M02")  # M02 still has 5 own vacancies
     errors = [e.value for e in at.error]
     assert len(errors) == 1 and "loan.borrower_has_vacancy" in errors[0] and "M02" in errors[0]
@@ -273,7 +273,7 @@ def test_an_approver_opens_a_loan_recorded_under_their_name(
 
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     Ledger.create(url, FIXTURES / "units.csv", actor="setup").close()
-    at = signed_in("pools", "wang", tmp_path, monkeypatch)
+    at = signed_in("loans", "wang", tmp_path, monkeypatch)
     at = open_loan(at, "M01")
     assert any("已开立借用" in s.value for s in at.success)
     assert pool_metrics(at)[:3] == [("容量", "1"), ("已借出", "1"), ("可借", "0")]
@@ -290,8 +290,11 @@ def test_a_viewer_cannot_write_to_the_ledger(
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     Ledger.create(url, FIXTURES / "units.csv", actor="setup").close()
     at = signed_in("pools", "li", tmp_path, monkeypatch)
+    # The pools page shows the pools and loans but no write form: the loan desk, where the
+    # writes are, is not among a viewer's pages (test_role_filtering.py).
+    labels = {b.label for b in at.button}
     for label in ("提交借用", "提交归还", "提交评估", "导入并更新", "重建"):
-        assert button(at, label).disabled, label
+        assert label not in labels, label
     assert any("只有审批人" in i.value for i in at.info)
 
 
@@ -303,7 +306,7 @@ def test_a_viewer_is_refused_by_the_write_path_itself() -> None:
 
 
 def test_a_new_snapshot_shows_what_was_returned_automatically() -> None:
-    at = open_loan(start("pools"), "M01")
+    at = open_loan(start("loans"), "M01")
     assert pool_metrics(at)[1] == ("已借出", "1")
     snapshot = (FIXTURES / "units-next.csv").read_bytes()  # M01 drops to 39: one vacancy
     at.file_uploader(key="sync_upload").set_value(("units-next.csv", snapshot, "text/csv"))
@@ -315,7 +318,7 @@ def test_a_new_snapshot_shows_what_was_returned_automatically() -> None:
 
 
 def test_loans_list_shows_status_in_words() -> None:
-    at = open_loan(start("pools"), "M01")
+    at = open_loan(start("loans"), "M01")
     loans = [d.value for d in at.dataframe if "未归还 outstanding" in d.value.columns]
     assert loans and loans[0]["状态 status"].tolist() == ["使用中"]
 
@@ -324,7 +327,7 @@ def test_loans_list_shows_status_in_words() -> None:
 
 
 def test_audit_trail_filters_by_loan_and_actor_and_verifies_the_chain() -> None:
-    open_loan(start("pools"), "M01")
+    open_loan(start("loans"), "M01")
     at = start("audit")
     events = next(d.value for d in at.dataframe if "事件 kind" in d.value.columns)
     assert "loan_opened" in events["事件 kind"].tolist()
@@ -346,7 +349,7 @@ def test_audit_trail_filters_by_loan_and_actor_and_verifies_the_chain() -> None:
 def test_event_filter_by_actor_and_recorded_date_inclusive() -> None:
     import datetime as dt
 
-    import app
+    from pools import reporting
 
     events = pd.DataFrame(
         {
@@ -355,23 +358,23 @@ def test_event_filter_by_actor_and_recorded_date_inclusive() -> None:
             "at": ["2026-11-01T08:00:00", "2026-11-02T09:00:00", "2026-11-03T10:00:00"],
         }
     )
-    assert app.filter_events(events, "wang")["seq"].tolist() == [1, 3]
+    assert reporting.filter_events(events, "wang")["seq"].tolist() == [1, 3]
     day2, day3 = dt.date(2026, 11, 2), dt.date(2026, 11, 3)
-    assert app.filter_events(events, None, day2, day3)["seq"].tolist() == [2, 3]
-    assert app.filter_events(events, "wang", day2, day3)["seq"].tolist() == [3]
-    assert app.filter_events(events, None)["seq"].tolist() == [1, 2, 3]
+    assert reporting.filter_events(events, None, day2, day3)["seq"].tolist() == [2, 3]
+    assert reporting.filter_events(events, "wang", day2, day3)["seq"].tolist() == [3]
+    assert reporting.filter_events(events, None)["seq"].tolist() == [1, 2, 3]
 
 
 def test_loan_status_words_and_quotas_due_this_year() -> None:
-    import app
+    from pools import reporting
 
     def loan(loan_id: str, status: str, end: str | None, pool: str = "institutional") -> dict:
         return {"loan_id": loan_id, "status": status, "end": end, "pool": pool, "outstanding": 2}
 
-    assert app.loan_display_status(loan("L1", "closed", None), set()) == "returned"
-    assert app.loan_display_status(loan("L2", "expired", "2026-01-01"), set()) == "overdue"
-    assert app.loan_display_status(loan("L3", "open", "2026-12-01"), {"L3"}) == "expiring"
-    assert app.loan_display_status(loan("L4", "open", None), set()) == "in_use"
+    assert reporting.loan_display_status(loan("L1", "closed", None), set()) == "returned"
+    assert reporting.loan_display_status(loan("L2", "expired", "2026-01-01"), set()) == "overdue"
+    assert reporting.loan_display_status(loan("L3", "open", "2026-12-01"), {"L3"}) == "expiring"
+    assert reporting.loan_display_status(loan("L4", "open", None), set()) == "in_use"
     loans = [
         loan("L1", "open", "2026-12-31"),  # ends this year: 2
         loan("L2", "expired", "2025-06-30"),  # overdue, still out: 2
@@ -380,7 +383,7 @@ def test_loan_status_words_and_quotas_due_this_year() -> None:
         loan("L5", "open", None, "admin"),  # no term: comes back by 空一还一 only
         loan("L6", "open", "2026-03-01", "unit:M01"),  # unit-to-unit: 2
     ]
-    assert app.recovering_in_year(loans, 2026) == {"institutional": 4, "unit": 2}
+    assert reporting.recovering_in_year(loans, 2026) == {"institutional": 4, "unit": 2}
 
 
 # --- overview --------------------------------------------------------------------------------
@@ -571,7 +574,7 @@ def test_an_expired_loan_is_overdue_and_its_evaluation_is_recorded(
     from pools.ledger import Ledger
 
     url = ledger_with_an_expired_loan(tmp_path)
-    at = start("pools")
+    at = start("loans")
     loans = next(d.value for d in at.dataframe if "未归还 outstanding" in d.value.columns)
     assert loans["状态 status"].tolist() == ["已到期待评估"]
     at.selectbox(key="eval_loan").set_value("L000007")
@@ -589,7 +592,7 @@ def test_an_expired_loan_is_overdue_and_its_evaluation_is_recorded(
 
 
 def test_only_expired_loans_can_be_picked_for_an_evaluation() -> None:
-    at = open_loan(start("pools"), "M01")  # open, not expired
+    at = open_loan(start("loans"), "M01")  # open, not expired
     assert at.selectbox(key="eval_loan").options == []
 
 
@@ -599,7 +602,7 @@ def test_an_extension_ending_in_the_past_is_refused_with_its_rule(tmp_path: Path
     from pools.ledger import Ledger
 
     url = ledger_with_an_expired_loan(tmp_path)
-    at = start("pools")
+    at = start("loans")
     at.selectbox(key="eval_loan").set_value("L000007")
     at.radio(key="eval_decision").set_value("extend")
     at.date_input(key="eval_new_end").set_value(dt.date(2020, 6, 1))
@@ -611,11 +614,13 @@ def test_an_extension_ending_in_the_past_is_refused_with_its_rule(tmp_path: Path
 
 
 def test_a_loan_returned_by_hand_frees_the_pool() -> None:
-    at = open_loan(start("pools"), "M01")
+    at = open_loan(start("loans"), "M01")
     assert pool_metrics(at)[1] == ("已借出", "1")
     loan_id = at.selectbox(key="ret_loan").options[0]
     at.selectbox(key="ret_loan").set_value(loan_id)
     button(at, "提交归还").click()
+    rerun(at)
+    button(at, "确认归还").click()  # a manual return is confirmed after its consequence is shown
     rerun(at)
     assert any("已归还" in s.value for s in at.success)
     assert pool_metrics(at)[1] == ("已借出", "0")
@@ -655,7 +660,7 @@ def test_a_saved_multi_year_scenario_keeps_every_policy_setting(
 ) -> None:
     import json
 
-    from optimizer import whatif
+    from app_ui import scenarios
 
     scenario = (FIXTURES / "city-two-years.toml").read_text(encoding="utf-8")
     custom = environment / "custom.toml"
@@ -670,14 +675,14 @@ def test_a_saved_multi_year_scenario_keeps_every_policy_setting(
     at.text_input(key="save_name").set_value("三年")
     button(at, "保存").click()
     rerun(at)
-    saved = whatif.ScenarioStore(environment / "scenarios").load("三年")
+    saved = scenarios.ScenarioStore(environment / "scenarios").load("三年")
     assert saved.policy["attrition_years"] == 3, json.dumps(saved.policy)
 
 
 def test_a_unit_to_unit_loan_and_a_lender_without_spare_quota() -> None:
     """M02 has 30 - 25 = 5 spare quotas and may lend 2 to M01 (two-rights separation);
     M03 (20/20) has none to lend."""
-    at = start("pools")
+    at = start("loans")
     at.selectbox(key="loan_pool").set_value("unit")
     at.selectbox(key="loan_lender").set_value("M03")
     at = open_loan(at, "M01", pool="unit")
@@ -694,7 +699,7 @@ def test_a_unit_to_unit_loan_and_a_lender_without_spare_quota() -> None:
 
 
 def test_the_audit_trail_filters_by_unit() -> None:
-    open_loan(start("pools"), "M01")
+    open_loan(start("loans"), "M01")
     at = start("audit")
     at.selectbox(key="audit_unit").set_value("M01")
     rerun(at)
@@ -717,7 +722,7 @@ def test_verify_reports_an_altered_event(environment: Path) -> None:
 
 
 def test_the_institutional_pool_is_rebuilt_only_after_its_period(tmp_path: Path) -> None:
-    at = start("pools")  # a new ledger: its period runs five more years
+    at = start("loans")  # a new ledger: its period runs five more years
     button(at, "重建").click()
     rerun(at)
     errors = [e.value for e in at.error]
@@ -729,7 +734,7 @@ def test_an_ended_institutional_pool_is_rebuilt(tmp_path: Path) -> None:
     from pools.ledger import Ledger
 
     url = ledger_with_an_expired_loan(tmp_path)
-    at = start("pools")
+    at = start("loans")
     button(at, "重建").click()
     rerun(at)
     assert any(s.value.startswith("已重建") for s in at.success)
@@ -737,5 +742,223 @@ def test_an_ended_institutional_pool_is_rebuilt(tmp_path: Path) -> None:
 
 
 def test_a_newly_opened_loan_is_preselected_for_return() -> None:
-    at = open_loan(start("pools"), "M01")
+    at = open_loan(start("loans"), "M01")
     assert at.selectbox(key="ret_loan").value == at.selectbox(key="ret_loan").options[0]
+
+
+# --- pages by role ---------------------------------------------------------------------------
+
+
+def test_the_pages_listed_follow_the_role() -> None:
+    """A viewer (and a planner: neither writes to the ledger) is not given the loan desk."""
+    import app
+
+    def names(role: access.Role) -> list[str]:
+        return [page.name for page in app.pages_for(access.User("x", role))]
+
+    assert names("viewer") == ["overview", "whatif", "pools", "audit"]
+    assert names("planner") == ["overview", "whatif", "pools", "audit"]
+    assert names("approver") == ["overview", "whatif", "pools", "loans", "audit"]
+
+
+WRITE_BUTTONS = ("提交借用", "提交归还", "提交评估", "导入并更新", "重建")
+
+
+def test_a_viewer_asking_for_the_loan_desk_gets_no_write_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = signed_in("loans", "li", tmp_path, monkeypatch)
+    assert at.title[0].value == "教师编制调配：模拟测算"  # the default page instead
+    assert not {b.label for b in at.button} & set(WRITE_BUTTONS)
+
+
+def test_an_approver_gets_the_loan_desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pools.ledger import Ledger
+
+    Ledger.create(f"sqlite:///{tmp_path / 'ledger.db'}", FIXTURES / "units.csv", actor="x").close()
+    at = signed_in("loans", "wang", tmp_path, monkeypatch)
+    assert at.title[0].value == "借用办理"
+    assert {b.label for b in at.button} >= set(WRITE_BUTTONS)
+
+
+# --- issue 8.1: the settings form shows what the plan was solved with --------------------------
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "data" / "scenarios"
+
+
+def told_to_browser(widget) -> bool:  # type: ignore[no-untyped-def]
+    """Whether this run sent the widget's value to the browser to show (not only a default
+    that a browser still showing an older value would ignore)."""
+    return bool(widget.proto.set_value)
+
+
+def scenario_plan(path: Path) -> tuple[dict[str, int], dict]:
+    """New quota per county and the summary of a scenario file, planned without the app."""
+    from optimizer.plan import make_plan
+    from optimizer.scenario import load_inputs, load_scenario
+
+    scenario = load_scenario(path)
+    counties, enrolment = load_inputs(scenario)
+    result = make_plan(counties, enrolment, scenario.standards, scenario.policy)
+    table = result.table
+    return dict(zip(table["county_id"], table["new"].astype(int), strict=True)), result.summary
+
+
+def load_bundled(at: AppTest, name: str) -> AppTest:
+    at.selectbox(key="bundled").set_value(SCENARIOS / f"{name}.toml")
+    next(b for b in at.button if b.key == "load_bundled").click()
+    return rerun(at)
+
+
+def settings_widgets(at: AppTest) -> list:  # type: ignore[type-arg]
+    levels = [at.number_input(key=f"wi_standard_{level}") for level in LEVELS]
+    policy = [at.number_input(key="wi_extra"), *(at.selectbox(key=k) for k in POLICY_KEYS)]
+    return [at.radio(key="wi_edition"), *levels, *policy]
+
+
+LEVELS = ("primary", "junior", "senior")
+POLICY_KEYS = ("wi_objective", "wi_solver")
+
+
+def test_a_loaded_bundled_scenario_fills_the_form_and_solves_to_its_own_plan(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """baseline (2014 standards, HiGHS) then standards_2001 (2001 table, exact): the form shows
+    the 2001 scenario's settings, and solving it unchanged gives that scenario's plan."""
+    monkeypatch.setenv("QUOTAPOOL_SCENARIO", str(SCENARIOS / "baseline.toml"))
+    at = start("whatif")
+    assert at.selectbox(key="wi_solver").value == "highs"
+    at = load_bundled(at, "standards_2001")
+    assert at.radio(key="wi_edition").value == "2001"
+    assert at.selectbox(key="wi_solver").value == "exact"
+    assert all(told_to_browser(w) for w in settings_widgets(at))
+    button(at, "求解").click()
+    at = rerun(at)
+    expected, summary = scenario_plan(SCENARIOS / "standards_2001.toml")
+    assert new_quotas(at) == expected
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["最大缺口比例"] == f"{summary['max_relative_shortfall']:.2%}"
+    assert metrics["调整编制数"] == f"{summary['moved']:,}"
+    heading = at.header[0].value
+    assert "standards_2001" in heading and "2001 年城乡分类标准" in heading
+    assert any("exact" in c.value and "公平优先" in c.value for c in at.caption)
+
+
+def test_switching_language_redraws_the_form_in_english_keeping_the_standard(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("QUOTAPOOL_SCENARIO", str(SCENARIOS / "baseline.toml"))
+    at = load_bundled(start("whatif"), "standards_2001")
+    at.number_input(key="wi_extra").set_value(7)  # typed, never solved
+    at = rerun(at)
+    at.sidebar.button_group[0].set_value("en")
+    at = rerun(at)
+    edition = at.radio(key="wi_edition")
+    assert edition.value == "2001" and told_to_browser(edition)
+    assert edition.options == ["2014 unified standard", "2001 standard by county class"]
+    assert at.selectbox(key="wi_objective").options[0].startswith("fair")
+    assert all(told_to_browser(w) for w in settings_widgets(at))
+    assert at.number_input(key="wi_extra").value == 0  # the form shows what was solved
+    assert at.header[0].value == "Plan: standards_2001 · 2001 standard by county class"
+    assert new_quotas(at) == scenario_plan(SCENARIOS / "standards_2001.toml")[0]
+
+
+def test_an_upload_fills_the_form_again_from_the_scenario() -> None:
+    at = start("whatif")
+    at.number_input(key="wi_extra").set_value(5)  # typed, never solved
+    counties = (FIXTURES / "counties.csv").read_bytes()
+    enrolment = (FIXTURES / "enrolment.csv").read_bytes()
+    at.file_uploader(key="up_counties").set_value(("counties.csv", counties, "text/csv"))
+    at.file_uploader(key="up_enrolment").set_value(("enrolment.csv", enrolment, "text/csv"))
+    button(at, "读入上传的文件").click()
+    at = rerun(at)
+    extra = at.number_input(key="wi_extra")
+    assert extra.value == 0 and told_to_browser(extra)
+    assert new_quotas(at) == {"A": 90, "B": 60, "C": 60}
+
+
+# --- issue 8.2: effective date, forms emptied after a write, a confirmed manual return --------
+
+
+def test_a_loan_carries_its_effective_date_and_the_form_is_emptied_after_it() -> None:
+    import datetime as dt
+
+    from pools.ledger import Ledger
+
+    at = start("loans")
+    assert at.date_input(key="loan_effective").value == dt.date.today()
+    first_key = at.session_state["open_loan_key"]
+    effective = dt.date.today() + dt.timedelta(days=3)
+    at.date_input(key="loan_effective").set_value(effective)
+    at.text_input(key="loan_reason").set_value("引进生到岗")
+    at.text_input(key="loan_document").set_value("临编〔2026〕12号")
+    at = open_loan(at, "M01")
+    assert any("已开立借用" in s.value for s in at.success)
+    for key in ("loan_reason", "loan_document"):
+        assert at.text_input(key=key).value == "" and told_to_browser(at.text_input(key=key))
+    assert at.session_state["open_loan_key"] != first_key
+    # the next loan (unit to unit, M02 lends 2 to M01) does not carry the previous 文号
+    at.selectbox(key="loan_lender").set_value("M02")
+    at.number_input(key="loan_count").set_value(2)
+    at.date_input(key="loan_effective").set_value(effective)
+    at = open_loan(at, "M01", pool="unit")
+    opened = [e for e in Ledger.open(ledger_url()).events() if e["kind"] == "loan_opened"]
+    assert [(e["document"], e["reason"]) for e in opened] == [
+        ("临编〔2026〕12号", "引进生到岗"),
+        ("", ""),
+    ]
+    assert opened[0]["effective"] == effective.isoformat()
+
+
+def ledger_url() -> str:
+    return f"sqlite:///{Path('ledger.db').resolve()}"
+
+
+def borrowed_from_m02(count: int = 2) -> AppTest:
+    """M02 (30 quotas, 25 people) lends 2 to M01 (40 / 40): M01's 2 new people are on them."""
+    at = start("loans")
+    at.selectbox(key="loan_lender").set_value("M02")
+    at.number_input(key="loan_count").set_value(count)
+    return open_loan(at, "M01", pool="unit")
+
+
+def returned(url: str) -> list[dict]:
+    from pools.ledger import Ledger
+
+    return [e for e in Ledger.open(url).events() if e["kind"] == "loan_returned"]
+
+
+def test_a_manual_return_shows_who_goes_over_quota_and_waits_for_a_confirmation() -> None:
+    """Returning M01's 2 borrowed quotas moves its 2 people onto its own 40: 42 / 40."""
+    at = borrowed_from_m02()
+    loan_id = at.selectbox(key="ret_loan").options[0]
+    at.text_input(key="ret_document").set_value("归〔2026〕3号")
+    button(at, "提交归还").click()
+    at = rerun(at)
+    assert any("M01 归还后将超编：42/40" in w.value for w in at.warning)
+    assert not returned(ledger_url())  # nothing written before the confirmation
+    button(at, "取消").click()
+    at = rerun(at)
+    assert not returned(ledger_url()) and not [b for b in at.button if b.label == "确认归还"]
+    button(at, "提交归还").click()
+    at = rerun(at)
+    button(at, "确认归还").click()
+    at = rerun(at)
+    assert any(f"已归还: {loan_id}" in s.value for s in at.success)
+    events = returned(ledger_url())
+    assert [(e["payload"]["loan_id"], e["document"]) for e in events] == [
+        (loan_id, "归〔2026〕3号")
+    ]
+    ret_document = at.text_input(key="ret_document")
+    assert ret_document.value == "" and told_to_browser(ret_document)
+
+
+def test_a_refused_return_is_refused_before_any_confirmation() -> None:
+    at = borrowed_from_m02()
+    at.number_input(key="ret_count").set_value(5)  # only 2 are out
+    button(at, "提交归还").click()
+    at = rerun(at)
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "return.too_many" in errors[0]
+    assert not [b for b in at.button if b.label == "确认归还"]
+    assert not returned(ledger_url())

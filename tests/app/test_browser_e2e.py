@@ -101,11 +101,26 @@ def app_url(tmp_path: Path) -> Iterator[str]:
 
 def sample_county_names() -> list[str]:
     """The bundled sample city's counties, as the app's default scenario reads them."""
-    import app
+    from app_ui.config import SAMPLE_SCENARIO
     from optimizer.scenario import load_inputs, load_scenario
 
-    counties, _ = load_inputs(load_scenario(app.SAMPLE_SCENARIO))
+    counties, _ = load_inputs(load_scenario(SAMPLE_SCENARIO))
     return [str(name) for name in counties["name"]]
+
+
+def launch(playwright):  # type: ignore[no-untyped-def]
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+def bundled_plan(name: str) -> dict:
+    """The summary of a bundled scenario's plan, computed without the app."""
+    from app_ui.config import SAMPLE_SCENARIO
+    from optimizer.plan import make_plan
+    from optimizer.scenario import load_inputs, load_scenario
+
+    scenario = load_scenario(SAMPLE_SCENARIO.parent / f"{name}.toml")
+    counties, enrolment = load_inputs(scenario)
+    return make_plan(counties, enrolment, scenario.standards, scenario.policy).summary
 
 
 def test_run_the_sample_scenario_in_chromium(app_url: str, tmp_path: Path) -> None:
@@ -113,7 +128,7 @@ def test_run_the_sample_scenario_in_chromium(app_url: str, tmp_path: Path) -> No
 
     screenshot = tmp_path / "whatif-plan.png"
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch(playwright)
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1200})
             page.goto(app_url, wait_until="domcontentloaded")
@@ -149,3 +164,62 @@ def test_run_the_sample_scenario_in_chromium(app_url: str, tmp_path: Path) -> No
     out = REPO / "out"
     out.mkdir(exist_ok=True)
     shutil.copy(screenshot, out / screenshot.name)
+
+
+def pick(page, box, option: str) -> None:  # type: ignore[no-untyped-def]
+    """Choose an option of a select box (its list may take a moment to open)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import expect
+
+    expect(box).to_be_visible(timeout=30_000)
+    for _ in range(5):
+        box.click()
+        try:
+            page.get_by_role("option", name=option).click(timeout=5_000)
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    raise AssertionError(f"could not pick {option!r}")
+
+
+def test_a_loaded_bundled_scenario_is_solved_as_loaded_in_chromium(app_url: str) -> None:
+    """Issue 8.1: load standards_2001 (载入示例方案), click 求解 without touching the form: the
+    plan is standards_2001's, the heading names it, and English keeps the form's settings."""
+    from playwright.sync_api import expect, sync_playwright
+
+    summary = bundled_plan("standards_2001")
+    largest = f"{summary['max_relative_shortfall']:.2%}"
+    moved = f"{summary['moved']:,}"
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1200})
+            page.goto(app_url, wait_until="domcontentloaded")
+            expect(page.get_by_text("已求得最优方案")).to_be_visible(timeout=60_000)
+            page.get_by_text("载入示例方案").click()
+            pick(page, page.get_by_role("combobox", name="方案", exact=True), "standards_2001")
+            page.get_by_role("button", name="载入", exact=True).click()
+            heading = page.get_by_role("heading", name="调配方案: standards_2001")
+            expect(heading).to_contain_text("2001 年城乡分类标准", timeout=30_000)
+            edition = page.locator('[data-testid="stRadioOption"][data-selected="true"]')
+            expect(edition).to_have_text("2001 年城乡分类标准", timeout=30_000)
+            solver = page.get_by_role("combobox", name="求解器")
+            expect(solver).to_have_value("exact", timeout=30_000)
+            page.get_by_role("button", name="求解").click()
+            page.wait_for_timeout(1_500)  # let the solve run, then look
+            expect(heading).to_contain_text("2001 年城乡分类标准", timeout=30_000)
+            metric = page.locator('[data-testid="stMetric"]')
+            expect(metric.filter(has_text="最大缺口比例")).to_contain_text(largest, timeout=30_000)
+            expect(metric.filter(has_text="调整编制数")).to_contain_text(moved, timeout=30_000)
+            page.get_by_text("English", exact=True).click()
+            expect(page.get_by_role("heading", name="Plan: standards_2001")).to_be_visible(
+                timeout=30_000
+            )
+            expect(edition).to_have_text("2001 standard by county class", timeout=30_000)
+            objective = page.get_by_role("combobox", name="Objective")
+            fair = "fair (smallest largest relative shortfall)"
+            expect(objective).to_have_value(fair, timeout=30_000)
+            largest_metric = metric.filter(has_text="Largest relative shortfall")
+            expect(largest_metric).to_contain_text(largest, timeout=30_000)
+        finally:
+            browser.close()

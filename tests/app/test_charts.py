@@ -1,4 +1,4 @@
-"""Chart-building functions (optimizer/charts.py) on a hand-made plan table."""
+"""Chart-building functions (app_ui/charts.py) on a hand-made plan table."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from optimizer import charts
+from app_ui import charts
 
 
 def plan_table() -> pd.DataFrame:

@@ -16,14 +16,16 @@ import json
 import os
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from optimizer import charts
+from app_ui import charts
+from optimizer.need import Standards
+from optimizer.plan import Policy
 
 LEVELS = ("primary", "junior", "senior")
 COUNTY_COLUMNS = ("county_id", "name", "quota", "occupied", "attrition", "min_quota", "max_gain")
@@ -147,6 +149,47 @@ class SavedScenario:
     summary: dict[str, Any]
     saved_by: str = ""
     saved_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+
+def standards_as_dict(standards: Standards) -> dict[str, Any]:
+    """Standards as saved: {"per_level": {...}, "by_class": {class: {...}} | None}."""
+    by_class = standards.by_class
+    return {
+        "per_level": dict(standards.per_level),
+        "by_class": None if by_class is None else {k: dict(v) for k, v in by_class.items()},
+    }
+
+
+def standards_from_dict(saved: Mapping[str, Any]) -> Standards:
+    return Standards(per_level=saved["per_level"], by_class=saved["by_class"])
+
+
+def saved_scenario(
+    name: str,
+    counties: pd.DataFrame,
+    enrolment: pd.DataFrame,
+    standards: Standards,
+    policy: Policy,
+    plan: pd.DataFrame,
+    summary: dict[str, Any],
+    saved_by: str,
+) -> SavedScenario:
+    """A scenario to save, with every setting (e.g. attrition_years) of its policy."""
+    return SavedScenario(
+        name=name,
+        counties=counties,
+        enrolment=enrolment,
+        standards=standards_as_dict(standards),
+        policy=asdict(policy),
+        plan=plan,
+        summary=summary,
+        saved_by=saved_by,
+    )
+
+
+def saved_settings(saved: SavedScenario) -> tuple[Standards, Policy]:
+    """The standards and policy a saved scenario was solved with."""
+    return standards_from_dict(saved.standards), Policy(**saved.policy)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

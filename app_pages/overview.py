@@ -1,0 +1,52 @@
+"""总览与预警: alerts, and the city's totals with the special account (专户) apart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from app_ui.labels import t, t_or
+from app_ui.ledger_access import ledger
+from pools.reporting import city_totals
+
+
+def _alerts(alerts: list[dict[str, Any]]) -> None:
+    st.header(t("alerts"))
+    if not alerts:
+        st.success(t("no_alerts"))
+    for kind in dict.fromkeys(a["kind"] for a in alerts):
+        found = [a for a in alerts if a["kind"] == kind]
+        label = f"{t_or(f'alert_{kind}', kind)}: {len(found)}"
+        with st.expander(label, expanded=kind != "over_quota"):
+            for alert in found:
+                st.markdown(f"- {alert['message']}")
+
+
+def _totals(status: dict[str, Any]) -> None:
+    totals = city_totals(status)
+    st.header(t("city_totals"))
+    cells = st.columns(4)
+    cells[0].metric(t("approved"), f"{totals['approved']:,}")
+    cells[1].metric(t("headcount"), f"{totals['headcount']:,}")
+    cells[2].metric(t("vacancies"), f"{totals['vacancies']:,}")
+    cells[3].metric(t("over_quota_units"), totals["over_quota_units"])
+    st.header(t("special_account"))
+    cells = st.columns(4)
+    for cell, pool in zip(cells[:2], ("admin", "institutional"), strict=True):
+        figures = status["pools"][pool]
+        cell.metric(
+            f"{t(f'pool_{pool}')} · {t('lent')}", f"{figures['lent']} / {figures['capacity']}"
+        )
+    cells[2].metric(t("pool_headcount"), totals["pool_headcount"])
+    cells[3].metric(t("unit_loans"), totals["unit_loans_lent"])
+
+
+def render() -> None:
+    st.title(t("overview_title"))
+    the_ledger = ledger()
+    if the_ledger is None:
+        return
+    status = the_ledger.status()
+    _alerts(status["alerts"])
+    _totals(status)

@@ -1,0 +1,132 @@
+"""A solved plan: heading naming what was solved, figures, table, charts and downloads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from app_ui import charts, scenarios
+from app_ui.labels import PLAN_HEADERS_ZH, lang, t, t_or
+from optimizer.need import Standards
+from optimizer.plan import LIMITED_BY_EN, LIMITED_BY_ZH, TABLE_COLUMNS, PlanResult, Policy
+
+# Plan columns are shown in both languages whatever the switch says: plans are shared. The
+# allowed bounds and the Chinese reason column stay in the files (limited_by follows the switch).
+HIDDEN_COLUMNS = {"relative_shortfall_after", "lowest_allowed", "highest_allowed", "limited_by_zh"}
+PLAN_COLUMNS = ("year", *(c for c in TABLE_COLUMNS if c not in HIDDEN_COLUMNS))
+
+
+def plan_header(column: str) -> str:
+    from optimizer.output import HEADERS_ZH
+
+    chinese = PLAN_HEADERS_ZH.get(column) or HEADERS_ZH.get(column, "")
+    return f"{chinese} {column}".strip()
+
+
+def chart_labels() -> charts.ChartLabels:
+    return charts.ENGLISH if lang() == "en" else charts.ChartLabels()
+
+
+def plan_for_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The plan with bilingual headers and the reason in the chosen language."""
+    reasons = LIMITED_BY_EN if lang() == "en" else LIMITED_BY_ZH
+    shown = table.assign(limited_by=table["limited_by"].map(lambda c: reasons.get(c, c)))
+    columns = [c for c in PLAN_COLUMNS if c in shown.columns]
+    return shown[columns].rename(columns={c: plan_header(c) for c in columns})
+
+
+def plan_column_config() -> dict[str, Any]:
+    """Need and shortfalls with one decimal, coverage as a percentage."""
+    number = st.column_config.NumberColumn
+    config: dict[str, Any] = {
+        plan_header(c): number(format="%.1f")
+        for c in ("need", "shortfall_before", "shortfall_after")
+    }
+    config.update(
+        {plan_header(c): number(format="percent") for c in ("coverage_before", "coverage_after")}
+    )
+    return config
+
+
+def edition_label(standards: Standards) -> str:
+    return t("edition_2014" if standards.by_class is None else "edition_2001")
+
+
+def objective_label(objective: str) -> str:
+    return t_or(f"objective_{objective}", objective)
+
+
+def solved_with(standards: Standards, policy: Policy) -> str:
+    """The settings a plan was computed from, in words."""
+    return (
+        f"{t('solved_with')}: {edition_label(standards)} · {objective_label(policy.objective)}"
+        f" · {t('solver')} {policy.solver} · {t('solved_extra')} {policy.extra_quota}"
+    )
+
+
+def show_summary(summary: dict[str, Any]) -> None:
+    status = summary.get("status", "error")
+    if status != "optimal":
+        st.error(t_or(f"status_{status}", status))
+        lines = summary.get("explanation_zh" if lang() == "zh" else "explanation") or summary.get(
+            "explanation", []
+        )
+        for line in lines:
+            st.markdown(f"- {line}")
+        return
+    st.success(f"{t('status_optimal')} · {summary.get('solver')} · {summary.get('objective')}")
+    cells = st.columns(6)
+    cells[0].metric(t("total_before"), f"{summary['total_before']:,}")
+    cells[1].metric(t("total_after"), f"{summary['total_after']:,}")
+    cells[2].metric(t("max_relative_shortfall"), f"{summary['max_relative_shortfall']:.2%}")
+    cells[3].metric(t("total_shortfall"), f"{summary['total_shortfall']:,.1f}")
+    cells[4].metric(t("moved"), f"{summary['moved']:,}")
+    cells[5].metric(t("seconds"), f"{summary['seconds']:.3f}")
+
+
+def show_chart(chart: Any) -> None:
+    """Draw an altair chart without re-validating its schema on every rerun.
+
+    The chart builders' specs are validated in their tests (tests/app/test_charts.py);
+    skipping the JSON-schema check here saves most of the time a re-solve takes.
+    """
+    st.vega_lite_chart(chart.to_dict(validate=False))
+
+
+def show_plan(name: str, standards: Standards, policy: Policy, result: PlanResult) -> None:
+    """The plan of scenario `name` solved with `standards` and `policy`."""
+    st.header(f"{t('plan')}: {name} · {edition_label(standards)}")
+    st.caption(solved_with(standards, policy))
+    show_summary(result.summary)
+    if result.summary.get("status") != "optimal":
+        return
+    table = result.table
+    st.dataframe(plan_for_display(table), hide_index=True, column_config=plan_column_config())
+    left, right = st.columns(2)
+    with left:
+        st.subheader(t("chart_need"))
+        show_chart(charts.need_current_new_chart(table, chart_labels()))
+    with right:
+        st.subheader(t("chart_coverage"))
+        show_chart(charts.coverage_chart(table, chart_labels()))
+    _downloads(name, result)
+
+
+def _downloads(name: str, result: PlanResult) -> None:
+    # Files are written only when a button is clicked: re-solving stays instant.
+    table = result.table
+    first, second = st.columns(2)
+    first.download_button(
+        t("download_csv"),
+        lambda: scenarios.plan_csv(table),
+        file_name=f"{name}-plan.csv",
+        mime="text/csv",
+    )
+    second.download_button(
+        t("download_xlsx"),
+        lambda: scenarios.plan_xlsx(table, result.summary),
+        file_name=f"{name}-plan.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )

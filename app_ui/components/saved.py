@@ -1,0 +1,77 @@
+"""Saved what-if scenarios: save the one on screen, load one back, compare several."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from app_ui import charts, config, scenarios
+from app_ui.components.plan_view import chart_labels, show_chart
+from app_ui.labels import t
+from app_ui.session import WhatIfSession
+from optimizer.plan import PlanResult
+from pools import access
+from pools.access import Action, User
+
+
+def save_section(session: WhatIfSession, result: PlanResult, user: User) -> None:
+    if not access.can(user, Action.SAVE_SCENARIO) or result.summary.get("status") != "optimal":
+        return
+    with st.form("save_scenario"):
+        name = st.text_input(t("save_as"), value=session.name, key="save_name")
+        submitted = st.form_submit_button(t("save"))
+    if not submitted:
+        return
+    if not name.strip():
+        st.warning(t("save_needs_name"))
+        return
+    access.require(user, Action.SAVE_SCENARIO)
+    config.scenario_store().save(
+        scenarios.saved_scenario(
+            name.strip(),
+            session.counties,
+            session.enrolment,
+            session.standards,
+            session.policy,
+            result.table,
+            result.summary,
+            saved_by=user.actor,
+        )
+    )
+    st.success(f"{t('saved')} {name.strip()}")
+
+
+def compare_section(current: pd.DataFrame | None) -> None:
+    st.header(t("compare"))
+    store = config.scenario_store()
+    names = store.names()
+    current_label = t("compare_current")
+    options = ([current_label] if current is not None else []) + names
+    if not names:
+        st.info(t("no_saved"))
+    picked = st.multiselect(t("compare_pick"), options, key="compare_pick")
+    if len(picked) < 2:
+        st.caption(t("compare_hint"))
+        return
+    plans = {
+        label: current if label == current_label and current is not None else store.load(label).plan
+        for label in picked
+    }
+    table = scenarios.comparison_table(plans)
+    st.dataframe(table, hide_index=True, key="compare_table")
+    st.subheader(t("chart_compare"))
+    show_chart(charts.comparison_chart(plans, chart_labels()))
+
+
+def load_saved_section(session: WhatIfSession) -> None:
+    store = config.scenario_store()
+    names = store.names()
+    if not names:
+        return
+    with st.expander(t("load_saved")):
+        chosen = st.selectbox(t("scenario"), names, key="load_saved_name")
+        if st.button(t("load"), key="load_saved"):
+            saved = store.load(chosen)
+            standards, policy = scenarios.saved_settings(saved)
+            session.replace(saved.name, saved.counties, saved.enrolment, standards, policy)
+            st.rerun()

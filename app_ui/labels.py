@@ -1,0 +1,328 @@
+"""Every word the app shows, in Chinese and English: one table, one lookup.
+
+`t(key)` answers in the language picked in the sidebar (Chinese unless English is picked).
+Table headers that people share (plan, counties, loans, events) carry both languages at
+once, whatever the switch says. Widgets whose options are translated register their key
+with `translated()`, so that a language switch can show their selection in the new words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import streamlit as st
+
+LABELS: dict[str, tuple[str, str]] = {
+    "app_title": ("编制周转池与教师编制调配", "Quota pools and teacher-quota reallocation"),
+    "language": ("语言 Language", "Language 语言"),
+    "page_whatif": ("教师编制调配（模拟）", "Teacher allocation (what-if)"),
+    "page_pools": ("周转池与调借", "Pools and loans"),
+    "page_audit": ("审计记录", "Audit trail"),
+    "page_overview": ("总览与预警", "Overview and alerts"),
+    # sign-in
+    "demo_mode": (
+        "演示模式：未配置登录，所有操作以演示用户“demo”（审批人）记录。",
+        "Demo mode: no sign-in configured; everything is recorded as demo user 'demo' (approver).",
+    ),
+    "signed_in_as": ("当前用户", "Signed in as"),
+    "role": ("角色", "Role"),
+    "role_viewer": ("查看人", "viewer"),
+    "role_planner": ("规划人", "planner"),
+    "role_approver": ("审批人", "approver"),
+    "sign_in": ("登录", "Sign in"),
+    "sign_in_oidc": ("使用单位账号登录", "Sign in with your organisation account"),
+    "sign_out": ("退出登录", "Sign out"),
+    "oidc_needs_authlib": (
+        "单点登录需要安装 Authlib：.venv/bin/pip install 'Authlib>=1.3.2'",
+        "OIDC sign-in needs the Authlib package: .venv/bin/pip install 'Authlib>=1.3.2'",
+    ),
+    "username": ("用户名", "User name"),
+    "password": ("密码", "Password"),
+    "sign_in_failed": ("用户名或密码不正确。", "Wrong user name or password."),
+    "users_file_error": ("用户配置文件有误，无法登录：", "The users file cannot be used:"),
+    # what-if page
+    "whatif_title": ("教师编制调配：模拟测算", "Teacher quota allocation: what-if"),
+    "scenario": ("方案", "Scenario"),
+    "sample_missing": (
+        "找不到起始方案文件：",
+        "The starting scenario file is missing:",
+    ),
+    "input_rejected": ("输入有误，未求解：", "Input rejected, nothing solved:"),
+    "upload": ("上传方案文件（CSV 或 Excel）", "Upload a scenario's files (CSV or Excel)"),
+    "upload_counties": ("区县编制表 counties", "Counties table"),
+    "upload_enrolment": ("在校生表 enrolment", "Enrolment table"),
+    "upload_load": ("读入上传的文件", "Load the uploaded files"),
+    "upload_loaded": ("已读入上传的文件。", "The uploaded files are loaded."),
+    "upload_need_both": (
+        "请同时上传区县表和在校生表。",
+        "Upload both the counties and the enrolment table.",
+    ),
+    "counties_table": ("区县教职工编制", "Teacher quotas per county"),
+    "enrolment_table": ("在校生数（按学段）", "Students per level"),
+    "settings": ("标准与政策", "Standards and policy"),
+    "edition": ("编制标准", "Staffing standards"),
+    "edition_2014": ("2014 年城乡统一标准", "2014 unified standard"),
+    "edition_2001": ("2001 年城乡分类标准", "2001 standard by county class"),
+    "per_level": ("生师比（每名教职工对应学生数）", "Students per staff"),
+    "extra_quota": ("市级周转池追加编制", "Extra quotas from the city pool"),
+    "objective": ("目标", "Objective"),
+    "objective_fair": (
+        "公平优先（最大缺口比例最小）",
+        "fair (smallest largest relative shortfall)",
+    ),
+    "objective_shortfall": ("总缺口最小", "smallest total shortfall"),
+    "objective_movement": ("调整最少", "fewest quotas moved"),
+    "solver": ("求解器", "Solver"),
+    "solve": ("求解", "Solve"),
+    "viewer_cannot_run": (
+        "查看人只能查看已保存的方案；测算需要规划人或审批人角色。",
+        "Viewers see saved scenarios only; running a scenario needs the planner or approver role.",
+    ),
+    "plan": ("调配方案", "Plan"),
+    "status_optimal": ("已求得最优方案", "Optimal plan found"),
+    "status_infeasible": ("方案不可行", "No plan satisfies all limits"),
+    "status_error": ("求解出错", "The solver failed"),
+    "total_before": ("调整前总编制", "Total before"),
+    "total_after": ("调整后总编制", "Total after"),
+    "max_relative_shortfall": ("最大缺口比例", "Largest relative shortfall"),
+    "total_shortfall": ("总缺口", "Total shortfall"),
+    "moved": ("调整编制数", "Quotas moved"),
+    "seconds": ("用时（秒）", "Seconds"),
+    "chart_need": ("需求 / 现有 / 调整后", "Need / current / new"),
+    "chart_coverage": ("保障率：调整前后", "Coverage before and after"),
+    "download_csv": ("下载方案 CSV", "Download plan (CSV)"),
+    "download_xlsx": ("下载方案 Excel", "Download plan (Excel)"),
+    "save_as": ("保存方案，名称", "Save the scenario as"),
+    "save": ("保存", "Save"),
+    "saved": ("已保存：", "Saved:"),
+    "save_needs_name": ("请填写方案名称。", "Give the scenario a name."),
+    "compare": ("方案对比", "Compare scenarios"),
+    "compare_pick": ("选择两个或更多方案", "Pick two or more scenarios"),
+    "compare_current": ("当前（未保存）", "current (unsaved)"),
+    "compare_hint": ("至少选择两个方案进行对比。", "Pick at least two scenarios to compare."),
+    "chart_compare": ("各方案编制增减（按区县）", "Change of quota per county, by scenario"),
+    "load_saved": ("载入已保存方案", "Load a saved scenario"),
+    "load_bundled": ("载入示例方案", "Load a bundled scenario"),
+    "load": ("载入", "Load"),
+    "no_saved": ("还没有保存的方案。", "No saved scenarios yet."),
+    # ledger pages
+    "no_ledger": ("找不到台账：", "No ledger at"),
+    "no_ledger_hint": (
+        "请先用 `quotapool ledger init --db URL --units FILE` 建立台账。",
+        "Create it first with `quotapool ledger init --db URL --units FILE`.",
+    ),
+    "ledger_created": ("已用示例名册建立演示台账：", "Demo ledger created from the sample units:"),
+    "pools_title": ("周转池与调借", "Pools and loans"),
+    "pool_admin": ("行政编制周转池", "Administrative turnover pool"),
+    "pool_institutional": ("事业编制周转池", "Institutional turnover pool"),
+    "capacity": ("容量", "Capacity"),
+    "lent": ("已借出", "Lent"),
+    "available": ("可借", "Available"),
+    "recover_this_year": ("本年到期待收回", "To be recovered this year"),
+    "pool_suspended": ("市级行政机关总体超编，暂停出借", "Suspended: municipal organs over quota"),
+    "loans": ("借用编制", "Loans"),
+    "loan_status_in_use": ("使用中", "in use"),
+    "loan_status_expiring": ("即将到期", "expiring soon"),
+    "loan_status_overdue": ("已到期待评估", "overdue"),
+    "loan_status_returned": ("已归还", "returned"),
+    "no_loans": ("暂无借用。", "No loans yet."),
+    "open_loan": ("新增借用", "Open a loan"),
+    "from_pool": ("来源", "From"),
+    "pool_choice_admin": ("行政编制周转池", "administrative pool"),
+    "pool_choice_institutional": ("事业编制周转池", "institutional pool"),
+    "pool_choice_unit": ("单位调借（两权分离）：出借单位", "unit-to-unit loan, lender"),
+    "lender": ("出借单位", "Lender"),
+    "borrower": ("借用单位", "Borrowing unit"),
+    "count": ("数量", "Count"),
+    "purpose": ("用途", "Purpose"),
+    "term_years": ("期限（年，0 为默认）", "Term in years (0 = default)"),
+    "reason": ("事由", "Reason"),
+    "document": ("文号", "Document no."),
+    "submit_open": ("提交借用", "Open the loan"),
+    "opened": ("已开立借用", "Loan opened"),
+    "replayed": ("该申请已处理过，未重复开立：", "Already done, not opened twice:"),
+    "refused": ("不予办理（规则：", "Refused (rule: "),
+    "return_loan": ("归还借用", "Return a loan"),
+    "loan": ("借用编号", "Loan"),
+    "return_count": ("归还数量（0 为全部）", "Count to return (0 = all outstanding)"),
+    "submit_return": ("提交归还", "Return"),
+    "returned_done": ("已归还", "Returned"),
+    "evaluate_loan": ("到期绩效评估", "Evaluate an expired loan"),
+    "score": ("评分（0–100）", "Score (0–100)"),
+    "decision": ("结论", "Decision"),
+    "decision_extend": ("延期", "extend"),
+    "decision_return": ("收回", "return"),
+    "new_end": ("延期至", "Extend until"),
+    "submit_evaluate": ("提交评估", "Record the evaluation"),
+    "evaluated": ("已记录评估", "Evaluation recorded"),
+    "no_expired": ("没有待评估的到期借用。", "No expired loan awaits an evaluation."),
+    "rebuild": ("事业编制周转池到期重建", "Rebuild the institutional pool"),
+    "period_end": ("本期到期日", "Current period ends"),
+    "submit_rebuild": ("重建", "Rebuild"),
+    "rebuilt": ("已重建，新一期到期日", "Rebuilt; the new period ends"),
+    "sync": ("导入新的人员名册", "Apply a new headcount snapshot"),
+    "sync_file": ("单位名册（CSV 或 Excel）", "Units snapshot (CSV or Excel)"),
+    "submit_sync": ("导入并更新", "Apply the snapshot"),
+    "synced": ("名册已导入：变动单位", "Snapshot applied: units changed"),
+    "auto_returns": ("空一还一自动收回", "Returned automatically (return one when one is vacated)"),
+    "no_auto_returns": ("本次没有自动收回。", "Nothing was returned automatically."),
+    "cannot_write": (
+        "只有审批人可以办理借用、归还、评估和导入名册。",
+        "Only an approver may open, return or evaluate loans and apply snapshots.",
+    ),
+    "audit_title": ("审计记录", "Audit trail"),
+    "filter_unit": ("单位", "Unit"),
+    "filter_loan": ("借用编号", "Loan"),
+    "filter_actor": ("经办人", "Actor"),
+    "filter_dates": ("日期范围（记录时间）", "Date range (recorded)"),
+    "all": ("全部", "all"),
+    "verify": ("校验完整性", "Verify the chain"),
+    "verify_ok": (
+        "校验通过：哈希链完整，全部不变量成立。事件数",
+        "Verified: chain intact, every invariant holds. Events",
+    ),
+    "verify_failed": ("校验未通过：", "Verification failed:"),
+    "export_csv": ("导出 CSV", "Export CSV"),
+    "export_json": ("导出 JSON", "Export JSON"),
+    "events_shown": ("条记录", "events shown"),
+    "overview_title": ("总览与预警", "Overview and alerts"),
+    "alerts": ("预警", "Alerts"),
+    "no_alerts": ("当前没有预警。", "No alerts."),
+    "alert_over_quota": ("超编单位", "Over-quota units"),
+    "alert_loan_expiring": ("即将到期的借用", "Loans expiring soon"),
+    "alert_loan_overdue": ("已到期未评估的借用", "Overdue loans"),
+    "alert_pool_below_lent": ("周转池容量低于已借出", "Pool below what is lent"),
+    "alert_pool_suspended": ("行政周转池暂停", "Administrative pool suspended"),
+    "alert_pool_period_ended": ("事业周转池到期待重建", "Institutional pool period ended"),
+    "city_totals": ("全市编制（不含专户）", "City totals (special account excluded)"),
+    "approved": ("核定编制", "Approved"),
+    "headcount": ("实有人数（本单位编制）", "Headcount on own quota"),
+    "vacancies": ("空编", "Vacancies"),
+    "over_quota_units": ("超编单位数", "Units over quota"),
+    "special_account": (
+        "专户（周转池编制，单列管理）",
+        "Special account (pool quotas, kept apart)",
+    ),
+    "pool_headcount": ("周转池编制上的人员", "People on pool quota"),
+    "unit_loans": ("单位间调借（已借出）", "Unit-to-unit loans (lent)"),
+    # pages and roles (added with the split of app.py)
+    "page_loan_desk": ("借用办理", "Loan desk"),
+    "loan_desk_title": ("借用办理", "Loan desk"),
+    "loan_desk_hint": (
+        "办理借用、归还、评估和导入名册请到“借用办理”页。",
+        "Open, return and evaluate loans and apply snapshots on the Loan desk page.",
+    ),
+    "language_zh": ("中文", "中文"),
+    "language_en": ("English", "English"),
+    # what the plan on screen was solved with
+    "solved_with": ("测算口径", "Solved with"),
+    "solved_extra": ("追加编制", "extra quotas"),
+    # writes: effective date, confirmation of a manual return
+    "effective": ("生效日期", "Effective date"),
+    "return_preview": (
+        "将归还借用 {loan}（借用单位 {unit}）的 {count} 个编制，人员转入本单位编制。",
+        "Returning {count} of loan {loan} (borrower {unit}): its people move onto own quota.",
+    ),
+    "will_be_over_quota": (
+        "{unit} 归还后将超编：{headcount}/{limit}",
+        "{unit} will be over quota: {headcount}/{limit}",
+    ),
+    "no_over_quota": ("归还后没有单位超编。", "No unit will be over quota after the return."),
+    "then_auto_returns": (
+        "随后空一还一自动收回：{returns}",
+        "Then returned automatically (return one when one is vacated): {returns}",
+    ),
+    "confirm_return": ("确认归还", "Confirm the return"),
+    "cancel": ("取消", "Cancel"),
+    "return_cancelled": ("已取消归还，未作任何记录。", "Return cancelled; nothing was recorded."),
+}
+
+
+LEVEL_LABELS = {
+    "primary": ("小学", "primary"),
+    "junior": ("初中", "junior"),
+    "senior": ("高中", "senior"),
+}
+
+# Bilingual table headers: shared tables keep both languages whatever the switch says. Plan
+# columns take their Chinese from optimizer.output.HEADERS_ZH, except the reason column.
+PLAN_HEADERS_ZH = {"limited_by": "决定因素"}
+COUNTY_HEADERS = {
+    "county_id": "区划代码 county_id",
+    "name": "区划名称 name",
+    "quota": "教职工编制 quota",
+    "occupied": "在编人数 occupied",
+    "attrition": "预计减员 attrition",
+    "min_quota": "最低编制 min_quota",
+    "max_gain": "最多增编 max_gain",
+    "class": "城乡类别 class",
+}
+LOAN_HEADERS = {
+    "loan_id": "借用编号 loan_id",
+    "pool": "来源 pool",
+    "unit_id": "借用单位 unit_id",
+    "count": "数量 count",
+    "outstanding": "未归还 outstanding",
+    "purpose": "用途 purpose",
+    "opened": "开始 opened",
+    "end": "到期 end",
+    "status": "状态 status",
+    "actor": "经办人 actor",
+}
+EVENT_HEADERS = {
+    "seq": "序号 seq",
+    "at": "记录时间 at",
+    "effective": "生效日期 effective",
+    "kind": "事件 kind",
+    "actor": "经办人 actor",
+    "reason": "事由 reason",
+    "document": "文号 document",
+    "payload": "内容 payload",
+}
+
+LANGUAGE_KEY = "lang"
+_SHOWN_IN = "_labels_shown_in"  # the language the previous run showed
+_TRANSLATED = "_labels_translated_keys"
+
+
+def lang() -> str:
+    return "en" if st.session_state.get(LANGUAGE_KEY) == "en" else "zh"
+
+
+def t(key: str) -> str:
+    zh, en = LABELS[key]
+    return en if lang() == "en" else zh
+
+
+def t_or(key: str, fallback: str) -> str:
+    """The label of `key` if the table has one (e.g. an alert kind), else `fallback`."""
+    return t(key) if key in LABELS else fallback
+
+
+def level_label(level: str) -> str:
+    zh, en = LEVEL_LABELS[level]
+    return f"{zh} {en}"
+
+
+def translated(key: str) -> str:
+    """Register a widget key whose options are shown through `t`, and return it."""
+    st.session_state.setdefault(_TRANSLATED, set()).add(key)
+    return key
+
+
+def language_changed() -> bool:
+    """Whether this run shows another language than the previous one (and remember this one)."""
+    previous = st.session_state.get(_SHOWN_IN)
+    st.session_state[_SHOWN_IN] = lang()
+    return previous is not None and previous != lang()
+
+
+def refresh_translated(keys: Iterable[str] | None = None) -> None:
+    """Set translated widgets to their own value, so the browser shows it in the new words.
+
+    A widget's value travels as its shown text; after a language switch the browser's old text
+    matches no option, and a radio would show nothing picked. Call before the widgets render.
+    """
+    for key in keys if keys is not None else st.session_state.get(_TRANSLATED, set()):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]

@@ -1,0 +1,133 @@
+"""Read-only views of the ledger for people: loan status words, quotas due back, city totals,
+event filters and the preview of a manual return.
+
+Plain functions over what `pools.ledger.Ledger` returns (status dicts, loan dicts, event
+frames, folded states), so that the app shows figures without computing rules of its own.
+Nothing here writes to a ledger.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pandas as pd
+
+from pools import commands
+from pools.commands import Batch
+from pools.state import State
+
+LOAN_DISPLAY_STATUSES = ("in_use", "expiring", "overdue", "returned")
+
+
+def loan_display_status(loan: dict[str, Any], expiring: set[str]) -> str:
+    """The ledger's loan status in the planner's words; "expiring" comes from the alerts."""
+    if loan["status"] == "closed":
+        return "returned"
+    if loan["status"] == "expired":
+        return "overdue"
+    return "expiring" if loan["loan_id"] in expiring else "in_use"
+
+
+def expiring_loans(status: dict[str, Any]) -> set[str]:
+    """Loans that the status's alerts say are about to expire."""
+    return {a["loan_id"] for a in status["alerts"] if a["kind"] == "loan_expiring"}
+
+
+def recovering_in_year(loans: list[dict[str, Any]], year: int) -> dict[str, int]:
+    """Outstanding quotas per pool of open loans whose term ends by the end of `year`.
+
+    Administrative loans without a term come back only by 空一还一 and are not counted.
+    Unit-to-unit loans are counted together under "unit".
+    """
+    due: dict[str, int] = {}
+    for loan in loans:
+        if loan["status"] != "closed" and loan["end"] and int(loan["end"][:4]) <= year:
+            pool = "unit" if loan["pool"].startswith("unit:") else loan["pool"]
+            due[pool] = due.get(pool, 0) + int(loan["outstanding"])
+    return due
+
+
+def city_totals(status: dict[str, Any]) -> dict[str, int]:
+    """The ledger's city totals (special account apart) plus the figures per unit summed up:
+    own vacancies, units over quota and quotas lent unit to unit."""
+    units = status["units"]
+    return {
+        **status["totals"],
+        "vacancies": sum(int(u["vacancies"]) for u in units),
+        "over_quota_units": sum(1 for u in units if u["over_quota"]),
+        "unit_loans_lent": sum(int(u["lent"]) for u in units),
+    }
+
+
+def filter_events(
+    events: pd.DataFrame, actor: str | None, start: date | None = None, end: date | None = None
+) -> pd.DataFrame:
+    """Events by actor and by recorded date (inclusive); unit and loan filters are the ledger's."""
+    if events.empty:
+        return events
+    keep = pd.Series(True, index=events.index)
+    if actor:
+        keep &= events["actor"] == actor
+    day = events["at"].str.slice(0, 10)
+    if start is not None:
+        keep &= day >= start.isoformat()
+    if end is not None:
+        keep &= day <= end.isoformat()
+    return events.loc[keep]
+
+
+# --- what a manual return would do --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OverQuota:
+    """A unit that a write leaves over quota: people on own quota / own quota."""
+
+    unit_id: str
+    name: str
+    headcount: int
+    own_limit: int
+
+
+@dataclass(frozen=True)
+class ReturnPreview:
+    """The consequence of returning `count` quotas of `loan_id`, computed by the ledger's own
+    command on a copy of the state: the returns it makes (the manual one, then any 空一还一
+    that the lender's freed quota triggers) and the units it leaves over quota."""
+
+    loan_id: str
+    borrower: str
+    count: int
+    returns: list[dict[str, Any]]
+    over_quota: list[OverQuota]
+
+
+def preview_return(
+    state: State, loan_id: str, count: int | None, effective: date, actor: str
+) -> ReturnPreview:
+    """What `Ledger.return_loan` would do, without writing. Raises RuleViolation exactly as the
+    write would. `state` is not changed (the command runs on a deep copy)."""
+    scratch = copy.deepcopy(state)
+    batch = Batch(
+        scratch,
+        b"preview",
+        datetime.now(UTC).isoformat(timespec="microseconds"),
+        effective,
+        actor.strip(),
+    )
+    returns = commands.return_loan(batch, loan_id, count)
+    touched = {r["unit_id"] for r in returns} | {state.loans[loan_id].borrower}
+    lender = state.loans[loan_id].lender
+    if lender is not None:
+        touched.add(lender)
+    over = []
+    for unit_id in sorted(touched):
+        after, before = scratch.units[unit_id], state.units[unit_id]
+        excess_before = before.headcount - before.own_limit
+        if after.over_quota and after.headcount - after.own_limit > excess_before:
+            over.append(OverQuota(unit_id, after.name, after.headcount, after.own_limit))
+    manual = returns[0]
+    return ReturnPreview(loan_id, manual["unit_id"], int(manual["count"]), returns, over)
