@@ -123,36 +123,63 @@ def _as_objects(values: np.ndarray) -> np.ndarray:
     return np.asarray(values).astype(object)
 
 
-def stage1_floor(problem: Problem, level: Fraction) -> np.ndarray:
-    """max(L_i, ceil(n_i(1 − t))) exactly, as Python ints (object array)."""
+@dataclass(frozen=True)
+class LevelTargets:
+    """The needs a level must cover: per county, the `rank`-th largest over the rows of
+    `scaled` (rows are futures, `optimizer.robust`; a plain plan has one row and rank 1)."""
+
+    scaled: np.ndarray  # [rows, counties], scaled like Problem.scaled_need
+    rank: int = 1
+
+    @classmethod
+    def of(cls, problem: Problem) -> LevelTargets:
+        return cls(np.asarray(problem.scaled_need).reshape(1, -1))
+
+
+def _ranked(values: np.ndarray, rank: int) -> np.ndarray:
+    """Per column, the rank-th largest value over the rows."""
+    if values.shape[0] == 1:
+        return values[0]
+    return np.sort(values, axis=0)[values.shape[0] - rank]
+
+
+def stage1_floor(
+    problem: Problem, level: Fraction, targets: LevelTargets | None = None
+) -> np.ndarray:
+    """max(L_i, ceil(n_i(1 − t))) exactly, as Python ints (object array); with targets,
+    n_i(1 − t) is taken in every row and ranked."""
+    targets = targets or LevelTargets.of(problem)
     a, b = level.numerator, level.denominator
-    numerators = _as_objects(problem.scaled_need) * (b - a)
+    numerators = _as_objects(targets.scaled) * (b - a)
     ceil = -((-numerators) // (problem.scale * b))
-    return np.maximum(ceil, _as_objects(problem.lower))
+    return np.maximum(_ranked(ceil, targets.rank), _as_objects(problem.lower))
 
 
-def feasible_at_level(problem: Problem, level: Fraction) -> bool:
+def feasible_at_level(
+    problem: Problem, level: Fraction, targets: LevelTargets | None = None
+) -> bool:
     """Whether some plan has largest relative shortfall ≤ `level` (exact)."""
-    floor = stage1_floor(problem, level)
+    floor = stage1_floor(problem, level, targets)
     return bool(np.all(floor <= _as_objects(problem.upper))) and int(floor.sum()) <= problem.total
 
 
-def _feasible_at_float(problem: Problem, need: np.ndarray, level: float) -> bool:
-    floor = np.maximum(np.ceil(need * (1.0 - level)), problem.lower)
+def _feasible_at_float(problem: Problem, need: np.ndarray, rank: int, level: float) -> bool:
+    floor = np.maximum(_ranked(np.ceil(need * (1.0 - level)), rank), problem.lower)
     return bool(np.all(floor <= problem.upper)) and float(floor.sum()) <= problem.total
 
 
-def fair_level(problem: Problem) -> Fraction:
+def fair_level(problem: Problem, targets: LevelTargets | None = None) -> Fraction:
     """t*: the smallest achievable largest relative shortfall (problem must be feasible)."""
-    if feasible_at_level(problem, Fraction(0)):
+    targets = targets or LevelTargets.of(problem)
+    if feasible_at_level(problem, Fraction(0), targets):
         return Fraction(0)
-    need = problem.scaled_need.astype(float) / problem.scale
+    need = targets.scaled.astype(float) / problem.scale
     lo, hi = 0.0, 1.0  # infeasible at lo, feasible at hi = 1 (every floor is then L_i)
     for _ in range(64):
         mid = (lo + hi) / 2
         if mid in (lo, hi):
             break
-        if _feasible_at_float(problem, need, mid):
+        if _feasible_at_float(problem, need, targets.rank, mid):
             hi = mid
         else:
             lo = mid
@@ -161,16 +188,18 @@ def fair_level(problem: Problem) -> Fraction:
     while True:
         lo_q = max(Fraction(0), Fraction(lo) - Fraction(widen))
         hi_q = min(Fraction(1), Fraction(hi) + Fraction(widen))
-        if feasible_at_level(problem, hi_q) and (lo_q == 0 or not feasible_at_level(problem, lo_q)):
+        if feasible_at_level(problem, hi_q, targets) and (
+            lo_q == 0 or not feasible_at_level(problem, lo_q, targets)
+        ):
             break
         widen *= 1000
-    candidates = _breakpoints_between(problem, need, lo_q, hi_q)
+    candidates = _breakpoints_between(targets.scaled.ravel(), problem.scale, lo_q, hi_q)
     # Binary search for the first feasible breakpoint in (lo_q, hi_q]; hi_q's own
     # feasibility guarantees one exists.
     first, last = 0, len(candidates) - 1
     while first < last:
         middle = (first + last) // 2
-        if feasible_at_level(problem, candidates[middle]):
+        if feasible_at_level(problem, candidates[middle], targets):
             last = middle
         else:
             first = middle + 1
@@ -178,11 +207,11 @@ def fair_level(problem: Problem) -> Fraction:
 
 
 def _breakpoints_between(
-    problem: Problem, need: np.ndarray, lo: Fraction, hi: Fraction
+    scaled: np.ndarray, scale: int, lo: Fraction, hi: Fraction
 ) -> list[Fraction]:
-    """Every t = 1 − k/n_i (k whole) with lo < t ≤ hi, sorted, exact (0 included if lo < 0)."""
-    positive = np.flatnonzero(problem.scaled_need > 0)
-    n = need[positive]
+    """Every t = 1 − k/n (k whole, n = scaled/scale) with lo < t ≤ hi, sorted, exact."""
+    positive = np.flatnonzero(scaled > 0)
+    n = scaled[positive].astype(float) / scale
     k_min = np.floor(n * (1 - float(hi))).astype(np.int64) - 1
     k_max = np.ceil(n * (1 - float(lo))).astype(np.int64) + 1
     counts = np.maximum(k_max - k_min + 1, 0)
@@ -193,10 +222,7 @@ def _breakpoints_between(
     slack = 1e-9
     near = (levels_float > float(lo) - slack) & (levels_float <= float(hi) + slack) & (ks >= 0)
     found = {
-        Fraction(
-            int(problem.scaled_need[positive[i]]) - int(k) * problem.scale,
-            int(problem.scaled_need[positive[i]]),
-        )
+        Fraction(int(scaled[positive[i]]) - int(k) * scale, int(scaled[positive[i]]))
         for i, k in zip(owners[near], ks[near], strict=True)
     }
     return sorted(t for t in found if lo < t <= hi)
@@ -213,11 +239,52 @@ def _dense_rank(values: np.ndarray) -> np.ndarray:
     return inverse.reshape(-1)
 
 
-def greedy_fill(problem: Problem, floor: np.ndarray, movement_first: bool = False) -> np.ndarray:
+def _shortfall_marginals(
+    scaled: np.ndarray, scale: int, county: np.ndarray, units: np.ndarray
+) -> np.ndarray:
+    """Δ Σ_rows max(0, N − D·x) of giving `county` its unit `units` → `units` + 1.
+
+    Per row: −D while the unit stays below floor(n), −frac(n)·D for the unit that crosses n
+    (u = floor(n) when n is not whole), then 0. Summed over the rows with sorted keys
+    (county, floor(n)), so that many futures cost a sort, not a product.
+    """
+    rows, size = scaled.shape
+    whole = np.asarray(scaled // scale, dtype=np.int64)
+    frac = scaled - whole.astype(scaled.dtype) * scale
+    if rows == 1:  # one plan: no sort needed
+        below, cut = whole[0][county], frac[0][county]
+        return np.where(units < below, -scale, np.where((units == below) & (cut > 0), -cut, 0))
+    base = int(max(int(whole.max(initial=0)), int(units.max(initial=0)))) + 2
+    owner = np.broadcast_to(np.arange(size, dtype=np.int64), (rows, size))
+    keys = np.sort((owner * base + whole).ravel())
+    queries = county.astype(np.int64) * base + units
+    at_most = np.searchsorted(keys, queries, side="right") - county.astype(np.int64) * rows
+    above = rows - at_most  # rows whose floor(n) is above the unit
+    crossing = np.asarray(frac > 0, dtype=bool)
+    cross_keys = (owner * base + whole)[crossing]
+    cross_fracs = frac[crossing]
+    order = np.argsort(cross_keys, kind="stable")
+    cross_keys, cross_fracs = cross_keys[order], cross_fracs[order]
+    distinct, first = np.unique(cross_keys, return_index=True)
+    crossed: np.ndarray = np.zeros(len(queries), dtype=scaled.dtype)
+    if len(distinct):
+        sums = np.add.reduceat(cross_fracs, first)
+        spot = np.minimum(np.searchsorted(distinct, queries), len(distinct) - 1)
+        crossed = np.where(distinct[spot] == queries, sums[spot], crossed)
+    return -scale * above.astype(scaled.dtype) - crossed
+
+
+def greedy_fill(
+    problem: Problem,
+    floor: np.ndarray,
+    movement_first: bool = False,
+    targets: LevelTargets | None = None,
+) -> np.ndarray:
     """Lexicographically cheapest way to add total − Σ floor units on top of `floor`.
 
     Cost of a unit is (Δshortfall, Δmovement), or (Δmovement, Δshortfall) when
-    `movement_first`; ties go to the county listed first.
+    `movement_first`; ties go to the county listed first. With targets of several rows
+    (futures), Δshortfall is summed over them (the expected shortfall, up to a factor).
     """
     floor = np.asarray([int(v) for v in floor], dtype=np.int64)
     remaining = problem.total - int(floor.sum())
@@ -226,24 +293,21 @@ def greedy_fill(problem: Problem, floor: np.ndarray, movement_first: bool = Fals
     size = problem.size
     if remaining == 0 or size == 0:
         return floor
+    scaled = (targets or LevelTargets.of(problem)).scaled
     top = np.minimum(problem.upper, floor + remaining)  # a county never takes more than R
-    need = problem.scaled_need
-    whole = np.asarray(need // problem.scale, dtype=np.int64) if size else floor  # floor(n_i)
-    frac = need - whole.astype(need.dtype) * problem.scale  # frac(n_i) · scale
-    crossing = whole + (np.asarray(frac, dtype=object) > 0).astype(np.int64)  # ceil(n_i)
-    cuts = np.stack([floor, top, whole, crossing, problem.current], axis=1)
+    whole = np.asarray(scaled // problem.scale, dtype=np.int64)  # floor(n) per row
+    crossing = whole + np.asarray(scaled % problem.scale > 0, dtype=np.int64)  # ceil(n)
+    cuts = np.concatenate(
+        [np.stack([floor, top, problem.current], axis=1), whole.T, crossing.T], axis=1
+    )
     cuts = np.sort(np.clip(cuts, floor[:, None], top[:, None]), axis=1)
     starts, ends = cuts[:, :-1].ravel(), cuts[:, 1:].ravel()
     county = np.repeat(np.arange(size), cuts.shape[1] - 1)
     keep = ends > starts
     starts, ends, county = starts[keep], ends[keep], county[keep]
     # Marginal of the segment's first unit (the whole segment shares it by construction).
-    frac_c = frac[county]
-    d_short = np.where(
-        starts < whole[county], -problem.scale, np.where(starts < crossing[county], -frac_c, 0)
-    )
+    d_short = _dense_rank(_shortfall_marginals(scaled, problem.scale, county, starts))
     d_move = np.where(starts < problem.current[county], -1, 1)
-    d_short = _dense_rank(np.asarray(d_short, dtype=frac.dtype))
     first, second = (d_move, d_short) if movement_first else (d_short, d_move)
     order = np.lexsort((starts, county, second, first))
     lengths = (ends - starts)[order]
