@@ -127,26 +127,43 @@ def _has_classes(enrolment: pd.DataFrame) -> bool:
     return "classes" in enrolment.columns and bool(enrolment["classes"].notna().any())
 
 
-def compute_need(
-    counties: pd.DataFrame,
-    enrolment: pd.DataFrame,
-    standards: Standards | None = None,
-    year: int | None = None,
-) -> ExactNeed:
-    """Exact need per county (in the order of `counties`) for one year (None = all rows).
+@dataclass(frozen=True)
+class NeedWeights:
+    """Whole-number weights of the exact need: per level, scaled need = max(students ×
+    per_student, classes × per_class), summed over levels; need = scaled need / scale."""
 
-    A level's need is students / students-per-staff, or, where the enrolment gives
-    `classes`, max(that, classes × staff-per-class) (SPEC 2.10). With p/q the ratio and a/b
-    the staff per class, both terms times D = lcm(every p, every b) are whole numbers:
-    students·q·(D/p) and classes·a·(D/b).
+    per_student: np.ndarray  # [counties, levels] Python ints (object)
+    per_class: np.ndarray  # [levels] Python ints (object)
+    scale: int
+
+    def scaled(
+        self, students: np.ndarray, classes: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Scaled need per county for students [..., counties, levels] (several draws at
+        once if there are leading axes), and where the class minimum set it."""
+        bound = int(np.max(students, initial=0)) * int(max(self.per_student.sum(axis=1), default=0))
+        if classes is not None:
+            bound = max(bound, int(np.max(classes, initial=0)) * int(self.per_class.sum()))
+        dtype: type = np.int64 if bound < INT64_SAFE else object
+        by_ratio: np.ndarray = students.astype(dtype) * self.per_student.astype(dtype)
+        by_classes = None
+        if classes is not None:
+            by_rooms: np.ndarray = classes.astype(dtype) * self.per_class.astype(dtype)
+            by_classes = np.asarray((by_rooms > by_ratio).any(axis=-1), dtype=bool)
+            by_ratio = np.maximum(by_ratio, by_rooms)
+        return np.asarray(by_ratio.sum(axis=-1), dtype=dtype), by_classes
+
+
+def need_weights(
+    counties: pd.DataFrame, standards: Standards | None = None, with_classes: bool = False
+) -> NeedWeights:
+    """The weights for these counties' classes and standards.
+
+    With p/q the students per staff and a/b the staff per class, both need terms times
+    D = lcm(every p, and every b when classes are given) are whole numbers: students·q·(D/p)
+    and classes·a·(D/b).
     """
     standards = standards or Standards()
-    county_ids = [str(c) for c in counties["county_id"].tolist()]
-    students = students_by_county_level(enrolment, county_ids, year)
-    with_classes = _has_classes(enrolment)
-    classes_count = (
-        _county_level_sums(enrolment, county_ids, "classes", year) if with_classes else None
-    )
     county_classes = _county_classes(counties)
     # Each distinct class (None included) has one vector of per-level standards.
     per_class = {cls: standards.for_class(cls) for cls in set(county_classes)}
@@ -158,22 +175,30 @@ def compute_need(
     scale = math.lcm(
         1, *(f.numerator for values in fractions.values() for f in values), *room_denominators
     )
-    # students / (p/q) = students·q/p, times scale: students·q·(scale/p), a whole-number weight.
     weights = {
         cls: [f.denominator * (scale // f.numerator) for f in values]
         for cls, values in fractions.items()
     }
-    room_weights = [f.numerator * (scale // f.denominator) for f in per_room]
-    bound = int(students.max(initial=0)) * max((sum(w) for w in weights.values()), default=0)
-    if classes_count is not None:
-        bound = max(bound, int(classes_count.max(initial=0)) * sum(room_weights))
-    dtype: type = np.int64 if bound < INT64_SAFE else object
-    weight_rows: np.ndarray = np.array([weights[c] for c in county_classes], dtype=dtype)
-    by_ratio = students.astype(dtype) * weight_rows.reshape(-1, 3)
-    by_classes = None
-    if classes_count is not None:
-        by_rooms: np.ndarray = classes_count.astype(dtype) * np.array(room_weights, dtype=dtype)
-        by_classes = np.asarray((by_rooms > by_ratio).any(axis=1), dtype=bool)
-        by_ratio = np.maximum(by_ratio, by_rooms)
-    scaled = by_ratio.sum(axis=1) if len(county_classes) else np.zeros(0)
-    return ExactNeed(tuple(county_ids), np.asarray(scaled, dtype=dtype), scale, by_classes)
+    rows = np.array([weights[c] for c in county_classes], dtype=object).reshape(-1, len(LEVELS))
+    rooms = np.array([f.numerator * (scale // f.denominator) for f in per_room], dtype=object)
+    return NeedWeights(rows, rooms, scale)
+
+
+def compute_need(
+    counties: pd.DataFrame,
+    enrolment: pd.DataFrame,
+    standards: Standards | None = None,
+    year: int | None = None,
+) -> ExactNeed:
+    """Exact need per county (in the order of `counties`) for one year (None = all rows).
+
+    A level's need is students / students-per-staff, or, where the enrolment gives
+    `classes`, max(that, classes × staff-per-class) (SPEC 2.10); see `NeedWeights`.
+    """
+    county_ids = [str(c) for c in counties["county_id"].tolist()]
+    students = students_by_county_level(enrolment, county_ids, year)
+    with_classes = _has_classes(enrolment)
+    classes = _county_level_sums(enrolment, county_ids, "classes", year) if with_classes else None
+    weights = need_weights(counties, standards, with_classes)
+    scaled, by_classes = weights.scaled(students, classes)
+    return ExactNeed(tuple(county_ids), scaled, weights.scale, by_classes)
