@@ -141,6 +141,10 @@ _DATE = r"^\s*(\d{4})\s*[-/.年]?\s*(\d{1,2})\s*(?:[-/.月]?\s*(\d{1,2}))?\s*[�
 
 def parse_dates(cells: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(datetime64[D], ok mask): 1965-03-12, 1965/3/12, 19650312, 1965年3月12日, 1965.03 (day 1)."""
+    codes, distinct = pd.factorize(cells.astype("string"), use_na_sentinel=False)
+    if len(distinct) < len(cells):  # a roster repeats birth dates: parse each spelling once
+        dates, ok = parse_dates(pd.Series(distinct, dtype="string"))
+        return dates[codes], ok[codes]
     parts = cells.astype("string").str.extract(_DATE)
     year = pd.to_numeric(parts[0], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     month = pd.to_numeric(parts[1], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)

@@ -304,7 +304,8 @@ def births_from_frame(frame: pd.DataFrame, history: History, file: str) -> tuple
     unknown = sorted(set(frame.loc[~known, "county_id"].tolist()))
     if unknown:
         notes.append(f"{file}: counties not in the history are ignored: {', '.join(unknown)}")
-    without = [county for county in history.counties if county not in set(frame["county_id"])]
+    listed = set(frame["county_id"].tolist())
+    without = [county for county in history.counties if county not in listed]
     if without:
         notes.append(
             f"{file}: no births for {', '.join(without)}; their grade 1 follows its own growth"
