@@ -371,3 +371,48 @@ def _other_departures(in_post: np.ndarray, retirements: np.ndarray, rate: np.nda
 def horizon_attrition(departures: Departures) -> pd.Series:
     """Departures over the whole horizon per county (or unit)."""
     return departures.table.groupby(departures.key, sort=False)["attrition"].sum()
+
+
+def counties_with_attrition(
+    counties: pd.DataFrame, counties_file: str, roster_file: str, departures: Departures
+) -> pd.DataFrame:
+    """The counties table with `attrition` = departures over the horizon, at most `occupied`.
+
+    Every county of the table needs people in the roster and every roster county a row in
+    the table (else InputErrors). A county whose departures exceed its teachers in post (the
+    roster counts more people than `occupied`) is capped at `occupied`, stated in the notes.
+    """
+    from optimizer.io import COUNTY_ID
+
+    if departures.key != "county_id":
+        raise InputErrors(
+            [InputError(roster_file, "has no county_id [区划代码]: cannot update counties", row=1)]
+        )
+    totals = horizon_attrition(departures)
+    listed = set(counties["county_id"].tolist())
+    missing = counties[~counties["county_id"].isin(totals.index)]
+    problems = [
+        InputError(
+            counties_file,
+            f"county '{cid}' has nobody in {roster_file}",
+            int(str(row)),
+            COUNTY_ID.label,
+        )
+        for row, cid in missing["county_id"].items()
+    ]
+    problems += [
+        InputError(roster_file, f"county '{cid}' is not in {counties_file}", column=COUNTY_ID.label)
+        for cid in sorted(set(totals.index) - listed)
+    ]
+    if problems:
+        raise InputErrors(problems)
+    out = counties.copy()
+    attrition = out["county_id"].map(totals).astype("int64")
+    capped = attrition > out["occupied"]
+    departures.notes += [
+        f"county '{cid}': departures over the horizon exceed the teachers in post "
+        f"({counties_file}); attrition capped at occupied"
+        for cid in out.loc[capped, "county_id"]
+    ]
+    out["attrition"] = attrition.where(~capped, out["occupied"]).astype("int64")
+    return out

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 import os
 import tempfile
@@ -124,14 +123,6 @@ def share(text: str) -> float:
 # --- files -----------------------------------------------------------------------------------
 
 
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def write_tables(outputs: Sequence[tuple[pd.DataFrame, Path]]) -> None:
     """Write every table to a temporary file beside its target, then rename them all."""
     written: list[tuple[Path, Path]] = []
@@ -174,6 +165,8 @@ def _output_errors(paths: Sequence[Path | None], inputs: Sequence[Path | None]) 
 
 
 def inputs_record(**paths: Path | None) -> dict[str, Any]:
+    from optimizer.projection import file_sha256
+
     return {
         name: {"file": str(path), "sha256": file_sha256(path)}
         for name, path in paths.items()
@@ -244,10 +237,12 @@ def _enrolment_text(document: dict[str, Any]) -> str:
 def run_departures(args: argparse.Namespace) -> int:
     from optimizer.departures import (
         DepartureSettings,
+        counties_with_attrition,
         estimate_other_rate,
         project_departures,
         read_roster,
     )
+    from optimizer.io import read_counties
 
     if (args.counties is None) != (args.counties_out is None):
         raise InputErrors([InputError("--counties", "give --counties and --counties-out together")])
@@ -265,7 +260,10 @@ def run_departures(args: argparse.Namespace) -> int:
     result = project_departures(roster, settings, rates)
     outputs = [(result.table, args.out)]
     if args.counties is not None:
-        counties = counties_with_attrition(args.counties, args.roster.name, result)
+        counties, errors = read_counties(args.counties)
+        if errors:
+            raise InputErrors(errors)
+        counties = counties_with_attrition(counties, args.counties.name, args.roster.name, result)
         outputs.append((counties, args.counties_out))
     write_tables(outputs)
     sums = result.table.groupby("year", sort=True)[["retirements", "other_departures"]].sum()
@@ -291,45 +289,6 @@ def run_departures(args: argparse.Namespace) -> int:
     }
     _print(document, args.json, _departures_text)
     return EXIT_OK
-
-
-def counties_with_attrition(path: Path, roster_file: str, departures: Any) -> pd.DataFrame:
-    """The counties file with `attrition` = departures over the horizon; raises InputErrors."""
-    from optimizer.departures import horizon_attrition
-    from optimizer.io import COUNTY_ID, read_counties
-
-    counties, errors = read_counties(path)
-    if errors:
-        raise InputErrors(errors)
-    if departures.key != "county_id":
-        raise InputErrors(
-            [InputError(roster_file, "has no county_id [区划代码]: cannot update counties", row=1)]
-        )
-    totals = horizon_attrition(departures)
-    missing = counties[~counties["county_id"].isin(totals.index)]
-    unknown = sorted(set(totals.index) - set(counties["county_id"]))
-    problems = [
-        InputError(
-            path.name, f"county '{cid}' has nobody in {roster_file}", int(str(row)), COUNTY_ID.label
-        )
-        for row, cid in missing["county_id"].items()
-    ]
-    problems += [
-        InputError(roster_file, f"county '{cid}' is not in {path.name}", column=COUNTY_ID.label)
-        for cid in unknown
-    ]
-    if problems:
-        raise InputErrors(problems)
-    out = counties.reset_index(drop=True)
-    attrition = out["county_id"].map(totals).astype("int64")
-    capped = attrition > out["occupied"]
-    for cid in out.loc[capped, "county_id"]:
-        departures.notes.append(
-            f"county '{cid}': departures over the horizon exceed the teachers in post "
-            f"({path.name}); attrition capped at occupied"
-        )
-    out["attrition"] = attrition.where(~capped, out["occupied"])
-    return out
 
 
 def _print(document: dict[str, Any], as_json: bool, text: Callable[[dict[str, Any]], str]) -> None:

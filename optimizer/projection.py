@@ -30,6 +30,7 @@ years in all.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -589,3 +590,12 @@ def project_enrolment(
     result = project(fit(history, births, settings), settings)
     result.notes[:0] = notes
     return result
+
+
+def file_sha256(path: str | Path) -> str:
+    """Content hash of an input file, recorded so that a projection can be traced to it."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
