@@ -73,6 +73,7 @@ class ProjectionSettings:
     draws: int = 200  # simulated futures behind the band
     seed: int = 2025
     persistence: float = 0.5  # share of the error variance drawn once per future
+    max_ratio: float = 3.0  # no cohort more than triples in a year (tiny cohorts, new schools)
     levels: Mapping[str, tuple[int, int]] = field(
         default_factory=lambda: dict(DEFAULT_LEVEL_GRADES)
     )
@@ -83,6 +84,8 @@ class ProjectionSettings:
             raise ValueError("years, window and draws must be at least 1")
         if not 0 <= low < high <= 1:
             raise ValueError(f"band must be two quantiles 0 ≤ low < high ≤ 1, got {self.band}")
+        if not self.max_ratio > 0:
+            raise ValueError(f"max_ratio must be positive, got {self.max_ratio}")
         if not 0 <= self.persistence <= 1:
             raise ValueError(f"persistence must be between 0 and 1, got {self.persistence}")
 
@@ -101,6 +104,7 @@ class ProjectionSettings:
             "draws": self.draws,
             "seed": self.seed,
             "persistence": self.persistence,
+            "max_ratio": self.max_ratio,
             "levels": {level: list(grades) for level, grades in self.levels.items()},
         }
 
@@ -142,6 +146,7 @@ class Fit:
     errors: list[np.ndarray]  # relative errors per transition: 0 growth, 1..G-1 progression
     entry_errors: np.ndarray
     notes: list[str]
+    max_ratio: float = 3.0
 
 
 @dataclass
@@ -389,7 +394,7 @@ def fit(history: History, births: Births | None, settings: ProjectionSettings) -
     entry_errors = np.empty(0)
     if births is not None:
         entry_history = ratio(s[:, 0, :], births.of(history.years - ENTRY_LAG))
-        entry = last_k_mean(entry_history, k)
+        entry = _capped(last_k_mean(entry_history, k), settings.max_ratio, "entry", notes)
         entry_errors = one_step_errors(entry_history, k)
         if len(entry_errors) < MIN_RESIDUALS:
             pooled = pooled_ratio(s[:, 0, :][None], births.of(history.years - ENTRY_LAG)[None], k)[
@@ -399,17 +404,39 @@ def fit(history: History, births: Births | None, settings: ProjectionSettings) -
     transitions = [growth_history[:, None, :], *np.split(progression_history, s.shape[1] - 1, 1)]
     cities = [city_growth, *city_progression]
     errors = []
+    thin = []
     for grade, (history_ratios, city) in enumerate(zip(transitions, cities, strict=True)):
         pool = one_step_errors(history_ratios, k)
         if len(pool) < MIN_RESIDUALS:
             pool = cross_county_errors(history_ratios, float(city))
-            what = f"grade {grade}→{grade + 1}" if grade else "grade 1 growth"
-            notes.append(
-                f"{what}: too little history for one-step errors; band from the spread "
-                "across counties"
-            )
+            thin.append(f"{grade}→{grade + 1}" if grade else "grade 1 growth")
         errors.append(pool)
-    return Fit(history, progression, growth, entry, births, errors, entry_errors, notes)
+    if thin:
+        notes.append(
+            f"band: fewer than {MIN_RESIDUALS} one-step errors of the ratios for "
+            f"{', '.join(thin)}; the spread of the counties' ratios around the city's is used"
+        )
+    progression = _capped(progression, settings.max_ratio, "progression", notes)
+    growth = _capped(growth, settings.max_ratio, "grade 1 growth", notes)
+    return Fit(
+        history,
+        progression,
+        growth,
+        entry,
+        births,
+        errors,
+        entry_errors,
+        notes,
+        settings.max_ratio,
+    )
+
+
+def _capped(estimate: np.ndarray, cap: float, what: str, notes: list[str]) -> np.ndarray:
+    """Ratios above `cap` (a cohort of a handful of pupils before) are held at it, noted."""
+    above = int(np.count_nonzero(estimate > cap))
+    if above:
+        notes.append(f"{above} {what} ratio(s) above {cap:g} held at {cap:g}")
+    return np.minimum(estimate, cap)
 
 
 def _fill_from_city(
@@ -460,18 +487,15 @@ def simulate(
     out = np.empty((draws, s.shape[0], grades, horizon))
     for h in range(horizon):
         step = point[None] * (1 + fixed + _errors(model, rng, state.shape, persistence, h))
-        step = np.maximum(step, 0.0)
+        step = np.clip(step, 0.0, model.max_ratio)
         moved = np.empty_like(state)
         moved[:, :, 1:] = state[:, :, :-1] * step[:, :, 1:]
-        by_births = (
-            births_ahead[None, :, h]
-            * entry[None]
-            * (1 + fixed_entry + _entry_errors(model, rng, state.shape[:2], persistence, h))
+        entry_ratio = entry[None] * (
+            1 + fixed_entry + _entry_errors(model, rng, state.shape[:2], persistence, h)
         )
+        by_births = births_ahead[None, :, h] * np.clip(entry_ratio, 0.0, model.max_ratio)
         use_births = np.isfinite(births_ahead[:, h]) & np.isfinite(entry)
-        moved[:, :, 0] = np.where(
-            use_births[None], np.maximum(by_births, 0.0), state[:, :, 0] * step[:, :, 0]
-        )
+        moved[:, :, 0] = np.where(use_births[None], by_births, state[:, :, 0] * step[:, :, 0])
         out[..., h] = moved
         state = moved
     return out
@@ -523,7 +547,7 @@ def level_matrix(settings: ProjectionSettings, grades: int) -> np.ndarray:
 def project(model: Fit, settings: ProjectionSettings) -> EnrolmentProjection:
     """Point figures and bands for every county, grade, level and projected year."""
     horizon = settings.years
-    point = np.rint(simulate(model, horizon, 1, None)[0])  # [county, grade, year]
+    point = np.rint(simulate(model, horizon, 1, None)[0]).astype(np.int64)  # [c, grade, year]
     grades = point.shape[1]
     levels = level_matrix(settings, grades)
     low_g: list[np.ndarray] = []
@@ -539,7 +563,7 @@ def project(model: Fit, settings: ProjectionSettings) -> EnrolmentProjection:
             low, high = np.quantile(figures, settings.band, axis=0)
             bands[0].append(low)
             bands[1].append(high)
-    level_point = np.einsum("cgh,gl->clh", point, levels)
+    level_point = np.einsum("cgh,gl->clh", point, levels.astype(np.int64))  # whole sums
     years = model.history.years[-1] + np.arange(1, horizon + 1)
     counties = model.history.counties
     grade_table = _long_table(
@@ -562,16 +586,16 @@ def _long_table(
 ) -> pd.DataFrame:
     """One row per county, key and year (county-major), with whole-number figures."""
     c, k, h = point.shape
-    low = np.minimum(np.rint(np.concatenate(lows)), point)
-    high = np.maximum(np.rint(np.concatenate(highs)), point)
+    low = np.minimum(np.rint(np.concatenate(lows)).astype(np.int64), point)
+    high = np.maximum(np.rint(np.concatenate(highs)).astype(np.int64), point)
     return pd.DataFrame(
         {
             "county_id": np.repeat(np.asarray(counties, dtype=object), k * h),
             key: np.tile(np.repeat(np.asarray(keys), h), c),
             "year": np.tile(years, c * k),
-            "students": point.reshape(-1).astype(np.int64),
-            "low": low.reshape(-1).astype(np.int64),
-            "high": high.reshape(-1).astype(np.int64),
+            "students": point.reshape(-1),
+            "low": low.reshape(-1),
+            "high": high.reshape(-1),
         }
     )
 
