@@ -275,12 +275,10 @@ def _row_errors(
 
 def estimate_other_rate(path: str | Path) -> tuple[dict[str, float], float]:
     """Per-county and city rates Σ departures / Σ headcount from a history of departures."""
-    frame, errors = read_table(path, DEPARTURE_HISTORY_SCHEMA)
+    from optimizer.projection import read_rows
+
     file = Path(path).name
-    if not errors and frame.empty:
-        errors.append(InputError(file, "has no rows"))
-    if errors:
-        raise InputErrors(errors)
+    frame = read_rows(path, DEPARTURE_HISTORY_SCHEMA)
     sums = frame.groupby("county_id", sort=False)[["departures", "headcount"]].sum()
     usable = sums[sums["headcount"] > 0]
     rates = (usable["departures"] / usable["headcount"]).astype(float).to_dict()

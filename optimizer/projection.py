@@ -160,15 +160,19 @@ class EnrolmentProjection:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def read_history(path: str | Path, settings: ProjectionSettings) -> History:
-    """The checked enrolment history; raises InputErrors naming file, row and column."""
-    frame, errors = read_table(path, HISTORY_SCHEMA)
-    file = Path(path).name
+def read_rows(path: str | Path, schema: tuple[Column, ...]) -> pd.DataFrame:
+    """A table with at least one row and no cell errors; raises InputErrors otherwise."""
+    frame, errors = read_table(path, schema)
     if not errors and frame.empty:
-        errors.append(InputError(file, "has no rows"))
+        errors.append(InputError(Path(path).name, "has no rows"))
     if errors:
         raise InputErrors(errors)
-    return history_from_frame(frame, file, settings)
+    return frame
+
+
+def read_history(path: str | Path, settings: ProjectionSettings) -> History:
+    """The checked enrolment history; raises InputErrors naming file, row and column."""
+    return history_from_frame(read_rows(path, HISTORY_SCHEMA), Path(path).name, settings)
 
 
 def _label(schema: tuple[Column, ...], name: str) -> str:
@@ -292,11 +296,8 @@ def _coverage_errors(
 
 def read_births(path: str | Path, history: History) -> tuple[Births, list[str]]:
     """Births aligned with the history's counties; notes for counties it lacks or adds."""
-    frame, errors = read_table(path, BIRTHS_SCHEMA)
-    file = Path(path).name
-    if not errors and frame.empty:
-        errors.append(InputError(file, "has no rows"))
-    errors += _duplicate_errors(frame, ["county_id", "year"], file, _label(BIRTHS_SCHEMA, "year"))
+    frame, file = read_rows(path, BIRTHS_SCHEMA), Path(path).name
+    errors = _duplicate_errors(frame, ["county_id", "year"], file, _label(BIRTHS_SCHEMA, "year"))
     if errors:
         raise InputErrors(errors)
     return births_from_frame(frame, history, file)
@@ -482,17 +483,17 @@ def simulate(
     )
     entry = model.entry[counties]
     point = np.concatenate([model.growth[counties, None], model.progression[counties]], axis=1)
-    fixed = _errors(model, rng, (draws, *s.shape), persistence, None)
-    fixed_entry = _entry_errors(model, rng, (draws, s.shape[0]), persistence, None)
+    shape = (draws, s.shape[0])
+    pools = [*model.errors, model.entry_errors]  # the last one: entry ratios against births
+    fixed = _bootstrap(pools, rng, shape, _share(persistence, None))
     out = np.empty((draws, s.shape[0], grades, horizon))
     for h in range(horizon):
-        step = point[None] * (1 + fixed + _errors(model, rng, state.shape, persistence, h))
+        noise = fixed + _bootstrap(pools, rng, shape, _share(persistence, h))
+        step = point[None] * (1 + noise[..., :-1])
         step = np.clip(step, 0.0, model.max_ratio)
         moved = np.empty_like(state)
         moved[:, :, 1:] = state[:, :, :-1] * step[:, :, 1:]
-        entry_ratio = entry[None] * (
-            1 + fixed_entry + _entry_errors(model, rng, state.shape[:2], persistence, h)
-        )
+        entry_ratio = entry[None] * (1 + noise[..., -1])
         by_births = births_ahead[None, :, h] * np.clip(entry_ratio, 0.0, model.max_ratio)
         use_births = np.isfinite(births_ahead[:, h]) & np.isfinite(entry)
         moved[:, :, 0] = np.where(use_births[None], by_births, state[:, :, 0] * step[:, :, 0])
@@ -506,34 +507,20 @@ def _share(persistence: float, h: int | None) -> float:
     return float(np.sqrt(persistence if h is None else 1 - persistence))
 
 
-def _errors(
-    model: Fit,
+def _bootstrap(
+    pools: list[np.ndarray],
     rng: np.random.Generator | None,
-    shape: tuple[int, ...],
-    persistence: float,
-    h: int | None,
+    shape: tuple[int, int],
+    scale: float,
 ) -> np.ndarray:
-    """Bootstrapped relative errors [draw, county, transition]; zeros without an rng."""
+    """Relative errors [*shape, pool] drawn from each pool; zeros without an rng or a pool."""
+    out = np.zeros((*shape, len(pools)))
     if rng is None:
-        return np.zeros(shape)
-    out = np.zeros(shape)
-    for grade, pool in enumerate(model.errors):
+        return out
+    for index, pool in enumerate(pools):
         if len(pool):
-            out[:, :, grade] = pool[rng.integers(0, len(pool), size=shape[:2])]
-    return out * _share(persistence, h)
-
-
-def _entry_errors(
-    model: Fit,
-    rng: np.random.Generator | None,
-    shape: tuple[int, ...],
-    persistence: float,
-    h: int | None,
-) -> np.ndarray:
-    pool = model.entry_errors
-    if rng is None or not len(pool):
-        return np.zeros(shape)
-    return pool[rng.integers(0, len(pool), size=shape)] * _share(persistence, h)
+            out[..., index] = pool[rng.integers(0, len(pool), size=shape)]
+    return out * scale
 
 
 def level_matrix(settings: ProjectionSettings, grades: int) -> np.ndarray:
