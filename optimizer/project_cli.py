@@ -61,8 +61,15 @@ def _register_enrolment(kinds: Any) -> None:
     parser.add_argument("--band", type=band, default=(0.10, 0.90), metavar="LOW,HIGH")
     parser.add_argument("--draws", type=positive_int, default=200, metavar="N")
     parser.add_argument("--seed", type=int, default=2025)
+    parser.add_argument(
+        "--levels",
+        type=levels,
+        default=None,
+        metavar="LEVEL=A-B,...",
+        help="grades of each level (default primary=1-6,junior=7-9,senior=10-12)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
-    parser.set_defaults(handler=run_enrolment)
+    parser.set_defaults(handler=json_errors(run_enrolment))
 
 
 def _register_departures(kinds: Any) -> None:
@@ -84,7 +91,7 @@ def _register_departures(kinds: Any) -> None:
     parser.add_argument("--counties", type=Path, metavar="FILE", help="counties file to update")
     parser.add_argument("--counties-out", type=Path, metavar="FILE")
     parser.add_argument("--json", action="store_true", help="print one JSON document")
-    parser.set_defaults(handler=run_departures)
+    parser.set_defaults(handler=json_errors(run_departures))
 
 
 # --- argument types --------------------------------------------------------------------------
@@ -101,6 +108,23 @@ def band(text: str) -> tuple[float, float]:
     if not 0 <= low < high <= 1:
         raise argparse.ArgumentTypeError(f"must be 0 ≤ LOW < HIGH ≤ 100, got {text!r}")
     return low, high
+
+
+def levels(text: str) -> dict[str, tuple[int, int]]:
+    """'primary=1-5,junior=6-9,senior=10-12' (五四制) -> {'primary': (1, 5), ...}."""
+    from optimizer.projection import check_levels
+
+    found: dict[str, tuple[int, int]] = {}
+    try:
+        for part in text.split(","):
+            name, grades = part.split("=")
+            first, last = grades.split("-")
+            found[name.strip()] = (int(first), int(last))
+        check_levels(found)
+    except ValueError as exc:
+        message = str(exc) if found else "must be LEVEL=FIRST-LAST,... such as primary=1-6"
+        raise argparse.ArgumentTypeError(f"{message} ({text!r})") from None
+    return found
 
 
 def date(text: str) -> dt.date:
@@ -174,6 +198,21 @@ def inputs_record(**paths: Path | None) -> dict[str, Any]:
     }
 
 
+def json_errors(command: Callable[[argparse.Namespace], int]) -> Callable[..., int]:
+    """With --json, a rejection also prints one JSON document, {"errors": [...]}, on stdout."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except InputErrors as rejected:
+            if args.json:
+                errors = [error.as_dict() for error in rejected.errors]
+                print(json.dumps({"errors": errors}, ensure_ascii=False, indent=2))
+            raise
+
+    return run
+
+
 # --- enrolment -------------------------------------------------------------------------------
 
 
@@ -186,6 +225,8 @@ def run_enrolment(args: argparse.Namespace) -> int:
     settings = ProjectionSettings(
         years=args.years, window=args.window, band=args.band, draws=args.draws, seed=args.seed
     )
+    if args.levels is not None:
+        settings = dataclasses.replace(settings, levels=args.levels)
     result = project_enrolment(args.history, args.births, settings)
     outputs = [(result.enrolment, args.out)]
     if args.grades_out is not None:

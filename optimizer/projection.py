@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from optimizer.need import LEVELS
 from pools.tabular import Column, InputError, InputErrors, read_table
 
 DEFAULT_LEVEL_GRADES: dict[str, tuple[int, int]] = {
@@ -88,6 +89,7 @@ class ProjectionSettings:
             raise ValueError(f"max_ratio must be positive, got {self.max_ratio}")
         if not 0 <= self.persistence <= 1:
             raise ValueError(f"persistence must be between 0 and 1, got {self.persistence}")
+        check_levels(self.levels)
 
     @property
     def grades(self) -> int:
@@ -107,6 +109,22 @@ class ProjectionSettings:
             "max_ratio": self.max_ratio,
             "levels": {level: list(grades) for level, grades in self.levels.items()},
         }
+
+
+def check_levels(levels: Mapping[str, tuple[int, int]]) -> None:
+    """Levels must be school levels of SPEC 3.1 covering grades 1..G without gap or overlap."""
+    unknown = sorted(set(levels) - set(LEVELS))
+    if unknown or not levels:
+        raise ValueError(f"levels must be some of {', '.join(LEVELS)}, got {sorted(levels)}")
+    ranges = sorted((int(first), int(last)) for first, last in levels.values())
+    expected = 1
+    for first, last in ranges:
+        if first != expected or last < first:
+            raise ValueError(
+                "levels must cover grades 1, 2, … in order without gap or overlap, got "
+                + ", ".join(f"{name} {a}–{b}" for name, (a, b) in levels.items())
+            )
+        expected = last + 1
 
 
 @dataclass(frozen=True)

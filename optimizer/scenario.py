@@ -30,6 +30,7 @@ history = "enrolment_history.csv" # pupils by county, grade and year
 births = "births.csv"             # optional: grade 1 from births six years earlier
 roster = "roster.csv"             # optional: attrition from retirements and other departures
 years = 5                         # plan years after the last history year
+levels = { primary = [1, 5], junior = [6, 9], senior = [10, 12] }  # optional (五四制)
 window = 3                        # optional: ratios are the mean of the last K years
 start = 2027-01-01                # optional: departures counted from (default: 1 January of
                                   # the first projected year)
@@ -61,6 +62,9 @@ import pandas as pd
 from optimizer.io import cross_check, load_teacher_inputs, read_counties
 from optimizer.need import CLASSES, LEVELS, STANDARDS_2001, STANDARDS_2014, Standards
 from optimizer.plan import OBJECTIVES, SOLVERS, Policy
+
+if typing.TYPE_CHECKING:
+    from optimizer.projection import ProjectionSettings
 from pools.tabular import InputError, InputErrors
 
 TOP_KEYS = (
@@ -81,6 +85,7 @@ PROJECTION_KEYS = (
     "start",
     "other_rate",
     "departures_history",
+    "levels",
 )
 BASES = {"2014": None, "2001": STANDARDS_2001}  # base table -> its per-class standards
 # Characters no output directory name may hold, on any system a planner may copy plans to.
@@ -103,6 +108,13 @@ class Projection:
     start: dt.date | None = None
     other_rate: float = 0.01
     departures_history: Path | None = None
+    levels: Mapping[str, tuple[int, int]] | None = None  # None: primary 1–6, junior 7–9, …
+
+    def settings(self) -> ProjectionSettings:
+        from optimizer.projection import ProjectionSettings
+
+        settings = ProjectionSettings(years=self.years, window=self.window)
+        return dataclasses.replace(settings, levels=self.levels) if self.levels else settings
 
     def files(self) -> dict[str, Path]:
         named = {
@@ -115,9 +127,9 @@ class Projection:
 
     def record(self, relative: Callable[[Path], str]) -> dict[str, Any]:
         """What summary.json says about the projection: files, content hashes, method."""
-        from optimizer.projection import ProjectionSettings, file_sha256
+        from optimizer.projection import file_sha256
 
-        settings = ProjectionSettings(years=self.years, window=self.window)
+        settings = self.settings()
         record: dict[str, Any] = {
             "files": {
                 key: {"file": relative(path), "sha256": file_sha256(path)}
@@ -238,12 +250,11 @@ def load_inputs(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def projected_inputs(scenario: Scenario, spec: Projection) -> tuple[pd.DataFrame, pd.DataFrame]:
     from optimizer import departures as dep
-    from optimizer.projection import ProjectionSettings, project_enrolment
+    from optimizer.projection import project_enrolment
 
     counties, errors = read_counties(scenario.counties)
-    settings = ProjectionSettings(years=spec.years, window=spec.window)
     try:
-        projected = project_enrolment(spec.history, spec.births, settings).enrolment
+        projected = project_enrolment(spec.history, spec.births, spec.settings()).enrolment
     except InputErrors as rejected:
         raise InputErrors([*errors, *rejected.errors]) from None
     if errors:
@@ -349,6 +360,7 @@ def _projection(value: Any, path: Path, check: _Checker) -> Projection | None:
         check.error("projection.other_rate", "give other_rate or departures_history, not both")
     if ("other_rate" in value or "departures_history" in value) and "roster" not in value:
         check.error("projection.roster", "missing: other departures need a roster")
+    levels = _projection_levels(value.get("levels"), check)
     if len(check.errors) > before:
         return None
     history = files.get("history")
@@ -362,7 +374,32 @@ def _projection(value: Any, path: Path, check: _Checker) -> Projection | None:
         start=start,
         other_rate=float(rate),
         departures_history=files.get("departures_history"),
+        levels=levels,
     )
+
+
+def _projection_levels(value: Any, check: _Checker) -> dict[str, tuple[int, int]] | None:
+    """[projection.levels] primary = [1, 5], junior = [6, 9], … (五四制), checked."""
+    from optimizer.projection import check_levels
+
+    if value is None:
+        return None
+    pairs = isinstance(value, dict) and all(
+        isinstance(grades, list)
+        and len(grades) == 2
+        and all(isinstance(g, int) and not isinstance(g, bool) for g in grades)
+        for grades in value.values()
+    )
+    if not pairs:
+        check.error("projection.levels", f"must map levels to [first, last] grades, got {value!r}")
+        return None
+    levels = {str(name): (grades[0], grades[1]) for name, grades in value.items()}
+    try:
+        check_levels(levels)
+    except ValueError as exc:
+        check.error("projection.levels", str(exc))
+        return None
+    return levels
 
 
 def _whole(value: Any, key: str, check: _Checker) -> int | None:

@@ -109,9 +109,62 @@ def test_a_scenario_cannot_give_enrolment_and_projection(tmp_path: Path) -> None
         "s.toml, column 'enrolment': give either enrolment or [projection], not both",
         "s.toml, column 'projection.roster': missing: other departures need a roster",
         "s.toml, column 'projection.speed': unknown key 'projection.speed' (allowed: history, "
-        "births, roster, years, window, start, other_rate, departures_history)",
+        "births, roster, years, window, start, other_rate, departures_history, levels)",
         "s.toml, column 'projection.years': must be a whole number of 1 or more, got 0",
     ]
+
+
+def test_scenario_levels_for_the_five_four_system(tmp_path: Path) -> None:
+    """五四制: primary grades 1–5, junior 6–9. The same history then gives primary = the sum
+    of grades 1–5 and junior = grades 6–9."""
+    text = (
+        f'counties = "{SAMPLE / "counties.csv"}"\n[projection]\n'
+        f'history = "{SAMPLE / "enrolment_history.csv"}"\nyears = 2\n'
+        "levels = { primary = [1, 5], junior = [6, 9], senior = [10, 12] }\n"
+    )
+    _, five_four = load_inputs(load_scenario(write_scenario(tmp_path, text)))
+    _, six_three = load_inputs(
+        load_scenario(write_scenario(tmp_path, text.replace("levels =", "# levels =")))
+    )
+    totals = [e.groupby("level")["students"].sum() for e in (five_four, six_three)]
+    assert totals[0]["primary"] < totals[1]["primary"]
+    assert totals[0]["junior"] > totals[1]["junior"]
+    assert totals[0]["primary"] + totals[0]["junior"] == totals[1]["primary"] + totals[1]["junior"]
+    bad = text.replace("[6, 9]", "[7, 9]")
+    with pytest.raises(InputErrors) as caught:
+        load_scenario(write_scenario(tmp_path, bad))
+    assert "projection.levels" in str(caught.value)
+
+
+def test_json_rejection_is_one_document(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["project", "enrolment", "--history", str(tmp_path / "missing.csv"), "--years", "1"]
+    assert main([*args, "--out", str(tmp_path / "o.csv"), "--json"]) == 2
+    document = json.loads(capsys.readouterr().out)
+    assert document["errors"][0]["message"].startswith("file not found")
+
+
+def test_departures_by_unit_and_mismatched_counties(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "工号,单位代码,出生年月,性别,身份\n1,U1,1966.05,男,\n2,U2,1990.01,女,专业技术人员\n",
+        encoding="gbk",
+    )
+    out = tmp_path / "by_unit.csv"
+    args = ["project", "departures", "--roster", str(roster), "--from", "2027-01-01"]
+    assert main([*args, "--years", "2", "--out", str(out), "--rate", "0"]) == 0
+    table = pd.read_csv(out, encoding="utf-8-sig")
+    assert list(table.columns[:2]) == ["unit_id", "year"]
+    assert table["retirements"].tolist() == [1, 0, 0, 0]  # 1966-05: 60y5m, 2026-10: overdue
+    counties = tmp_path / "counties.csv"
+    counties.write_text("county_id,name,quota,occupied\nA,a,10,10\n", encoding="utf-8")
+    roster.write_text("person_id,county_id,date_of_birth,sex\n1,B,1980-01-01,male\n")
+    more = ["--counties", str(counties), "--counties-out", str(tmp_path / "c.csv")]
+    assert main([*args, "--years", "2", "--out", str(out), *more]) == 2
+    err = capsys.readouterr().err
+    assert "counties.csv, row 2, column 'county_id [区划代码]': county 'A' has nobody in" in err
+    assert "roster.csv, column 'county_id [区划代码]': county 'B' is not in counties.csv" in err
 
 
 def test_the_bundled_projected_scenario_records_what_it_projected(
