@@ -157,11 +157,10 @@ class Fit:
     """Estimated ratios and the error pools behind the band."""
 
     history: History
-    progression: np.ndarray  # [county, grade - 1] ratio of grade g -> g+1, g = 1..G-1
-    growth: np.ndarray  # [county] grade-1 year-on-year ratio
+    ratios: np.ndarray  # [county, transition]: 0 grade-1 growth, g progression grade g -> g+1
     entry: np.ndarray  # [county] grade 1 / births six years earlier (NaN: no births)
     births: Births | None
-    errors: list[np.ndarray]  # relative errors per transition: 0 growth, 1..G-1 progression
+    errors: list[np.ndarray]  # relative errors per transition
     entry_errors: np.ndarray
     notes: list[str]
     max_ratio: float = 3.0
@@ -393,61 +392,68 @@ def pooled_ratio(numerator: np.ndarray, denominator: np.ndarray, k: int) -> np.n
     return ratio(top, bottom)
 
 
+def transitions(students: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(after, before) [county, transition, year pair] of every ratio the method estimates.
+
+    Transition 0 is grade 1's growth (grade 1 next year / grade 1 this year); transition g ≥ 1
+    is progression (grade g+1 next year / grade g this year).
+    """
+    after = np.concatenate([students[:, :1, 1:], students[:, 1:, 1:]], axis=1)
+    before = np.concatenate([students[:, :1, :-1], students[:, :-1, :-1]], axis=1)
+    return after, before
+
+
+def transition_name(index: int) -> str:
+    return f"grade {index}→{index + 1}" if index else "grade 1 growth"
+
+
 def fit(history: History, births: Births | None, settings: ProjectionSettings) -> Fit:
     """Point ratios per county and the error pools of every transition."""
     k = settings.window
-    s = history.students
     notes: list[str] = []
-    earlier, later = s[:, :-1, :-1], s[:, 1:, 1:]  # grade g in year t, grade g+1 in t+1
-    progression_history = ratio(later, earlier)  # [county, grade, transition]
-    growth_history = ratio(s[:, 0, 1:], s[:, 0, :-1])
-    progression = last_k_mean(progression_history, k)
-    growth = last_k_mean(growth_history, k)
-    city_progression = pooled_ratio(later, earlier, k)
-    city_growth = pooled_ratio(s[:, 0, 1:][None], s[:, 0, :-1][None], k)[0]
-    progression = _fill_from_city(progression, city_progression, history, notes)
-    growth = _fill_from_city(growth[:, None], np.array([city_growth]), history, notes, entry=True)[
-        :, 0
-    ]
-    entry = np.full(len(history.counties), np.nan)
-    entry_errors = np.empty(0)
-    if births is not None:
-        entry_history = ratio(s[:, 0, :], births.of(history.years - ENTRY_LAG))
-        entry = _capped(last_k_mean(entry_history, k), settings.max_ratio, "entry", notes)
-        entry_errors = one_step_errors(entry_history, k)
-        if len(entry_errors) < MIN_RESIDUALS:
-            pooled = pooled_ratio(s[:, 0, :][None], births.of(history.years - ENTRY_LAG)[None], k)[
-                0
-            ]
-            entry_errors = cross_county_errors(entry_history, float(pooled))
-    transitions = [growth_history[:, None, :], *np.split(progression_history, s.shape[1] - 1, 1)]
-    cities = [city_growth, *city_progression]
-    errors = []
+    after, before = transitions(history.students)
+    past = ratio(after, before)  # [county, transition, year pair]
+    city = pooled_ratio(after, before, k)
+    point = _fill_from_city(last_k_mean(past, k), city, history, notes)
+    point = _capped(point, settings.max_ratio, "growth or progression", notes)
+    errors = _error_pools(past, city, k, notes)
+    entry, entry_errors = _entry_fit(history, births, settings, notes)
+    return Fit(history, point, entry, births, errors, entry_errors, notes, settings.max_ratio)
+
+
+def _error_pools(past: np.ndarray, city: np.ndarray, k: int, notes: list[str]) -> list[np.ndarray]:
+    """One-step-ahead relative errors per transition; the cross-county spread where too few."""
+    pools = []
     thin = []
-    for grade, (history_ratios, city) in enumerate(zip(transitions, cities, strict=True)):
-        pool = one_step_errors(history_ratios, k)
+    for index in range(past.shape[1]):
+        pool = one_step_errors(past[:, index], k)
         if len(pool) < MIN_RESIDUALS:
-            pool = cross_county_errors(history_ratios, float(city))
-            thin.append(f"{grade}→{grade + 1}" if grade else "grade 1 growth")
-        errors.append(pool)
+            pool = cross_county_errors(past[:, index], float(city[index]))
+            thin.append(transition_name(index))
+        pools.append(pool)
     if thin:
         notes.append(
             f"band: fewer than {MIN_RESIDUALS} one-step errors of the ratios for "
             f"{', '.join(thin)}; the spread of the counties' ratios around the city's is used"
         )
-    progression = _capped(progression, settings.max_ratio, "progression", notes)
-    growth = _capped(growth, settings.max_ratio, "grade 1 growth", notes)
-    return Fit(
-        history,
-        progression,
-        growth,
-        entry,
-        births,
-        errors,
-        entry_errors,
-        notes,
-        settings.max_ratio,
-    )
+    return pools
+
+
+def _entry_fit(
+    history: History, births: Births | None, settings: ProjectionSettings, notes: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Entry ratios grade 1 / births six years earlier per county (NaN: none) and their errors."""
+    if births is None:
+        return np.full(len(history.counties), np.nan), np.empty(0)
+    k = settings.window
+    entrants = history.students[:, 0, :]
+    born = births.of(history.years - ENTRY_LAG)
+    past = ratio(entrants, born)
+    entry = _capped(last_k_mean(past, k), settings.max_ratio, "entry", notes)
+    errors = one_step_errors(past, k)
+    if len(errors) < MIN_RESIDUALS:
+        errors = cross_county_errors(past, float(pooled_ratio(entrants[None], born[None], k)[0]))
+    return entry, errors
 
 
 def _capped(estimate: np.ndarray, cap: float, what: str, notes: list[str]) -> np.ndarray:
@@ -459,22 +465,16 @@ def _capped(estimate: np.ndarray, cap: float, what: str, notes: list[str]) -> np
 
 
 def _fill_from_city(
-    estimate: np.ndarray,
-    city: np.ndarray,
-    history: History,
-    notes: list[str],
-    *,
-    entry: bool = False,
+    estimate: np.ndarray, city: np.ndarray, history: History, notes: list[str]
 ) -> np.ndarray:
     """Counties without a valid ratio (zero cohorts) take the city's; stated in the notes."""
     city = np.where(np.isfinite(city), city, 1.0)  # the whole city has no such pupils: keep
     missing = np.isnan(estimate)
-    for c, g in zip(*np.nonzero(missing), strict=True):
-        what = "grade 1 growth" if entry else f"grade {g + 1}→{g + 2}"
-        notes.append(
-            f"county '{history.counties[c]}' {what}: no usable ratio (zero cohort in every "
-            f"year); the city's ratio {city[g]:.4f} is used"
-        )
+    notes += [
+        f"county '{history.counties[c]}' {transition_name(int(t))}: no usable ratio (zero "
+        f"cohort in every year); the city's ratio {city[t]:.4f} is used"
+        for c, t in zip(*np.nonzero(missing), strict=True)
+    ]
     return np.where(missing, city[None, :], estimate)
 
 
@@ -500,7 +500,7 @@ def simulate(
         else np.full((s.shape[0], horizon), np.nan)
     )
     entry = model.entry[counties]
-    point = np.concatenate([model.growth[counties, None], model.progression[counties]], axis=1)
+    point = model.ratios[counties]
     shape = (draws, s.shape[0])
     pools = [*model.errors, model.entry_errors]  # the last one: entry ratios against births
     fixed = _bootstrap(pools, rng, shape, _share(persistence, None))
