@@ -40,6 +40,7 @@ test: $(STAMP) browser-deps
 bench: $(STAMP)
 	$(BIN)/python bench/bench_plan.py
 	$(BIN)/python bench/bench_ledger.py
+	$(BIN)/python bench/bench_projection.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

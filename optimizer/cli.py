@@ -214,7 +214,14 @@ def scenario_info(scenario: Scenario) -> dict[str, Any]:
         # Relative to the scenario file, as written in it: the same plan from another
         # checkout or machine gives the same summary.json.
         "counties": _relative_to(scenario.counties, scenario.path.parent),
-        "enrolment": _relative_to(scenario.enrolment, scenario.path.parent),
+        "enrolment": (
+            _relative_to(scenario.enrolment, scenario.path.parent) if scenario.enrolment else None
+        ),
+        "projection": (
+            scenario.projection.record(lambda path: _relative_to(path, scenario.path.parent))
+            if scenario.projection
+            else None
+        ),
         "standards": {
             "per_level": dict(standards.per_level),
             "by_class": (

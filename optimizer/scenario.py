@@ -22,6 +22,24 @@ objective = "fair"              # fair | shortfall | movement
 solver = "highs"                # exact | highs | cbc | ortools
 ```
 
+Instead of `enrolment`, a scenario may name projections (SPEC 2.10): enrolment is then projected
+from the history, and with a roster the counties' `attrition` becomes the expected departures
+over the horizon (spread over its years as `attrition_years` says, by default every year):
+
+```toml
+[projection]
+history = "enrolment_history.csv" # pupils by county, grade and year
+births = "births.csv"             # optional: grade 1 from births six years earlier
+roster = "roster.csv"             # optional: attrition from retirements and other departures
+years = 5                         # plan years after the last history year
+levels = { primary = [1, 5], junior = [6, 9], senior = [10, 12] }  # optional (五四制)
+window = 3                        # optional: ratios are the mean of the last K years
+start = 2027-01-01                # optional: departures counted from (default: 1 January of
+                                  # the first projected year)
+other_rate = 0.01                 # optional: other departures a year, or instead:
+departures_history = "past.csv"   # estimate it from past departures
+```
+
 Every mistake (unknown key, wrong type, unknown objective or solver, a standard ≤ 0, a name
 that cannot be a directory) is an `InputError` naming the scenario file and the key, all of
 them reported at once.
@@ -30,19 +48,20 @@ them reported at once.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 import tomllib
 import types
 import typing
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
 
 import pandas as pd
 
-from optimizer.io import load_teacher_inputs
+from optimizer.io import cross_check, load_teacher_inputs, read_counties
 from optimizer.need import (
     CLASSES,
     LEVELS,
@@ -52,9 +71,31 @@ from optimizer.need import (
     Standards,
 )
 from optimizer.plan import OBJECTIVES, SOLVERS, Policy
+
+if typing.TYPE_CHECKING:
+    from optimizer.projection import ProjectionSettings
 from pools.tabular import InputError, InputErrors
 
-TOP_KEYS = ("name", "description", "counties", "enrolment", "standards", "policy")
+TOP_KEYS = (
+    "name",
+    "description",
+    "counties",
+    "enrolment",
+    "projection",
+    "standards",
+    "policy",
+)
+PROJECTION_KEYS = (
+    "history",
+    "births",
+    "roster",
+    "years",
+    "window",
+    "start",
+    "other_rate",
+    "departures_history",
+    "levels",
+)
 BASES = {"2014": None, "2001": STANDARDS_2001}  # base table -> its per-class standards
 # Characters no output directory name may hold, on any system a planner may copy plans to.
 _FORBIDDEN_IN_NAME = re.compile(r'[/\\<>:"|?*\x00-\x1f\x7f]')
@@ -65,16 +106,70 @@ _WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL"} | {
 
 
 @dataclass(frozen=True)
+class Projection:
+    """A scenario's [projection] table: which files are projected, over how many years."""
+
+    history: Path
+    years: int
+    births: Path | None = None
+    roster: Path | None = None
+    window: int = 3
+    start: dt.date | None = None
+    other_rate: float = 0.01
+    departures_history: Path | None = None
+    levels: Mapping[str, tuple[int, int]] | None = None  # None: primary 1–6, junior 7–9, …
+
+    def settings(self) -> ProjectionSettings:
+        from optimizer.projection import ProjectionSettings
+
+        settings = ProjectionSettings(years=self.years, window=self.window)
+        return dataclasses.replace(settings, levels=self.levels) if self.levels else settings
+
+    def files(self) -> dict[str, Path]:
+        named = {
+            "history": self.history,
+            "births": self.births,
+            "roster": self.roster,
+            "departures_history": self.departures_history,
+        }
+        return {key: path for key, path in named.items() if path is not None}
+
+    def record(self, relative: Callable[[Path], str]) -> dict[str, Any]:
+        """What summary.json says about the projection: files, content hashes, method."""
+        from optimizer.projection import file_sha256
+
+        settings = self.settings()
+        record: dict[str, Any] = {
+            "files": {
+                key: {"file": relative(path), "sha256": file_sha256(path)}
+                for key, path in self.files().items()
+            },
+            "years": self.years,
+            "enrolment": settings.describe(),
+        }
+        if self.roster is not None:
+            rate = "estimated from departures_history" if self.departures_history else None
+            record["departures"] = {
+                "method": "statutory retirement ages of the 2024 NPC Standing Committee "
+                "decision plus other departures at a rate per year",
+                "start": self.start.isoformat() if self.start else "1 January of the first year",
+                "other_rate": rate or self.other_rate,
+            }
+        return record
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A validated scenario: where its inputs are and how to plan them."""
 
     name: str
     path: Path
     counties: Path
-    enrolment: Path
+    enrolment: Path | None  # None when the enrolment is projected
     standards: Standards
     policy: Policy
     description: str = ""
+    projection: Projection | None = None
 
     @property
     def dir_name(self) -> str:
@@ -128,22 +223,74 @@ def load_scenario(path: str | Path) -> Scenario:
     name = _scenario_name(data, path, check)
     description = check.text(data, "description") or ""
     counties = _input_path(data, "counties", path, check)
-    enrolment = _input_path(data, "enrolment", path, check)
+    projection = None
+    enrolment = None
+    if "projection" in data:
+        projection = _projection(data["projection"], path, check)
+        if "enrolment" in data:
+            check.error("enrolment", "give either enrolment or [projection], not both")
+    else:
+        enrolment = _input_path(data, "enrolment", path, check)
     standards = _standards(data.get("standards"), check)
     policy = _policy(data.get("policy", {}), check)
     if check.errors:
         raise InputErrors(check.errors)
-    assert counties and enrolment and standards and policy and name  # no errors: all were set
-    return Scenario(name, path, counties, enrolment, standards, policy, description)
+    assert counties and standards and policy and name  # no errors: all were set
+    assert enrolment or projection
+    return Scenario(name, path, counties, enrolment, standards, policy, description, projection)
 
 
 def load_inputs(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The scenario's validated counties and enrolment; raises InputErrors for both files."""
+    """The scenario's validated counties and enrolment; raises InputErrors for both files.
+
+    A scenario with [projection] gets the projected enrolment and, with a roster, the
+    counties with the projected departures as `attrition`: the same tables as reading the
+    files that `quotapool project` writes.
+    """
+    if scenario.projection is not None:
+        return projected_inputs(scenario, scenario.projection)
+    assert scenario.enrolment is not None
     return load_teacher_inputs(
         scenario.counties,
         scenario.enrolment,
         class_required=scenario.standards.by_class is not None,
     )
+
+
+def projected_inputs(scenario: Scenario, spec: Projection) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from optimizer import departures as dep
+    from optimizer.projection import project_enrolment
+
+    counties, errors = read_counties(scenario.counties)
+    try:
+        projected = project_enrolment(spec.history, spec.births, spec.settings()).enrolment
+    except InputErrors as rejected:
+        raise InputErrors([*errors, *rejected.errors]) from None
+    if errors:
+        raise InputErrors(errors)
+    enrolment = projected[["county_id", "level", "students", "year"]].copy()
+    enrolment.index = pd.Index(range(2, len(enrolment) + 2), name="row", dtype="int64")
+    enrolment["year"] = enrolment["year"].astype("Int64")
+    if spec.roster is not None:
+        start = spec.start or dt.date(int(enrolment["year"].min()), 1, 1)
+        rates, other_rate = None, spec.other_rate
+        if spec.departures_history is not None:
+            rates, other_rate = dep.estimate_other_rate(spec.departures_history)
+        settings_out = dep.DepartureSettings(start, spec.years, other_rate)
+        departures = dep.project_departures(dep.read_roster(spec.roster), settings_out, rates)
+        counties = dep.counties_with_attrition(
+            counties, scenario.counties.name, spec.roster.name, departures
+        )
+    problems = cross_check(
+        counties,
+        enrolment,
+        scenario.counties.name,
+        spec.history.name,
+        class_required=scenario.standards.by_class is not None,
+    )
+    if problems:
+        raise InputErrors(problems)
+    return counties, enrolment
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -181,12 +328,94 @@ def _scenario_name(data: Mapping[str, Any], path: Path, check: _Checker) -> str 
     return name
 
 
-def _input_path(data: Mapping[str, Any], key: str, path: Path, check: _Checker) -> Path | None:
+def _input_path(
+    data: Mapping[str, Any], key: str, path: Path, check: _Checker, prefix: str = ""
+) -> Path | None:
     if key not in data:
-        check.error(key, f"missing: the {key} file, relative to the scenario file")
+        also = " (or a [projection] table)" if key == "enrolment" else ""
+        check.error(
+            f"{prefix}{key}", f"missing: the {key} file, relative to the scenario file{also}"
+        )
         return None
-    value = check.text(data, key)
+    value = check.text(data, key, prefix)
     return (path.parent / value).resolve() if value else None
+
+
+def _projection(value: Any, path: Path, check: _Checker) -> Projection | None:
+    if not isinstance(value, dict):
+        check.error("projection", f"must be a table, got {value!r}")
+        return None
+    check.unknown_keys(value, PROJECTION_KEYS, "projection.")
+    before = len(check.errors)
+    files = {
+        key: _input_path(value, key, path, check, prefix="projection.")
+        for key in ("history", "births", "roster", "departures_history")
+        if key in value or key == "history"
+    }
+    numbers = {
+        key: _whole(value[key], f"projection.{key}", check)
+        for key in ("years", "window")
+        if key in value
+    }
+    if "years" not in value:
+        check.error("projection.years", "missing: the number of years to project and plan")
+    start = value.get("start")
+    if start is not None and (isinstance(start, dt.datetime) or not isinstance(start, dt.date)):
+        check.error("projection.start", f"must be a date such as 2027-01-01, got {start!r}")
+    rate = value.get("other_rate", 0.01)
+    if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate < 1:
+        check.error("projection.other_rate", f"must be a share per year in [0, 1), got {rate!r}")
+    if "other_rate" in value and "departures_history" in value:
+        check.error("projection.other_rate", "give other_rate or departures_history, not both")
+    if ("other_rate" in value or "departures_history" in value) and "roster" not in value:
+        check.error("projection.roster", "missing: other departures need a roster")
+    levels = _projection_levels(value.get("levels"), check)
+    if len(check.errors) > before:
+        return None
+    history = files.get("history")
+    assert history is not None and "years" in numbers
+    return Projection(
+        history=history,
+        years=int(numbers["years"] or 0),
+        births=files.get("births"),
+        roster=files.get("roster"),
+        window=int(numbers.get("window") or 3),
+        start=start,
+        other_rate=float(rate),
+        departures_history=files.get("departures_history"),
+        levels=levels,
+    )
+
+
+def _projection_levels(value: Any, check: _Checker) -> dict[str, tuple[int, int]] | None:
+    """[projection.levels] primary = [1, 5], junior = [6, 9], … (五四制), checked."""
+    from optimizer.projection import check_levels
+
+    if value is None:
+        return None
+    pairs = isinstance(value, dict) and all(
+        isinstance(grades, list)
+        and len(grades) == 2
+        and all(isinstance(g, int) and not isinstance(g, bool) for g in grades)
+        for grades in value.values()
+    )
+    if not pairs:
+        check.error("projection.levels", f"must map levels to [first, last] grades, got {value!r}")
+        return None
+    levels = {str(name): (grades[0], grades[1]) for name, grades in value.items()}
+    try:
+        check_levels(levels)
+    except ValueError as exc:
+        check.error("projection.levels", str(exc))
+        return None
+    return levels
+
+
+def _whole(value: Any, key: str, check: _Checker) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        check.error(key, f"must be a whole number of 1 or more, got {value!r}")
+        return None
+    return value
 
 
 def _standards(value: Any, check: _Checker) -> Standards | None:

@@ -229,7 +229,10 @@ def test_the_bundled_sample_city_plans_cleanly(
         # Inputs are recorded as the scenario names them, not as this machine's absolute paths.
         written = json.loads((Path(entry["dir"]) / "summary.json").read_text(encoding="utf-8"))
         assert written["scenario"]["counties"].startswith("../teachers/counties.")
-        assert written["scenario"]["enrolment"].startswith("../teachers/enrolment")
+        inputs = written["scenario"]
+        projection = inputs["projection"]  # a projected scenario names its history instead
+        enrolment = projection["files"]["history"]["file"] if projection else inputs["enrolment"]
+        assert enrolment.startswith("../teachers/enrolment")
 
 
 def test_refused_batch_still_prints_one_json_document(
