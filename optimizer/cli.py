@@ -22,7 +22,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from optimizer.scenario import Scenario, load_inputs, load_scenario
+from optimizer.scenario import Scenario, load_plan_inputs, load_scenario
 from pools.tabular import InputError, InputErrors
 
 EXIT_OK = 0
@@ -180,12 +180,18 @@ def plan_scenario(scenario_path: str, out_dir: str) -> dict[str, Any]:
     except InputErrors as errors:
         return _rejected(path.stem, path, errors.errors)
     try:
-        counties, enrolment = load_inputs(scenario)
+        inputs = load_plan_inputs(scenario)
     except InputErrors as errors:
         return _rejected(scenario.name, path, errors.errors)
     target = Path(out_dir) / scenario.dir_name
     try:
-        result = make_plan(counties, enrolment, scenario.standards, scenario.policy)
+        result = make_plan(
+            inputs.counties,
+            inputs.enrolment,
+            scenario.standards,
+            scenario.policy,
+            departures=inputs.departures,
+        )
         status = str(result.summary.get("status", ERROR))
         table = result.table if status == PLANNED else None
         write_plan(target, table, result.summary, scenario_info=scenario_info(scenario))
@@ -216,6 +222,9 @@ def scenario_info(scenario: Scenario) -> dict[str, Any]:
         "counties": _relative_to(scenario.counties, scenario.path.parent),
         "enrolment": (
             _relative_to(scenario.enrolment, scenario.path.parent) if scenario.enrolment else None
+        ),
+        "departures": (
+            _relative_to(scenario.departures, scenario.path.parent) if scenario.departures else None
         ),
         "projection": (
             scenario.projection.record(lambda path: _relative_to(path, scenario.path.parent))

@@ -49,6 +49,14 @@ ENROLMENT_SCHEMA: tuple[Column, ...] = (
     Column("classes", ("班级数",), kind="int", required=False, minimum=0),
 )
 
+# Expected departures per county and year (what `quotapool project departures` writes):
+# a multi-year plan then releases each year's own departures instead of an even share.
+DEPARTURES_SCHEMA: tuple[Column, ...] = (
+    Column("county_id", ("区划代码",)),
+    Column("year", ("年度",), kind="int"),
+    Column("attrition", ("预计减员",), kind="int", minimum=0),
+)
+
 _NULLABLE_INTS = {"counties": ("min_quota", "max_gain"), "enrolment": ("year", "classes")}
 
 
@@ -79,6 +87,29 @@ def read_enrolment(path: str | Path) -> tuple[pd.DataFrame, list[InputError]]:
     if "classes" in frame.columns and frame["classes"].isna().all():
         # Only files that give classes carry the column: tables and editors stay as they were.
         frame = frame.drop(columns="classes")
+    return frame, errors
+
+
+def read_departures(
+    path: str | Path, counties: pd.DataFrame
+) -> tuple[pd.DataFrame, list[InputError]]:
+    """Departures per county and year, checked against the counties (one row per pair)."""
+    frame, errors = read_table(path, DEPARTURES_SCHEMA)
+    file = Path(path).name
+    if errors or frame.empty:
+        return frame, errors or [InputError(file, "has no departures rows")]
+    known = set(counties["county_id"].tolist())
+    label = _label(DEPARTURES_SCHEMA, "county_id")
+    for row, county_id in frame["county_id"].items():
+        if county_id not in known:
+            errors.append(
+                InputError(file, f"county '{county_id}' is not in counties", int(str(row)), label)
+            )
+    repeated = frame.duplicated(["county_id", "year"], keep="first")
+    for row in frame.index[repeated]:
+        errors.append(
+            InputError(file, "a second row for this county and year", int(str(row)), label)
+        )
     return frame, errors
 
 

@@ -440,13 +440,30 @@ def _validate(policy: Policy) -> None:
         raise ValueError("attrition_years must be at least 1")
 
 
+def departures_by_year(
+    departures: pd.DataFrame, ids: list[str], years: list[int] | list[None]
+) -> np.ndarray:
+    """[county, year] whole departures from a (county_id, year, attrition) table; 0 where a
+    county has no row for a year."""
+    table = departures.pivot_table(
+        index="county_id", columns="year", values="attrition", aggfunc="sum", fill_value=0
+    )
+    table = table.reindex(index=ids, columns=[y for y in years if y is not None], fill_value=0)
+    return np.asarray(table.to_numpy(), dtype=np.int64).reshape(len(ids), -1)
+
+
 def make_plan(
     counties: pd.DataFrame,
     enrolment: pd.DataFrame,
     standards: Standards | None = None,
     policy: Policy | None = None,
+    departures: pd.DataFrame | None = None,
 ) -> PlanResult:
-    """The optimal plan for validated tables (see the module docs of `optimizer.exact`)."""
+    """The optimal plan for validated tables (see the module docs of `optimizer.exact`).
+
+    `departures` (county_id, year, attrition), when given for a multi-year plan, sets each
+    year's departures; otherwise `attrition` is spread evenly (`attrition_schedule`).
+    """
     started = time.perf_counter()
     standards = standards or Standards()
     policy = policy or Policy()
@@ -460,13 +477,16 @@ def make_plan(
     max_gain, has_cap = _optional_int_column(counties, "max_gain")
     cap_over_horizon = current + max_gain
     years = _enrolment_years(enrolment)
-    spread = attrition_schedule(attrition, policy.attrition_years or len(years))
+    if departures is not None and years != [None]:
+        spread = departures_by_year(departures, ids, years)
+    else:
+        spread = attrition_schedule(attrition, policy.attrition_years or len(years))
     outcomes: list[YearOutcome] = []
     for index, year in enumerate(years):
         extra = policy.extra_quota if index == 0 else 0
         total = int(current.sum()) + extra
-        departures = spread[:, index] if index < spread.shape[1] else np.zeros_like(current)
-        limits = county_limits(current, occupied, departures, min_quota, max_gain, has_cap, total)
+        leaving = spread[:, index] if index < spread.shape[1] else np.zeros_like(current)
+        limits = county_limits(current, occupied, leaving, min_quota, max_gain, has_cap, total)
         need = compute_need(counties, enrolment, standards, year=year)
         outcome = _plan_year(ids, names, need, limits, total, extra, policy)
         if year is not None:
@@ -478,7 +498,7 @@ def make_plan(
         # Next year starts from this plan: the people who left are gone, and a county that
         # gained quota fills it (that is what the quota was moved for).
         gained = np.maximum(outcome.new - current, 0)
-        occupied = occupied - departures + gained
+        occupied = occupied - leaving + gained
         current = outcome.new
         # max_gain caps the gain over the whole horizon, measured from the starting quota.
         max_gain = np.maximum(cap_over_horizon - current, 0)

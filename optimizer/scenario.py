@@ -61,7 +61,7 @@ from typing import Any, Union
 
 import pandas as pd
 
-from optimizer.io import cross_check, load_teacher_inputs, read_counties
+from optimizer.io import cross_check, load_teacher_inputs, read_counties, read_departures
 from optimizer.need import (
     CLASSES,
     LEVELS,
@@ -81,6 +81,7 @@ TOP_KEYS = (
     "description",
     "counties",
     "enrolment",
+    "departures",
     "projection",
     "standards",
     "policy",
@@ -170,6 +171,7 @@ class Scenario:
     policy: Policy
     description: str = ""
     projection: Projection | None = None
+    departures: Path | None = None  # departures per county and year, optional
 
     @property
     def dir_name(self) -> str:
@@ -231,13 +233,41 @@ def load_scenario(path: str | Path) -> Scenario:
             check.error("enrolment", "give either enrolment or [projection], not both")
     else:
         enrolment = _input_path(data, "enrolment", path, check)
+    departures = _input_path(data, "departures", path, check) if "departures" in data else None
+    if departures is not None and projection is not None and projection.roster is not None:
+        check.error("departures", "give either departures or a [projection] roster, not both")
     standards = _standards(data.get("standards"), check)
     policy = _policy(data.get("policy", {}), check)
     if check.errors:
         raise InputErrors(check.errors)
     assert counties and standards and policy and name  # no errors: all were set
     assert enrolment or projection
-    return Scenario(name, path, counties, enrolment, standards, policy, description, projection)
+    return Scenario(
+        name, path, counties, enrolment, standards, policy, description, projection, departures
+    )
+
+
+@dataclass(frozen=True)
+class PlanInputs:
+    """What `make_plan` reads for a scenario."""
+
+    counties: pd.DataFrame
+    enrolment: pd.DataFrame
+    departures: pd.DataFrame | None = None  # per county and year, when the scenario has them
+
+
+def load_plan_inputs(scenario: Scenario) -> PlanInputs:
+    """The scenario's validated tables, with its departures per year when it has them (a
+    `departures` file, or a [projection] roster); raises InputErrors naming every problem."""
+    if scenario.projection is not None:
+        return projected_inputs(scenario, scenario.projection)
+    counties, enrolment = load_inputs(scenario)
+    if scenario.departures is None:
+        return PlanInputs(counties, enrolment)
+    departures, errors = read_departures(scenario.departures, counties)
+    if errors:
+        raise InputErrors(errors)
+    return PlanInputs(counties, enrolment, departures)
 
 
 def load_inputs(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -248,7 +278,8 @@ def load_inputs(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
     files that `quotapool project` writes.
     """
     if scenario.projection is not None:
-        return projected_inputs(scenario, scenario.projection)
+        inputs = projected_inputs(scenario, scenario.projection)
+        return inputs.counties, inputs.enrolment
     assert scenario.enrolment is not None
     return load_teacher_inputs(
         scenario.counties,
@@ -257,7 +288,7 @@ def load_inputs(scenario: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
     )
 
 
-def projected_inputs(scenario: Scenario, spec: Projection) -> tuple[pd.DataFrame, pd.DataFrame]:
+def projected_inputs(scenario: Scenario, spec: Projection) -> PlanInputs:
     from optimizer import departures as dep
     from optimizer.projection import project_enrolment
 
@@ -271,6 +302,7 @@ def projected_inputs(scenario: Scenario, spec: Projection) -> tuple[pd.DataFrame
     enrolment = projected[["county_id", "level", "students", "year"]].copy()
     enrolment.index = pd.Index(range(2, len(enrolment) + 2), name="row", dtype="int64")
     enrolment["year"] = enrolment["year"].astype("Int64")
+    per_year = None
     if spec.roster is not None:
         start = spec.start or dt.date(int(enrolment["year"].min()), 1, 1)
         rates, other_rate = None, spec.other_rate
@@ -281,6 +313,7 @@ def projected_inputs(scenario: Scenario, spec: Projection) -> tuple[pd.DataFrame
         counties = dep.counties_with_attrition(
             counties, scenario.counties.name, spec.roster.name, departures
         )
+        per_year = departures.table[["county_id", "year", "attrition"]]
     problems = cross_check(
         counties,
         enrolment,
@@ -290,7 +323,7 @@ def projected_inputs(scenario: Scenario, spec: Projection) -> tuple[pd.DataFrame
     )
     if problems:
         raise InputErrors(problems)
-    return counties, enrolment
+    return PlanInputs(counties, enrolment, per_year)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -336,6 +336,26 @@ def test_golden_the_class_minimum_is_named_where_it_set_the_need(solver):
     assert result.table.loc[0, "limited_by_zh"] == LIMITED_BY_ZH["class_minimum"]
 
 
+def test_multi_year_departures_per_year_replace_the_even_spread():
+    """A: quota 100, 100 in post, need 0, departures 5 in 2027 and 15 in 2028 (a wave of
+    retirements); B: quota 100, full, need 190. Each year A releases that year's own
+    departures: 100 → 95 → 80 (an even spread of the same 20 would give 90 → 80)."""
+    frame = counties(
+        [
+            {"county_id": "A", "quota": 100, "occupied": 100, "attrition": 20},
+            {"county_id": "B", "quota": 100, "occupied": 100},
+        ]
+    )
+    enrolment = pd.concat([primary({"A": 0, "B": 3610}, year) for year in (2027, 2028)])
+    departures = pd.DataFrame(
+        {"county_id": ["A", "A"], "year": [2027, 2028], "attrition": [5, 15]}
+    )
+    by_year = make_plan(frame, enrolment, departures=departures).table
+    assert by_year.query("county_id == 'A'")["new"].tolist() == [95, 80]
+    even = make_plan(frame, enrolment).table
+    assert even.query("county_id == 'A'")["new"].tolist() == [90, 80]
+
+
 @st.composite
 def scenarios(draw):
     size = draw(st.integers(1, 12))

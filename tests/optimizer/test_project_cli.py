@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from optimizer.io import read_counties, read_enrolment
 from optimizer.plan import make_plan
-from optimizer.scenario import load_inputs, load_scenario
+from optimizer.scenario import load_inputs, load_plan_inputs, load_scenario
 from pools.tabular import InputErrors
 from quotapool import main
 
@@ -259,14 +259,24 @@ def test_a_projected_scenario_plans_exactly_as_the_same_files_given_by_hand(
     )
     by_hand = folder / "by_hand.toml"
     by_hand.write_text(
-        'counties = "counties_projected.csv"\nenrolment = "enrolment_projected.csv"\n',
+        'counties = "counties_projected.csv"\nenrolment = "enrolment_projected.csv"\n'
+        'departures = "departures.csv"\n',
         encoding="utf-8",
     )
     plans = []
     for path in (projected, by_hand):
         scenario = load_scenario(path)
-        counties, enrolment = load_inputs(scenario)
-        plans.append(make_plan(counties, enrolment, scenario.standards, scenario.policy))
+        inputs = load_plan_inputs(scenario)
+        assert inputs.departures is not None  # each year releases its own departures
+        plans.append(
+            make_plan(
+                inputs.counties,
+                inputs.enrolment,
+                scenario.standards,
+                scenario.policy,
+                departures=inputs.departures,
+            )
+        )
     first, second = plans
     pd.testing.assert_frame_equal(first.table, second.table)
     assert {k: v for k, v in first.summary.items() if k != "seconds"} == {

@@ -202,3 +202,27 @@ def test_class_standards_require_every_county_to_have_a_class(tmp_path: Path) ->
         load_inputs(scenario)
     error = only(caught.value.errors)
     assert (error.file, error.row) == ("c.csv", 2)
+
+
+def test_a_departures_file_feeds_each_year(tmp_path: Path) -> None:
+    """`departures` (区划代码, 年度, 预计减员) is read with the counties; bad rows are named."""
+    from optimizer.scenario import load_plan_inputs
+
+    (tmp_path / "c.csv").write_text(
+        "county_id,name,quota,occupied\nA,甲,100,100\nB,乙,100,100\n", encoding="utf-8"
+    )
+    (tmp_path / "e.csv").write_text(
+        "county_id,level,students,year\nA,primary,0,2027\nB,primary,3610,2027\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "d.csv").write_text("区划代码,年度,预计减员\nA,2027,5\n", encoding="utf-8")
+    text = MINIMAL + 'departures = "d.csv"\n'
+    inputs = load_plan_inputs(load_scenario(scenario_file(tmp_path, text)))
+    assert inputs.departures is not None
+    assert inputs.departures[["county_id", "year", "attrition"]].values.tolist() == [["A", 2027, 5]]
+    (tmp_path / "d.csv").write_text(
+        "county_id,year,attrition\nA,2027,5\nA,2027,6\nZ,2027,1\n", encoding="utf-8"
+    )
+    with pytest.raises(InputErrors) as caught:
+        load_plan_inputs(load_scenario(scenario_file(tmp_path, text)))
+    assert {(e.file, e.row) for e in caught.value.errors} == {("d.csv", 3), ("d.csv", 4)}
