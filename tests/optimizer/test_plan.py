@@ -347,9 +347,7 @@ def test_multi_year_departures_per_year_replace_the_even_spread():
         ]
     )
     enrolment = pd.concat([primary({"A": 0, "B": 3610}, year) for year in (2027, 2028)])
-    departures = pd.DataFrame(
-        {"county_id": ["A", "A"], "year": [2027, 2028], "attrition": [5, 15]}
-    )
+    departures = pd.DataFrame({"county_id": ["A", "A"], "year": [2027, 2028], "attrition": [5, 15]})
     by_year = make_plan(frame, enrolment, departures=departures).table
     assert by_year.query("county_id == 'A'")["new"].tolist() == [95, 80]
     even = make_plan(frame, enrolment).table
