@@ -24,6 +24,14 @@ LABELS: dict[str, tuple[str, str]] = {
         "演示模式：未配置登录，所有操作以演示用户“demo”（审批人）记录。",
         "Demo mode: no sign-in configured; everything is recorded as demo user 'demo' (approver).",
     ),
+    "demo_refused": (
+        "演示模式（未配置登录，人人都是审批人）只能在本机地址上运行，当前地址 {address}"
+        " 对网络开放。请配置登录（.streamlit/users.toml 或单点登录），"
+        "或用 make app（仅本机 127.0.0.1）启动。",
+        "Demo mode (no sign-in configured, every visitor an approver) runs only on an address"
+        " of this machine, and {address} is open to the network. Configure sign-in"
+        " (.streamlit/users.toml or OIDC) or start with make app (127.0.0.1 only).",
+    ),
     "signed_in_as": ("当前用户", "Signed in as"),
     "role": ("角色", "Role"),
     "role_viewer": ("查看人", "viewer"),

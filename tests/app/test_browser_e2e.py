@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -72,6 +73,9 @@ def app_url(tmp_path: Path) -> Iterator[str]:
     }
     env.pop("QUOTAPOOL_USERS", None)  # demo mode: one demo user, no sign-in
     log = tmp_path / "streamlit.log"
+    settings = tmp_path / ".streamlit"  # the app's own Streamlit settings, not the users file
+    settings.mkdir()
+    shutil.copy(REPO / ".streamlit" / "config.toml", settings / "config.toml")
     command = [
         sys.executable,
         "-m",
@@ -223,3 +227,34 @@ def test_a_loaded_bundled_scenario_is_solved_as_loaded_in_chromium(app_url: str)
             expect(largest_metric).to_contain_text(largest, timeout=30_000)
         finally:
             browser.close()
+
+
+def test_no_request_leaves_the_machine_in_chromium(app_url: str) -> None:
+    """Issue 8.9: every page the browser loads, on every page of the app, comes from the app's
+    own address (no font or icon host, no usage statistics)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    own = urllib.parse.urlsplit(app_url).netloc
+    elsewhere: list[str] = []
+
+    def note(request) -> None:  # type: ignore[no-untyped-def]
+        url = urllib.parse.urlsplit(request.url)
+        if url.scheme not in ("data", "blob") and url.netloc != own:
+            elsewhere.append(request.url)
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1200})
+            page.on("request", note)
+            page.goto(app_url, wait_until="domcontentloaded")
+            expect(page.get_by_text("已求得最优方案")).to_be_visible(timeout=60_000)
+            for name in ("总览与预警", "周转池与调借", "借用办理", "审计记录"):
+                page.get_by_role("link", name=name).click()
+                expect(page.get_by_role("heading", name=name)).to_be_visible(timeout=30_000)
+            page.get_by_text("English", exact=True).click()
+            expect(page.get_by_role("heading", name="Audit trail")).to_be_visible(timeout=30_000)
+            page.wait_for_timeout(1_000)  # late requests (favicon, usage statistics)
+        finally:
+            browser.close()
+    assert not elsewhere, elsewhere
