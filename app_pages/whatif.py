@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_ui import config, scenarios, session
+from app_ui import config, messages, scenarios, session
 from app_ui.components import inputs, saved
 from app_ui.components.plan_view import show_plan
 from app_ui.components.settings_form import settings_form
@@ -53,8 +53,7 @@ def solve(current: WhatIfSession) -> PlanResult | None:
             current.counties, current.enrolment, current.class_required
         )
     except InputErrors as errors:
-        st.error(t("input_rejected"))
-        st.code(errors.report())
+        messages.show_input_errors(errors)
         return None
     result: PlanResult = _plan(counties, enrolment, current.standards, current.policy)
     return result

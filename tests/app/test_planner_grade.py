@@ -6,15 +6,25 @@ Same small city and ledger as test_app_pages.py (see its docstring for the figur
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit import config as streamlit_config
 
 from app_ui import config
-from tests.app.test_app_pages import FIXTURES, button, environment, rerun, start  # noqa: F401
+from optimizer.output import TOTAL_LABEL
+from tests.app.test_app_pages import (  # noqa: F401  (environment: the autouse fixture)
+    FIXTURES,
+    button,
+    environment,
+    open_loan,
+    rerun,
+    start,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -61,3 +71,132 @@ def test_streamlit_config_sends_nothing_away() -> None:
     text = (REPO / ".streamlit" / "config.toml").read_text(encoding="utf-8")
     assert re.search(r"^gatherUsageStats\s*=\s*false", text, re.M)
     assert re.search(r'^address\s*=\s*"127\.0\.0\.1"', text, re.M)
+
+
+# --- 8. numbers ------------------------------------------------------------------------------
+
+APP_FORMATS = {"%,d", "%,.1f", "%,.1f%%"}
+ID_COLUMNS = {"年度 year", "year", "序号 seq"}
+
+
+def column_settings(element) -> dict[str, dict]:  # type: ignore[no-untyped-def]
+    """The column settings a table (or editor) element was sent with."""
+    return json.loads(element.proto.columns or "{}")
+
+
+def unformatted_numbers(at) -> list[tuple[str | None, str]]:  # type: ignore[no-untyped-def]
+    """(table key, column) of every number column shown without one of the app's formats."""
+    missing = []
+    for table in at.dataframe:
+        settings = column_settings(table)
+        for column in table.value.columns:
+            values = table.value[column]
+            if column in ID_COLUMNS or not pd.api.types.is_numeric_dtype(values):
+                continue
+            shown = settings.get(str(column), {}).get("type_config", {}).get("format")
+            if shown not in APP_FORMATS:
+                missing.append((table.key, str(column)))
+    return missing
+
+
+def plan_element(at):  # type: ignore[no-untyped-def]
+    return next(d for d in at.dataframe if "调整后编制 new" in d.value.columns)
+
+
+def test_the_plan_table_has_a_totals_row_and_the_reason_next_to_the_change() -> None:
+    table = plan_element(start("whatif")).value
+    totals = table[table["区划代码 county_id"] == TOTAL_LABEL]
+    assert len(totals) == 1 and table.index[-1] == totals.index[0]  # last row
+    row = totals.iloc[0]
+    assert (row["现有编制 current"], row["调整后编制 new"], row["增减 change"]) == (210, 210, 0)
+    assert row["测算需求 need"] == 210.0  # 100 + 50 + 60
+    columns = list(table.columns)
+    reason = columns.index("决定因素 limited_by")
+    assert reason == columns.index("增减 change") + 1 and reason < 8  # no scrolling to it
+    settings = column_settings(plan_element(start("whatif")))
+    assert settings["决定因素 limited_by"]["width"] == "large"
+
+
+def test_a_multi_year_plan_has_a_totals_row_per_year(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QUOTAPOOL_SCENARIO", str(FIXTURES / "city-two-years.toml"))
+    table = plan_element(start("whatif")).value
+    totals = table[table["区划代码 county_id"].astype(str).str.startswith(TOTAL_LABEL)]
+    assert totals["年度 year"].astype(int).tolist() == [2027, 2028]
+    assert totals["调整后编制 new"].astype(int).tolist() == [210, 210]
+
+
+def test_plan_figures_have_thousands_separators_and_one_decimal_percentages() -> None:
+    at = start("whatif")
+    settings = column_settings(plan_element(at))
+    assert settings["调整后编制 new"]["type_config"]["format"] == "%,d"
+    assert settings["测算需求 need"]["type_config"]["format"] == "%,.1f"
+    assert settings["调整后保障率 coverage_after"]["type_config"]["format"] == "%,.1f%%"
+    coverage = plan_element(at).value["调整后保障率 coverage_after"].tolist()[:3]
+    assert coverage == pytest.approx([90.0, 120.0, 100.0])  # 90/100, 60/50, 60/60 as percent
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["最大缺口比例"] == "10.0%"
+    assert not unformatted_numbers(at)
+
+
+def test_every_table_of_the_app_uses_the_app_number_formats() -> None:
+    """The what-if page with a comparison, the loan desk after a snapshot, and the audit trail:
+    every number column of every table goes through `app_ui.numbers`."""
+    at = start("whatif")
+    at.text_input(key="save_name").set_value("基线")
+    button(at, "保存").click()
+    rerun(at)
+    at.multiselect(key="compare_pick").set_value(["当前（未保存）", "基线"])
+    rerun(at)
+    assert any("Δ 基线" in d.value.columns for d in at.dataframe)  # the comparison
+    assert not unformatted_numbers(at)
+    at = loan_desk_after_snapshot()
+    assert returns_element(at) is not None
+    assert not unformatted_numbers(at)
+    assert not unformatted_numbers(start("audit"))
+
+
+def returns_element(at):  # type: ignore[no-untyped-def]
+    """The table of 空一还一 returns of the last snapshot."""
+    return next(d for d in at.dataframe if {"loan_id", "count"} <= set(d.value.columns))
+
+
+def loan_desk_after_snapshot():  # type: ignore[no-untyped-def]
+    """A loan to M01 from the admin pool, then a snapshot where M01 has one vacancy."""
+    at = open_loan(start("loans"), "M01")
+    snapshot = (FIXTURES / "units-next.csv").read_bytes()
+    at.file_uploader(key="sync_upload").set_value(("units-next.csv", snapshot, "text/csv"))
+    button(at, "导入并更新").click()
+    return rerun(at)
+
+
+def test_a_snapshot_is_reported_as_the_command_line_reports_it() -> None:
+    """Returns counted per loan: M01's vacancy returns the one quota of loan L…; the capacity
+    of the admin pool before and after (fixture units-next.csv: see its figures)."""
+    at = loan_desk_after_snapshot()
+    returns = returns_element(at).value
+    assert returns[["unit_id", "pool", "count"]].values.tolist() == [["M01", "admin", 1]]
+    settings = column_settings(returns_element(at))
+    assert settings["count"]["label"] == "收回数量 count"
+    assert any(s.value.startswith("名册已导入：新增单位 0 个，变更") for s in at.success)
+    assert any("行政编制周转池容量 1 → " in m.value for m in at.markdown)
+
+
+def test_the_bundled_snapshot_shows_new_units_capacity_and_new_alerts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 8.8 as reported: units-2026-10 then units-2026-11 said only "变动单位: 51"; the
+    command line reports 1 registered and 50 updated units, the administrative pool's
+    capacity 15 -> 19 (20% of 96 vacancies) and the new over-quota alert of S100."""
+    monkeypatch.setenv("QUOTAPOOL_UNITS", str(REPO / "data" / "units" / "units-2026-10.csv"))
+    at = start("loans")
+    snapshot = (REPO / "data" / "units" / "units-2026-11.csv").read_bytes()
+    at.file_uploader(key="sync_upload").set_value(("units-2026-11.csv", snapshot, "text/csv"))
+    button(at, "导入并更新").click()
+    rerun(at)
+    success = " ".join(s.value for s in at.success)
+    assert "新增单位 1 个，变更 50 个，撤销 0 个；写入事件 51 条" in success
+    assert any("新增单位: M061" in c.value for c in at.caption)
+    lines = " ".join(m.value for m in at.markdown)
+    assert "行政编制周转池容量 15 → 19，已借出 0（空编 96 的 20.0%）" in lines
+    alerts = [w.value for w in at.warning if "S100" in w.value]
+    assert alerts == ["S100 市农业科学研究所第13分所：本单位编制上 42 人，限额 40；超编，只出不进"]
