@@ -87,7 +87,8 @@ def render() -> None:
     result = solve(current)
     if result is None:
         return
-    show_plan(current.name, current.standards, current.policy, result)
+    info = scenarios.scenario_info(current.name, current.edits(), current.standards, current.policy)
+    show_plan(info, current.standards, current.policy, result)
     saved.save_section(current, result, user)
     optimal = result.summary.get("status") == "optimal"
     saved.compare_section(result.table if optimal else None)

@@ -101,6 +101,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "chart_coverage": ("保障率：调整前后", "Coverage before and after"),
     "download_csv": ("下载方案 CSV", "Download plan (CSV)"),
     "download_xlsx": ("下载方案 Excel", "Download plan (Excel)"),
+    "download_json": ("下载测算摘要 JSON", "Download summary (JSON)"),
+    "edited_mark": ("（已修改）", " (edited)"),
+    "edits_made": (
+        "在本页修改过的数据和设置（已记入下载文件）",
+        "Edits made on this page (recorded in the downloads)",
+    ),
     "save_as": ("保存方案，名称", "Save the scenario as"),
     "save": ("保存", "Save"),
     "saved": ("已保存：", "Saved:"),

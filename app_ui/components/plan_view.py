@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -117,10 +118,19 @@ def show_chart(chart: Any) -> None:
     st.vega_lite_chart(chart.to_dict(validate=False))
 
 
-def show_plan(name: str, standards: Standards, policy: Policy, result: PlanResult) -> None:
-    """The plan of scenario `name` solved with `standards` and `policy`."""
-    st.header(f"{t('plan')}: {name} · {edition_label(standards)}")
+def solved_name(info: Mapping[str, Any]) -> str:
+    """The scenario's name, marked when its inputs or settings were edited in the app."""
+    return f"{info['source']}{t('edited_mark')}" if info["edited"] else str(info["source"])
+
+
+def show_plan(
+    info: Mapping[str, Any], standards: Standards, policy: Policy, result: PlanResult
+) -> None:
+    """The plan of `info` (`scenarios.scenario_info`) solved with `standards` and `policy`."""
+    st.header(f"{t('plan')}: {solved_name(info)} · {edition_label(standards)}")
     st.caption(solved_with(standards, policy))
+    if info["edited"]:
+        st.caption(f"{t('edits_made')}: {len(info['edits'])}")
     show_summary(result.summary)
     if result.summary.get("status") != "optimal":
         return
@@ -133,22 +143,33 @@ def show_plan(name: str, standards: Standards, policy: Policy, result: PlanResul
     with right:
         st.subheader(t("chart_coverage"))
         show_chart(charts.coverage_chart(table, chart_labels()))
-    _downloads(name, result)
+    _downloads(info, result)
 
 
-def _downloads(name: str, result: PlanResult) -> None:
+def download_stem(info: Mapping[str, Any]) -> str:
+    """Downloads are named by what was solved: the scenario, and "edited" if it was."""
+    return f"{info['source']}-edited" if info["edited"] else str(info["source"])
+
+
+def _downloads(info: Mapping[str, Any], result: PlanResult) -> None:
     # Files are written only when a button is clicked: re-solving stays instant.
-    table = result.table
-    first, second = st.columns(2)
+    table, summary, stem = result.table, result.summary, download_stem(info)
+    first, second, third = st.columns(3)
     first.download_button(
         t("download_csv"),
         lambda: scenarios.plan_csv(table),
-        file_name=f"{name}-plan.csv",
+        file_name=f"{stem}-plan.csv",
         mime="text/csv",
     )
     second.download_button(
         t("download_xlsx"),
-        lambda: scenarios.plan_xlsx(table, result.summary),
-        file_name=f"{name}-plan.xlsx",
+        lambda: scenarios.plan_xlsx(table, scenarios.summary_for_people(summary, info)),
+        file_name=f"{stem}-plan.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    third.download_button(
+        t("download_json"),
+        lambda: scenarios.plan_json(summary, info),
+        file_name=f"{stem}-summary.json",
+        mime="application/json",
     )

@@ -193,7 +193,7 @@ def test_save_two_scenarios_and_compare_them_by_county(environment: Path) -> Non
 def test_plan_downloads_are_offered_as_csv_and_excel() -> None:
     at = start("whatif")
     labels = [b.label for b in at.get("download_button")]
-    assert labels == ["下载方案 CSV", "下载方案 Excel"]
+    assert labels == ["下载方案 CSV", "下载方案 Excel", "下载测算摘要 JSON"]  # JSON: issue 8.3
 
 
 def test_a_viewer_sees_the_inputs_but_cannot_run_or_save(

@@ -6,11 +6,14 @@ Same small city and ledger as test_app_pages.py (see its docstring for the figur
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
+import openpyxl
 import pandas as pd
 import pytest
 from streamlit import config as streamlit_config
@@ -200,3 +203,91 @@ def test_the_bundled_snapshot_shows_new_units_capacity_and_new_alerts(
     assert "行政编制周转池容量 15 → 19，已借出 0（空编 96 的 20.0%）" in lines
     alerts = [w.value for w in at.warning if "S100" in w.value]
     assert alerts == ["S100 市农业科学研究所第13分所：本单位编制上 42 人，限额 40；超编，只出不进"]
+
+
+# --- 3. downloads that say what produced them --------------------------------------------------
+
+
+@pytest.fixture
+def offered(monkeypatch: pytest.MonkeyPatch) -> dict[str, tuple[str, Any]]:
+    """Each download button's label -> (file name, data), as the page offered it last.
+    (AppTest has no server to serve a download; the data is what a click would produce.)"""
+    from streamlit.delta_generator import DeltaGenerator
+
+    seen: dict[str, tuple[str, Any]] = {}
+    original = DeltaGenerator.download_button
+
+    def record(self: Any, label: str, data: Any, file_name: str, *args: Any, **kw: Any) -> Any:
+        seen[label] = (file_name, data)
+        return original(self, label, data, file_name, *args, **kw)
+
+    monkeypatch.setattr(DeltaGenerator, "download_button", record)
+    return seen
+
+
+def downloads(offered: dict[str, tuple[str, Any]]) -> dict[str, tuple[str, bytes]]:
+    return {
+        label: (name, data() if callable(data) else data) for label, (name, data) in offered.items()
+    }
+
+
+def edit_county_b_quota(at, quota: int):  # type: ignore[no-untyped-def]
+    """Edit county B's quota in the counties editor, as the browser sends a cell edit."""
+    editor = next(d for d in at.dataframe if d.key == "counties_editor_0")
+    row = int(editor.value.index[editor.value["county_id"] == "B"][0])
+    edit = {"edited_rows": {row: {"quota": quota}}, "added_rows": [], "deleted_rows": []}
+    at.session_state["counties_editor_0"] = edit
+    return rerun(at)
+
+
+def test_unedited_downloads_name_the_scenario_and_carry_its_settings(
+    offered: dict[str, tuple[str, Any]],
+) -> None:
+    at = start("whatif")
+    button(at, "求解").click()  # solved again without any change: still not "edited"
+    rerun(at)
+    files = downloads(offered)
+    assert [name for name, _ in files.values()] == [
+        "测试城市-plan.csv",
+        "测试城市-plan.xlsx",
+        "测试城市-summary.json",
+    ]
+    document = json.loads(files["下载测算摘要 JSON"][1])
+    assert document["scenario"]["name"] == "测试城市" and document["scenario"]["edited"] is False
+    assert document["scenario"]["edits"] == []
+    assert document["scenario"]["standards"]["per_level"]["primary"] == 19
+    assert document["scenario"]["policy"]["objective"] == "fair"
+
+
+def test_downloads_after_edits_say_edited_and_list_every_edit(
+    offered: dict[str, tuple[str, Any]],
+) -> None:
+    """B's quota 70 -> 75 in the table and 10 extra quotas in the form: the plan's heading and
+    files say "edited", and the JSON and the workbook's summary sheet list both edits."""
+    at = edit_county_b_quota(start("whatif"), 75)
+    at.number_input(key="wi_extra").set_value(10)
+    button(at, "求解").click()
+    rerun(at)
+    assert at.header[0].value.startswith("调配方案: 测试城市（已修改）")
+    files = downloads(offered)
+    names = [name for name, _ in files.values()]
+    assert names == [
+        "测试城市-edited-plan.csv",
+        "测试城市-edited-plan.xlsx",
+        "测试城市-edited-summary.json",
+    ]
+    scenario = json.loads(files["下载测算摘要 JSON"][1])["scenario"]
+    assert scenario["name"] == "测试城市 (edited)" and scenario["edited"] is True
+    assert scenario["edits"] == [
+        {"table": "counties", "county_id": "B", "field": "quota", "old": 70, "new": 75},
+        {"table": "policy", "field": "extra_quota", "old": 0, "new": 10},
+    ]
+    assert scenario["policy"]["extra_quota"] == 10
+    workbook = openpyxl.load_workbook(io.BytesIO(files["下载方案 Excel"][1]))
+    summary = {row[1]: row[2] for row in workbook["摘要 Summary"].iter_rows(values_only=True)}
+    assert summary["scenario"] == "测试城市 (edited)"
+    assert summary["scenario.edits"].splitlines() == [
+        "counties B quota: 70 → 75",
+        "policy extra_quota: 0 → 10",
+    ]
+    assert json.loads(summary["scenario.standards"])["per_level"]["primary"] == 19
