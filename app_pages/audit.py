@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from app_ui import numbers
-from app_ui.labels import EVENT_HEADERS, t
+from app_ui.labels import EVENT_HEADERS, event_label, t, words_column
 from app_ui.ledger_access import ledger, unit_label
 from pools.ledger import Ledger
 from pools.reporting import filter_events
@@ -88,5 +88,9 @@ def render() -> None:
     table = shown[view].copy()
     if "payload" in table.columns:
         table["payload"] = table["payload"].map(lambda p: json.dumps(p, ensure_ascii=False))
-    numbers.show_table(table.rename(columns=EVENT_HEADERS), plain={EVENT_HEADERS["seq"]})
+    numbers.show_table(
+        table.rename(columns=EVENT_HEADERS),
+        plain={EVENT_HEADERS["seq"]},
+        config={EVENT_HEADERS["kind"]: words_column(table.get("kind", []), event_label)},
+    )
     _exports(shown, table)

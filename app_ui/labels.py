@@ -8,7 +8,8 @@ with `translated()`, so that a language switch can show their selection in the n
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sized
+from collections.abc import Callable, Iterable, Sized
+from typing import Any
 
 import streamlit as st
 
@@ -263,6 +264,16 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "confirm_return": ("确认归还", "Confirm the return"),
     "cancel": ("取消", "Cancel"),
+    # audit events
+    "event_ledger_initialised": ("建立台账", "ledger created"),
+    "event_unit_registered": ("登记单位", "unit registered"),
+    "event_unit_updated": ("更新单位", "unit updated"),
+    "event_unit_removed": ("撤销单位", "unit removed"),
+    "event_loan_opened": ("开立借用", "loan opened"),
+    "event_loan_returned": ("归还借用", "loan returned"),
+    "event_loan_expired": ("借用到期", "loan expired"),
+    "event_loan_evaluated": ("绩效评估", "loan evaluated"),
+    "event_pool_rebuilt": ("周转池重建", "pool rebuilt"),
     # Streamlit's own words where Streamlit lets them be set (issue 8.6)
     "choose_option": ("请选择", "Choose an option"),
     "choose_options": ("请选择（可多选）", "Choose options"),
@@ -367,6 +378,20 @@ def level_label(level: str) -> str:
 def class_label(county_class: str) -> str:
     zh, en = CLASS_LABELS.get(county_class, (county_class, county_class))
     return f"{zh} {en}" if zh != en else zh
+
+
+def words_column(
+    codes: Iterable[Any], words: Callable[[str], str], label: str | None = None
+) -> Any:
+    """A table column whose codes (loan_opened, admin…) are shown in the app's words; the
+    table's data keep the codes."""
+    return st.column_config.SelectboxColumn(
+        label, options=sorted({str(code) for code in codes}), format_func=lambda c: words(str(c))
+    )
+
+
+def event_label(kind: str) -> str:
+    return t_or(f"event_{kind}", kind)
 
 
 def pool_label(pool: str) -> str:

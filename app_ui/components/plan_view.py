@@ -99,7 +99,8 @@ def show_summary(summary: dict[str, Any]) -> None:
         for line in lines:
             st.markdown(f"- {line}")
         return
-    st.success(f"{t('status_optimal')} · {summary.get('solver')} · {summary.get('objective')}")
+    objective = objective_label(str(summary.get("objective")))
+    st.success(f"{t('status_optimal')} · {summary.get('solver')} · {objective}")
     cells = st.columns(6)
     cells[0].metric(t("total_before"), numbers.whole(summary["total_before"]))
     cells[1].metric(t("total_after"), numbers.whole(summary["total_after"]))

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app_ui import numbers
-from app_ui.labels import LOAN_HEADERS, RETURN_HEADERS, pool_label, t
+from app_ui.labels import LOAN_HEADERS, RETURN_HEADERS, pool_label, t, words_column
 from app_ui.messages import alert_text
 from pools.reporting import (
     SnapshotReport,
@@ -52,9 +52,7 @@ def loans_table(status: dict[str, Any], loans: list[dict[str, Any]]) -> None:
 
 def pool_column(pools: pd.Series, label: str | None = None) -> Any:
     """Loan sources shown in words (行政编制周转池, 出借单位 M02), kept as codes in the data."""
-    return st.column_config.SelectboxColumn(
-        label, options=sorted(set(pools)), format_func=lambda pool: pool_label(str(pool))
-    )
+    return words_column(pools, pool_label, label)
 
 
 def last_snapshot() -> None:

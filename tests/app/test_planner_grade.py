@@ -17,11 +17,13 @@ import openpyxl
 import pandas as pd
 import pytest
 from streamlit import config as streamlit_config
+from streamlit.testing.v1 import AppTest
 
 from app_ui import config
 from optimizer.output import TOTAL_LABEL
 from tests.app.test_app_pages import (  # noqa: F401  (environment: the autouse fixture)
     FIXTURES,
+    TIMEOUT,
     button,
     environment,
     open_loan,
@@ -291,3 +293,133 @@ def test_downloads_after_edits_say_edited_and_list_every_edit(
         "policy extra_quota: 0 → 10",
     ]
     assert json.loads(summary["scenario.standards"])["per_level"]["primary"] == 19
+
+
+# --- 6. one language at a time ---------------------------------------------------------------
+
+CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def english(at):  # type: ignore[no-untyped-def]
+    at.sidebar.button_group[0].set_value("en")
+    return rerun(at)
+
+
+def english_input_errors() -> None:
+    """A page that shows one input error with English picked."""
+    import streamlit as st
+
+    from app_ui import messages
+    from pools.tabular import InputError, InputErrors
+
+    st.session_state["lang"] = "en"
+    error = InputError("mine.csv", "-5 is below the minimum 0", row=3, column="quota [教职工编制]")
+    messages.show_input_errors(InputErrors([error]))
+
+
+def upload_bad_counties(at):  # type: ignore[no-untyped-def]
+    bad = "county_id,name,quota,occupied\nA,甲县,80,80\nB,乙县,-5,60\n".encode()
+    at.file_uploader(key="up_counties").set_value(("mine.csv", bad, "text/csv"))
+    enrolment = (FIXTURES / "enrolment.csv").read_bytes()
+    at.file_uploader(key="up_enrolment").set_value(("enrolment.csv", enrolment, "text/csv"))
+    button(at, "读入上传的文件").click()
+    return rerun(at)
+
+
+def test_input_errors_are_shown_in_the_app_language_with_file_row_and_column() -> None:
+    at = start("whatif")
+    report = "\n".join(c.value for c in upload_bad_counties(at).code)
+    assert "输入有误（共 2 处）：" in report
+    assert "enrolment.csv，第 4 行，列“county_id [区划代码]”：区县“C”不在 mine.csv 中" in report
+    assert "mine.csv，第 3 行，列“quota [教职工编制]”：-5 小于最小值 0" in report
+    at = AppTest.from_function(english_input_errors, default_timeout=TIMEOUT)
+    report = rerun(at).code[0].value
+    assert report.splitlines() == [
+        "input rejected (1 problem(s)):",
+        "  mine.csv, row 3, column 'quota [教职工编制]': -5 is below the minimum 0",
+    ]
+    assert at.error[0].value == "Input rejected, nothing solved:"
+
+
+def test_every_input_error_pattern_has_a_chinese_wording() -> None:
+    """The messages that the readers raise, each matched by a pattern of app_ui.messages."""
+    from app_ui.messages import INPUT_PATTERNS, translate
+
+    samples = [
+        "is empty",
+        "'x' is not one of rural, town, urban",
+        "'1.5' is not a whole number",
+        "'abc' is not a number",
+        "-5 is below the minimum 0",
+        "column 'quota' appears twice ('quota' and '教职工编制')",
+        "missing column 'quota' (accepted headers: quota / 教职工编制)",
+        "file not found: /x/y.csv",
+        "old .xls workbooks are not read; save as .xlsx or CSV",
+        "the file is empty",
+        "cannot be decoded as UTF-8 or GBK text",
+        "duplicate county_id 'A' (first seen in row 2)",
+        "has no county rows",
+        "has no enrolment rows",
+        "attrition 9 is more than the 8 teachers in post",
+        "year is empty while other rows give one (fill in every year or none)",
+        "county 'Z' is not in counties.csv",
+        "is empty, but the scenario's standards depend on the county class "
+        "(urban/town/rural, 城市/县镇/农村)",
+    ]
+    for sample in samples:
+        assert any(p.regex.fullmatch(sample) for p in INPUT_PATTERNS), sample
+    assert translate("'1.5' is not a whole number", INPUT_PATTERNS) == "“1.5”不是整数"
+
+
+def test_alerts_are_in_one_language() -> None:
+    """C01 of the fixture ledger is over quota (12 on 10)."""
+    at = start("overview")
+    alerts = [m.value for m in at.markdown if "C01" in m.value]
+    assert alerts == ["- C01 甲县民政局：本单位编制上 12 人，限额 10；超编，只出不进"]
+    at = english(at)
+    alerts = [m.value for m in at.markdown if "C01" in m.value]
+    assert alerts == ["- C01 甲县民政局: 12 on own quota, limit 10; may only lose people"]
+
+
+def test_comparison_and_multi_year_tables_are_headed_in_both_languages(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    at = start("whatif")
+    at.text_input(key="save_name").set_value("基线")
+    button(at, "保存").click()
+    rerun(at)
+    at.multiselect(key="compare_pick").set_value(["当前（未保存）", "基线"])
+    rerun(at)
+    comparison = next(d for d in at.dataframe if "Δ 基线" in d.value.columns)
+    settings = column_settings(comparison)
+    assert settings["county_id"]["label"] == "区划代码 county_id"
+    assert settings["county"]["label"] == "区划名称 name"
+    monkeypatch.setenv("QUOTAPOOL_SCENARIO", str(FIXTURES / "city-two-years.toml"))
+    editor = next(d for d in start("whatif").dataframe if d.key == "enrolment_editor_0")
+    settings = column_settings(editor)
+    assert settings["level"]["label"] == "学段 level"
+    assert settings["students"]["label"] == "在校生数 students"
+    options = settings["level"]["type_config"]["options"]
+    assert {o["value"]: o["label"] for o in options}["primary"] == "小学 primary"
+
+
+def test_streamlit_own_words_are_set_where_streamlit_lets_them() -> None:
+    at = start("whatif")
+    assert at.multiselect(key="compare_pick").placeholder == "请选择（可多选）"
+    assert at.file_uploader(key="up_counties").help.startswith("把文件拖到框内")
+    at = english(at)
+    assert at.multiselect(key="compare_pick").placeholder == "Choose options"
+    assert at.file_uploader(key="up_counties").help.startswith("Drop the file")
+
+
+def test_audit_events_and_loan_sources_are_shown_in_words() -> None:
+    at = open_loan(start("loans"), "M01")
+    loans = next(d for d in at.dataframe if "未归还 outstanding" in d.value.columns)
+    options = column_settings(loans)["来源 pool"]["type_config"]["options"]
+    assert options == [{"value": "admin", "label": "行政编制周转池"}]
+    events = next(d for d in start("audit").dataframe if "事件 kind" in d.value.columns)
+    words = {
+        o["value"]: o["label"]
+        for o in column_settings(events)["事件 kind"]["type_config"]["options"]
+    }
+    assert words["loan_opened"] == "开立借用"
