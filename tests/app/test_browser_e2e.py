@@ -170,6 +170,16 @@ def test_run_the_sample_scenario_in_chromium(app_url: str, tmp_path: Path) -> No
     shutil.copy(screenshot, out / screenshot.name)
 
 
+def solved_page(browser, app_url: str):  # type: ignore[no-untyped-def]
+    """A page on the app, once the starting scenario's plan is shown."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1600, "height": 1200})
+    page.goto(app_url, wait_until="domcontentloaded")
+    expect(page.get_by_text("已求得最优方案")).to_be_visible(timeout=60_000)
+    return page
+
+
 def pick(page, box, option: str) -> None:  # type: ignore[no-untyped-def]
     """Choose an option of a select box (its list may take a moment to open)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -197,9 +207,7 @@ def test_a_loaded_bundled_scenario_is_solved_as_loaded_in_chromium(app_url: str)
     with sync_playwright() as playwright:
         browser = launch(playwright)
         try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1200})
-            page.goto(app_url, wait_until="domcontentloaded")
-            expect(page.get_by_text("已求得最优方案")).to_be_visible(timeout=60_000)
+            page = solved_page(browser, app_url)
             page.get_by_text("载入示例方案").click()
             pick(page, page.get_by_role("combobox", name="方案", exact=True), "standards_2001")
             page.get_by_role("button", name="载入", exact=True).click()
@@ -276,9 +284,7 @@ def test_one_language_at_a_time_and_planner_numbers_in_chromium(
     with sync_playwright() as playwright:
         browser = launch(playwright)
         try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1200})
-            page.goto(app_url, wait_until="domcontentloaded")
-            expect(page.get_by_text("已求得最优方案")).to_be_visible(timeout=60_000)
+            page = solved_page(browser, app_url)
             plan = page.locator('[data-testid="stDataFrame"]').filter(has_text="调整后编制 new")
             # The grid's text for assistive technology: the figures are drawn formatted on its
             # canvas (their formats are checked in test_planner_grade.py), the rows are here.

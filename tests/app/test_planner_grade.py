@@ -146,12 +146,7 @@ def test_plan_figures_have_thousands_separators_and_one_decimal_percentages() ->
 def test_every_table_of_the_app_uses_the_app_number_formats() -> None:
     """The what-if page with a comparison, the loan desk after a snapshot, and the audit trail:
     every number column of every table goes through `app_ui.numbers`."""
-    at = start("whatif")
-    at.text_input(key="save_name").set_value("基线")
-    button(at, "保存").click()
-    rerun(at)
-    at.multiselect(key="compare_pick").set_value(["当前（未保存）", "基线"])
-    rerun(at)
+    at = compared_with_saved()
     assert any("Δ 基线" in d.value.columns for d in at.dataframe)  # the comparison
     assert not unformatted_numbers(at)
     at = loan_desk_after_snapshot()
@@ -163,6 +158,16 @@ def test_every_table_of_the_app_uses_the_app_number_formats() -> None:
 def returns_element(at):  # type: ignore[no-untyped-def]
     """The table of 空一还一 returns of the last snapshot."""
     return next(d for d in at.dataframe if {"loan_id", "count"} <= set(d.value.columns))
+
+
+def compared_with_saved():  # type: ignore[no-untyped-def]
+    """The what-if page comparing the plan on screen with itself saved as 基线."""
+    at = start("whatif")
+    at.text_input(key="save_name").set_value("基线")
+    button(at, "保存").click()
+    rerun(at)
+    at.multiselect(key="compare_pick").set_value(["当前（未保存）", "基线"])
+    return rerun(at)
 
 
 def loan_desk_after_snapshot():  # type: ignore[no-untyped-def]
@@ -384,12 +389,7 @@ def test_alerts_are_in_one_language() -> None:
 def test_comparison_and_multi_year_tables_are_headed_in_both_languages(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    at = start("whatif")
-    at.text_input(key="save_name").set_value("基线")
-    button(at, "保存").click()
-    rerun(at)
-    at.multiselect(key="compare_pick").set_value(["当前（未保存）", "基线"])
-    rerun(at)
+    at = compared_with_saved()
     comparison = next(d for d in at.dataframe if "Δ 基线" in d.value.columns)
     settings = column_settings(comparison)
     assert settings["county_id"]["label"] == "区划代码 county_id"
