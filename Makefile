@@ -17,8 +17,14 @@ run: $(STAMP)
 	$(BIN)/quotapool plan data/scenarios/*.toml --out out/plans
 	@echo "Plans written under out/plans/. Start the app with: make app"
 
+# The app listens on this machine only; QUOTAPOOL_APP_ADDRESS=0.0.0.0 make app opens it to the
+# network (demo mode then refuses to run: configure sign-in first, see README).
+QUOTAPOOL_APP_ADDRESS ?= 127.0.0.1
+QUOTAPOOL_APP_PORT    ?= 8501
+
 app: $(STAMP)
-	$(BIN)/streamlit run app.py
+	$(BIN)/streamlit run app.py --server.address=$(QUOTAPOOL_APP_ADDRESS) \
+	  --server.port=$(QUOTAPOOL_APP_PORT) --browser.gatherUsageStats=false
 
 # Debian's Chromium for the end-to-end browser test; installs only when missing and we may.
 browser-deps:

@@ -53,6 +53,7 @@ PAGES = (
     PageSpec("audit", audit.render, "page_audit", ":material/receipt_long:"),
 )
 DEFAULT_PAGE = "whatif"
+PAGE_ICON = "🏫"
 
 
 def pages_for(user: User) -> list[PageSpec]:
@@ -74,7 +75,9 @@ def _language_switch() -> None:
 
 
 def main(start: str = DEFAULT_PAGE) -> None:
-    st.set_page_config(page_title="quotapool", layout="wide")
+    # An emoji favicon is drawn by the page itself; a ":material/…:" page icon as favicon would
+    # be fetched from fonts.gstatic.com (issue 8.9: nothing leaves the machine).
+    st.set_page_config(page_title="quotapool", page_icon=PAGE_ICON, layout="wide")
     _language_switch()
     user = signin.signed_in_user()
     if user is None:

@@ -9,7 +9,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_ui.labels import EVENT_HEADERS, t
+from app_ui import numbers
+from app_ui.labels import EVENT_HEADERS, event_label, t, words_column
 from app_ui.ledger_access import ledger, unit_label
 from pools.ledger import Ledger
 from pools.reporting import filter_events
@@ -82,10 +83,14 @@ def render() -> None:
     unit, loan, actor, start, end = _filters(the_ledger)
     events = the_ledger.events_frame(unit_id=unit, loan_id=loan)
     shown = filter_events(events, actor, start, end)
-    st.caption(f"{len(shown)} {t('events_shown')}")
+    st.caption(f"{numbers.whole(len(shown))} {t('events_shown')}")
     view = [c for c in EVENT_HEADERS if c in shown.columns]
     table = shown[view].copy()
     if "payload" in table.columns:
         table["payload"] = table["payload"].map(lambda p: json.dumps(p, ensure_ascii=False))
-    st.dataframe(table.rename(columns=EVENT_HEADERS), hide_index=True)
+    numbers.show_table(
+        table.rename(columns=EVENT_HEADERS),
+        plain={EVENT_HEADERS["seq"]},
+        config={EVENT_HEADERS["kind"]: words_column(table.get("kind", []), event_label)},
+    )
     _exports(shown, table)

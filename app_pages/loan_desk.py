@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_ui.components import loan_forms
-from app_ui.components.pool_view import last_sync_returns, loans_table, pool_cards
+from app_ui.components.pool_view import last_snapshot, loans_table, pool_cards
 from app_ui.labels import t
 from app_ui.ledger_access import ledger, show_flash
 
@@ -16,7 +16,7 @@ def render() -> None:
     if the_ledger is None:
         return
     show_flash()
-    last_sync_returns()
+    last_snapshot()
     status = the_ledger.status()
     loans = the_ledger.loans()
     pool_cards(status, loans)

@@ -6,8 +6,10 @@ from typing import Any
 
 import streamlit as st
 
+from app_ui import numbers
 from app_ui.labels import t, t_or
 from app_ui.ledger_access import ledger
+from app_ui.messages import alert_text
 from pools.reporting import city_totals
 
 
@@ -20,26 +22,27 @@ def _alerts(alerts: list[dict[str, Any]]) -> None:
         label = f"{t_or(f'alert_{kind}', kind)}: {len(found)}"
         with st.expander(label, expanded=kind != "over_quota"):
             for alert in found:
-                st.markdown(f"- {alert['message']}")
+                st.markdown(f"- {alert_text(alert)}")
 
 
 def _totals(status: dict[str, Any]) -> None:
     totals = city_totals(status)
     st.header(t("city_totals"))
     cells = st.columns(4)
-    cells[0].metric(t("approved"), f"{totals['approved']:,}")
-    cells[1].metric(t("headcount"), f"{totals['headcount']:,}")
-    cells[2].metric(t("vacancies"), f"{totals['vacancies']:,}")
-    cells[3].metric(t("over_quota_units"), totals["over_quota_units"])
+    cells[0].metric(t("approved"), numbers.whole(totals["approved"]))
+    cells[1].metric(t("headcount"), numbers.whole(totals["headcount"]))
+    cells[2].metric(t("vacancies"), numbers.whole(totals["vacancies"]))
+    cells[3].metric(t("over_quota_units"), numbers.whole(totals["over_quota_units"]))
     st.header(t("special_account"))
     cells = st.columns(4)
     for cell, pool in zip(cells[:2], ("admin", "institutional"), strict=True):
         figures = status["pools"][pool]
         cell.metric(
-            f"{t(f'pool_{pool}')} · {t('lent')}", f"{figures['lent']} / {figures['capacity']}"
+            f"{t(f'pool_{pool}')} · {t('lent')}",
+            f"{numbers.whole(figures['lent'])} / {numbers.whole(figures['capacity'])}",
         )
-    cells[2].metric(t("pool_headcount"), totals["pool_headcount"])
-    cells[3].metric(t("unit_loans"), totals["unit_loans_lent"])
+    cells[2].metric(t("pool_headcount"), numbers.whole(totals["pool_headcount"]))
+    cells[3].metric(t("unit_loans"), numbers.whole(totals["unit_loans_lent"]))
 
 
 def render() -> None:

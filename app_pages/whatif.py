@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_ui import config, scenarios, session
+from app_ui import config, messages, scenarios, session
 from app_ui.components import inputs, saved
 from app_ui.components.plan_view import show_plan
 from app_ui.components.settings_form import settings_form
@@ -53,8 +53,7 @@ def solve(current: WhatIfSession) -> PlanResult | None:
             current.counties, current.enrolment, current.class_required
         )
     except InputErrors as errors:
-        st.error(t("input_rejected"))
-        st.code(errors.report())
+        messages.show_input_errors(errors)
         return None
     result: PlanResult = _plan(counties, enrolment, current.standards, current.policy)
     return result
@@ -88,7 +87,8 @@ def render() -> None:
     result = solve(current)
     if result is None:
         return
-    show_plan(current.name, current.standards, current.policy, result)
+    info = scenarios.scenario_info(current.name, current.edits(), current.standards, current.policy)
+    show_plan(info, current.standards, current.policy, result)
     saved.save_section(current, result, user)
     optimal = result.summary.get("status") == "optimal"
     saved.compare_section(result.table if optimal else None)

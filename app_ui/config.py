@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -34,3 +35,23 @@ def scenario_store() -> scenarios.ScenarioStore:
     return scenarios.ScenarioStore(
         Path(configured) if configured else scenarios.default_store_dir(ledger_url())
     )
+
+
+def is_loopback(address: str | None) -> bool:
+    """Whether a server address reaches this machine only. No address (Streamlit's default)
+    means every interface, so it is not loopback."""
+    if not address:
+        return False
+    if address.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def served_on_loopback_only() -> bool:
+    """Whether this app's server listens on this machine only (server.address)."""
+    import streamlit as st
+
+    return is_loopback(st.get_option("server.address"))

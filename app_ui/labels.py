@@ -8,7 +8,8 @@ with `translated()`, so that a language switch can show their selection in the n
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sized
+from typing import Any
 
 import streamlit as st
 
@@ -23,6 +24,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "demo_mode": (
         "演示模式：未配置登录，所有操作以演示用户“demo”（审批人）记录。",
         "Demo mode: no sign-in configured; everything is recorded as demo user 'demo' (approver).",
+    ),
+    "demo_refused": (
+        "演示模式（未配置登录，人人都是审批人）只能在本机地址上运行，当前地址 {address}"
+        " 对网络开放。请配置登录（.streamlit/users.toml 或单点登录），"
+        "或用 make app（仅本机 127.0.0.1）启动。",
+        "Demo mode (no sign-in configured, every visitor an approver) runs only on an address"
+        " of this machine, and {address} is open to the network. Configure sign-in"
+        " (.streamlit/users.toml or OIDC) or start with make app (127.0.0.1 only).",
     ),
     "signed_in_as": ("当前用户", "Signed in as"),
     "role": ("角色", "Role"),
@@ -48,6 +57,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "The starting scenario file is missing:",
     ),
     "input_rejected": ("输入有误，未求解：", "Input rejected, nothing solved:"),
+    "input_problems": ("输入有误（共 {count} 处）：", "input rejected ({count} problem(s)):"),
     "upload": ("上传方案文件（CSV 或 Excel）", "Upload a scenario's files (CSV or Excel)"),
     "upload_counties": ("区县编制表 counties", "Counties table"),
     "upload_enrolment": ("在校生表 enrolment", "Enrolment table"),
@@ -92,6 +102,12 @@ LABELS: dict[str, tuple[str, str]] = {
     "chart_coverage": ("保障率：调整前后", "Coverage before and after"),
     "download_csv": ("下载方案 CSV", "Download plan (CSV)"),
     "download_xlsx": ("下载方案 Excel", "Download plan (Excel)"),
+    "download_json": ("下载测算摘要 JSON", "Download summary (JSON)"),
+    "edited_mark": ("（已修改）", " (edited)"),
+    "edits_made": (
+        "在本页修改过的数据和设置（已记入下载文件）",
+        "Edits made on this page (recorded in the downloads)",
+    ),
     "save_as": ("保存方案，名称", "Save the scenario as"),
     "save": ("保存", "Save"),
     "saved": ("已保存：", "Saved:"),
@@ -163,7 +179,21 @@ LABELS: dict[str, tuple[str, str]] = {
     "sync": ("导入新的人员名册", "Apply a new headcount snapshot"),
     "sync_file": ("单位名册（CSV 或 Excel）", "Units snapshot (CSV or Excel)"),
     "submit_sync": ("导入并更新", "Apply the snapshot"),
-    "synced": ("名册已导入：变动单位", "Snapshot applied: units changed"),
+    "snapshot_applied": (
+        "名册已导入：新增单位 {registered} 个，变更 {updated} 个，撤销 {removed} 个；"
+        "写入事件 {events} 条",
+        "Snapshot applied: {registered} units registered, {updated} updated, {removed} removed;"
+        " {events} events written",
+    ),
+    "new_units": ("新增单位", "New units"),
+    "capacity_change": (
+        "{pool}容量 {before} → {after}，已借出 {lent}",
+        "{pool}: capacity {before} → {after}, lent {lent}",
+    ),
+    "capacity_basis": ("（空编 {base} 的 {share}）", " ({share} of {base} vacancies)"),
+    "expired_loans": ("已到期待评估的借用", "Loans expired, awaiting evaluation"),
+    "new_alerts": ("新增预警", "New alerts"),
+    "no_new_alerts": ("没有新增预警。", "No new alerts."),
     "auto_returns": ("空一还一自动收回", "Returned automatically (return one when one is vacated)"),
     "no_auto_returns": ("本次没有自动收回。", "Nothing was returned automatically."),
     "cannot_write": (
@@ -234,6 +264,25 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "confirm_return": ("确认归还", "Confirm the return"),
     "cancel": ("取消", "Cancel"),
+    # audit events
+    "event_ledger_initialised": ("建立台账", "ledger created"),
+    "event_unit_registered": ("登记单位", "unit registered"),
+    "event_unit_updated": ("更新单位", "unit updated"),
+    "event_unit_removed": ("撤销单位", "unit removed"),
+    "event_loan_opened": ("开立借用", "loan opened"),
+    "event_loan_returned": ("归还借用", "loan returned"),
+    "event_loan_expired": ("借用到期", "loan expired"),
+    "event_loan_evaluated": ("绩效评估", "loan evaluated"),
+    "event_pool_rebuilt": ("周转池重建", "pool rebuilt"),
+    # Streamlit's own words where Streamlit lets them be set (issue 8.6)
+    "choose_option": ("请选择", "Choose an option"),
+    "choose_options": ("请选择（可多选）", "Choose options"),
+    "choose_or_add": ("请选择或输入", "Choose or add an option"),
+    "no_options": ("没有可选项", "No options to select"),
+    "upload_help": (
+        "把文件拖到框内，或点“Browse files”选择文件（CSV 或 Excel .xlsx，单个文件不超过 200MB）。",
+        "Drop the file in the box or click Browse files (CSV or Excel .xlsx, up to 200MB a file).",
+    ),
     "return_cancelled": ("已取消归还，未作任何记录。", "Return cancelled; nothing was recorded."),
 }
 
@@ -257,6 +306,21 @@ COUNTY_HEADERS = {
     "max_gain": "最多增编 max_gain",
     "class": "城乡类别 class",
 }
+ENROLMENT_HEADERS = {
+    "level": "学段 level",
+    "students": "在校生数 students",
+    "year": "年度 year",
+    "classes": "班级数 classes",
+}
+COMPARISON_HEADERS = {"county_id": COUNTY_HEADERS["county_id"], "county": COUNTY_HEADERS["name"]}
+RETURN_HEADERS = {
+    "loan_id": "借用编号 loan_id",
+    "unit_id": "借用单位 unit_id",
+    "pool": "来源 pool",
+    "count": "收回数量 count",
+}
+CLASSES = ("urban", "town", "rural")
+CLASS_LABELS = {"urban": ("城市", "urban"), "town": ("县镇", "town"), "rural": ("农村", "rural")}
 LOAN_HEADERS = {
     "loan_id": "借用编号 loan_id",
     "pool": "来源 pool",
@@ -294,6 +358,13 @@ def t(key: str) -> str:
     return en if lang() == "en" else zh
 
 
+def choice_placeholder(options: Sized, several: bool = False) -> str:
+    """What an empty select box says: Streamlit's own words are English only."""
+    if not len(options):
+        return t("no_options")
+    return t("choose_options" if several else "choose_option")
+
+
 def t_or(key: str, fallback: str) -> str:
     """The label of `key` if the table has one (e.g. an alert kind), else `fallback`."""
     return t(key) if key in LABELS else fallback
@@ -302,6 +373,32 @@ def t_or(key: str, fallback: str) -> str:
 def level_label(level: str) -> str:
     zh, en = LEVEL_LABELS[level]
     return f"{zh} {en}"
+
+
+def class_label(county_class: str) -> str:
+    zh, en = CLASS_LABELS.get(county_class, (county_class, county_class))
+    return f"{zh} {en}" if zh != en else zh
+
+
+def words_column(
+    codes: Iterable[Any], words: Callable[[str], str], label: str | None = None
+) -> Any:
+    """A table column whose codes (loan_opened, admin…) are shown in the app's words; the
+    table's data keep the codes."""
+    return st.column_config.SelectboxColumn(
+        label, options=sorted({str(code) for code in codes}), format_func=lambda c: words(str(c))
+    )
+
+
+def event_label(kind: str) -> str:
+    return t_or(f"event_{kind}", kind)
+
+
+def pool_label(pool: str) -> str:
+    """A loan's source in words: a pool, or the lending unit of a unit-to-unit loan."""
+    if pool.startswith("unit:"):
+        return f"{t('lender')} {pool.removeprefix('unit:')}"
+    return t_or(f"pool_choice_{pool}", pool)
 
 
 def translated(key: str) -> str:

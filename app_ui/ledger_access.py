@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import streamlit as st
 
-from app_ui import config
+from app_ui import config, messages
 from app_ui.labels import lang, t
 from app_ui.signin import current_user
 from pools import access
@@ -47,8 +47,7 @@ def _create_demo_ledger(url: str) -> Ledger | None:
     try:
         Ledger.create(url, units, actor=current_user().actor, reason="demo ledger").close()
     except InputErrors as errors:
-        st.error(f"{t('no_ledger')} {redact(url)}")
-        st.code(errors.report())
+        messages.show_input_errors(errors, f"{t('no_ledger')} {redact(url)}")
         return None
     except Exception:
         # Another session may have created it a moment ago; if not, opening says why.

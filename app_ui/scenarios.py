@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -315,3 +315,111 @@ def plan_xlsx(table: pd.DataFrame, summary: Mapping[str, Any]) -> bytes:
         path = Path(tmp) / "plan.xlsx"
         output.write_xlsx(output.plan_table(table), summary, path)
         return path.read_bytes()
+
+
+# --- what was edited in the app, and the files that say so -----------------------------------
+
+ENROLMENT_KEYS = ("county_id", "level", "year")
+
+
+class Inputs(Protocol):
+    @property
+    def counties(self) -> pd.DataFrame: ...
+    @property
+    def enrolment(self) -> pd.DataFrame: ...
+    @property
+    def standards(self) -> Standards: ...
+    @property
+    def policy(self) -> Policy: ...
+
+
+def _plain_value(value: Any) -> Any:
+    value = value.item() if hasattr(value, "item") else value
+    return None if pd.isna(value) else value
+
+
+def table_edits(
+    table: str, before: pd.DataFrame, after: pd.DataFrame, keys: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """Cells of `after` that differ from `before`, rows matched by their `keys` columns
+    (vectorised: a national table is edited as fast as a city's)."""
+    if before.equals(after):
+        return []
+    keys = tuple(k for k in keys if k in before.columns and k in after.columns)
+    fields = [c for c in after.columns if c in before.columns and c not in keys]
+    both = before.merge(after, on=list(keys), suffixes=("__old", "__new"))
+    edits = []
+    for field_name in fields:
+        old, new = both[f"{field_name}__old"], both[f"{field_name}__new"]
+        same = (old.isna() & new.isna()) | (old == new).fillna(False).astype(bool)
+        for index in both.index[~same.to_numpy()]:
+            where = {k: _plain_value(both.at[index, k]) for k in keys}
+            edits.append(
+                {"table": table, **where, "field": field_name}
+                | {"old": _plain_value(old[index]), "new": _plain_value(new[index])}
+            )
+    return edits
+
+
+def settings_edits(before: Inputs, after: Inputs) -> list[dict[str, Any]]:
+    """Standards and policy values changed in the settings form."""
+    old = {"standards": standards_as_dict(before.standards), "policy": asdict(before.policy)}
+    new = {"standards": standards_as_dict(after.standards), "policy": asdict(after.policy)}
+    edits = []
+    for part in ("standards", "policy"):
+        for field_name in new[part]:
+            if old[part].get(field_name) != new[part][field_name]:
+                edits.append(
+                    {"table": part, "field": field_name}
+                    | {"old": old[part].get(field_name), "new": new[part][field_name]}
+                )
+    return edits
+
+
+def edits_between(before: Inputs, after: Inputs) -> list[dict[str, Any]]:
+    """Every difference between two versions of a scenario's inputs and settings."""
+    return [
+        *table_edits("counties", before.counties, after.counties, ("county_id",)),
+        *table_edits("enrolment", before.enrolment, after.enrolment, ENROLMENT_KEYS),
+        *settings_edits(before, after),
+    ]
+
+
+def edit_text(edit: dict[str, Any]) -> str:
+    """One edit for people: where, which field, old → new."""
+    where = [str(edit[k]) for k in ("county_id", "level", "year") if edit.get(k) is not None]
+    place = f"{edit['table']} {' '.join(where)}".strip()
+    return f"{place} {edit['field']}: {edit['old']} → {edit['new']}"
+
+
+def scenario_info(
+    name: str, edits: list[dict[str, Any]], standards: Standards, policy: Policy
+) -> dict[str, Any]:
+    """What produced a plan, for its files: the scenario (and whether it was edited), the
+    standards and policy it was solved with, and every edit made in the app."""
+    return {
+        "name": f"{name} (edited)" if edits else name,
+        "source": name,
+        "edited": bool(edits),
+        "standards": standards_as_dict(standards),
+        "policy": asdict(policy),
+        "edits": edits,
+    }
+
+
+def plan_json(summary: Mapping[str, Any], info: Mapping[str, Any]) -> bytes:
+    """summary.json with the scenario that produced it, written as `quotapool plan` writes it."""
+    from optimizer import output
+
+    with tempfile.TemporaryDirectory(prefix="quotapool-download-") as tmp:
+        path = Path(tmp) / "summary.json"
+        output.write_json(output.summary_document(summary, info), path)
+        return path.read_bytes()
+
+
+def summary_for_people(summary: Mapping[str, Any], info: Mapping[str, Any]) -> dict[str, Any]:
+    """The summary sheet's content: the scenario's edits one per line, not as JSON records."""
+    from optimizer import output
+
+    readable = {**info, "edits": "\n".join(edit_text(e) for e in info["edits"]) or "—"}
+    return output.summary_document(summary, readable)

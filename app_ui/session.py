@@ -23,6 +23,16 @@ SESSION_KEY = "whatif"
 EDITIONS = ("2014", "2001")
 
 
+@dataclass(frozen=True)
+class Origin:
+    """A scenario's inputs and settings as they were loaded, before any edit in the app."""
+
+    counties: pd.DataFrame
+    enrolment: pd.DataFrame
+    standards: Standards
+    policy: Policy
+
+
 @dataclass
 class WhatIfSession:
     name: str
@@ -31,6 +41,12 @@ class WhatIfSession:
     standards: Standards
     policy: Policy
     version: int = 0  # changes when the inputs are replaced: new editors, form filled again
+    # The inputs as loaded (file, upload or saved scenario): what the edits are counted from.
+    origin: Origin | None = None
+
+    def __post_init__(self) -> None:
+        if self.origin is None:
+            self.origin = Origin(self.counties, self.enrolment, self.standards, self.policy)
 
     @property
     def class_required(self) -> bool:
@@ -54,7 +70,16 @@ class WhatIfSession:
         self.enrolment = enrolment.reset_index(drop=True)
         self.standards = standards if standards is not None else self.standards
         self.policy = policy if policy is not None else self.policy
+        self.origin = Origin(self.counties, self.enrolment, self.standards, self.policy)
         self.version += 1
+
+    def edits(self) -> list[dict[str, Any]]:
+        """Every edit made in the app since the inputs were loaded: table, county, field, old
+        and new value (see `app_ui.scenarios.edits_between`)."""
+        from app_ui.scenarios import edits_between
+
+        assert self.origin is not None
+        return edits_between(self.origin, self)
 
     def apply_settings(
         self, edition: str, per_level: Mapping[str, float], policy: Mapping[str, Any]

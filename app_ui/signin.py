@@ -7,6 +7,7 @@ import importlib.util
 
 import streamlit as st
 
+from app_ui import config
 from app_ui.labels import t
 from pools import access
 from pools.access import User
@@ -25,7 +26,7 @@ def signed_in_user() -> User | None:
     """The signed-in user, or None after showing the sign-in form."""
     mode = access.sign_in_mode(_oidc_configured(), access.users_file_path())
     if mode == "demo":
-        return access.DEMO_USER
+        return access.DEMO_USER if _demo_allowed() else None
     path = access.users_file_path()
     try:
         users = access.load_users(path) if path is not None else {}
@@ -40,6 +41,14 @@ def signed_in_user() -> User | None:
         return user
     _password_form(users)
     return None
+
+
+def _demo_allowed() -> bool:
+    """Demo mode makes every visitor an approver: only on an address of this machine."""
+    if config.served_on_loopback_only():
+        return True
+    st.error(t("demo_refused").format(address=st.get_option("server.address") or "0.0.0.0"))
+    return False
 
 
 def _oidc_user(users: dict[str, access.StoredUser]) -> User | None:

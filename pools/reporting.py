@@ -131,3 +131,60 @@ def preview_return(
             over.append(OverQuota(unit_id, after.name, after.headcount, after.own_limit))
     manual = returns[0]
     return ReturnPreview(loan_id, manual["unit_id"], int(manual["count"]), returns, over)
+
+
+# --- what a headcount snapshot did ----------------------------------------------------------
+
+SNAPSHOT_CHANGE_KINDS = ("registered", "updated", "removed")
+POOLS = ("admin", "institutional")
+
+
+@dataclass(frozen=True)
+class SnapshotReport:
+    """`Ledger.sync`'s result as `quotapool ledger sync` reports it: units changed per kind
+    (new units are "registered"), each pool's capacity before and after, 空一还一 returns
+    counted per loan, loans that expired, and the alerts that the snapshot raised."""
+
+    changes: dict[str, int]
+    registered: list[str]
+    events: int
+    capacity: dict[str, dict[str, Any]]
+    returns: list[dict[str, Any]]
+    expired: list[str]
+    new_alerts: list[dict[str, Any]]
+
+
+def alert_key(alert: dict[str, Any]) -> tuple[Any, ...]:
+    """What an alert is about, so that the same alert before and after a write is one."""
+    return (alert["kind"], alert.get("unit_id"), alert.get("loan_id"), alert.get("pool"))
+
+
+def returns_per_loan(returns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per loan of the one-quota returns of a write: loan, unit, pool and count."""
+    rows: dict[str, dict[str, Any]] = {}
+    for item in returns:
+        row = rows.setdefault(item["loan_id"], {**item, "count": 0})
+        row["count"] += 1
+    return list(rows.values())
+
+
+def snapshot_report(result: dict[str, Any], alerts_before: list[dict[str, Any]]) -> SnapshotReport:
+    """What a snapshot did, from `Ledger.sync`'s result and the alerts shown before it."""
+    kinds = [change["change"] for change in result["changes"]]
+    counts = {kind: kinds.count(kind) for kind in dict.fromkeys((*SNAPSHOT_CHANGE_KINDS, *kinds))}
+    before = result["pools_before"]
+    capacity = {
+        pool: {**result["pools"][pool], "capacity_before": before[pool]["capacity"]}
+        for pool in POOLS
+        if pool in result["pools"]
+    }
+    seen = {alert_key(alert) for alert in alerts_before}
+    return SnapshotReport(
+        changes=counts,
+        registered=[c["unit_id"] for c in result["changes"] if c["change"] == "registered"],
+        events=int(result["events"]),
+        capacity=capacity,
+        returns=returns_per_loan(result["returns"]),
+        expired=list(result["expired"]),
+        new_alerts=[a for a in result["alerts"] if alert_key(a) not in seen],
+    )

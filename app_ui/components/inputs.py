@@ -9,8 +9,16 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_ui import config, scenarios
-from app_ui.labels import COUNTY_HEADERS, LEVEL_LABELS, t
+from app_ui import config, messages, numbers, scenarios
+from app_ui.labels import (
+    CLASSES,
+    COUNTY_HEADERS,
+    ENROLMENT_HEADERS,
+    LEVEL_LABELS,
+    class_label,
+    level_label,
+    t,
+)
 from app_ui.session import WhatIfSession
 from pools.tabular import InputErrors
 
@@ -23,8 +31,7 @@ def read_scenario(path: Path) -> WhatIfSession | None:
         scenario = load_scenario(path)
         counties, enrolment = load_inputs(scenario)
     except InputErrors as errors:
-        st.error(f"{t('sample_missing')} {path}")
-        st.code(errors.report())
+        messages.show_input_errors(errors, f"{t('sample_missing')} {path}")
         return None
     return WhatIfSession(
         name=scenario.name,
@@ -55,8 +62,12 @@ def bundled_section(session: WhatIfSession) -> None:
 def upload_section(session: WhatIfSession) -> None:
     with st.expander(t("upload")):
         kinds = ["csv", "xlsx"]
-        counties_file = st.file_uploader(t("upload_counties"), type=kinds, key="up_counties")
-        enrolment_file = st.file_uploader(t("upload_enrolment"), type=kinds, key="up_enrolment")
+        counties_file = st.file_uploader(
+            t("upload_counties"), type=kinds, help=t("upload_help"), key="up_counties"
+        )
+        enrolment_file = st.file_uploader(
+            t("upload_enrolment"), type=kinds, help=t("upload_help"), key="up_enrolment"
+        )
         if not st.button(t("upload_load"), key="up_load"):
             return
         if counties_file is None or enrolment_file is None:
@@ -69,8 +80,7 @@ def upload_section(session: WhatIfSession) -> None:
                 class_required=session.class_required,
             )
         except InputErrors as errors:
-            st.error(t("input_rejected"))
-            st.code(errors.report())
+            messages.show_input_errors(errors)
             return
         session.replace(Path(counties_file.name).stem, counties, enrolment)
         st.success(t("upload_loaded"))
@@ -81,14 +91,14 @@ def county_editor(session: WhatIfSession, editable: bool) -> pd.DataFrame:
     counties = session.counties
     number = st.column_config.NumberColumn
     config: dict[str, Any] = {
-        column: number(COUNTY_HEADERS[column], min_value=0, step=1, format="%d")
+        column: number(COUNTY_HEADERS[column], min_value=0, step=1, format=numbers.WHOLE_FORMAT)
         for column in ("quota", "occupied", "attrition", "min_quota", "max_gain")
     }
     config["county_id"] = st.column_config.TextColumn(COUNTY_HEADERS["county_id"])
     config["name"] = st.column_config.TextColumn(COUNTY_HEADERS["name"])
     if "class" in counties.columns:
         config["class"] = st.column_config.SelectboxColumn(
-            COUNTY_HEADERS["class"], options=["urban", "town", "rural"]
+            COUNTY_HEADERS["class"], options=CLASSES, format_func=lambda c: class_label(str(c))
         )
     return st.data_editor(
         counties,
@@ -97,6 +107,26 @@ def county_editor(session: WhatIfSession, editable: bool) -> pd.DataFrame:
         column_config=config,
         disabled=True if not editable else ["county_id"],
     )
+
+
+def multi_year_config() -> dict[str, Any]:
+    """The multi-year enrolment editor's columns, headed in both languages like the others."""
+    column = st.column_config
+    return {
+        "county_id": column.TextColumn(COUNTY_HEADERS["county_id"]),
+        "level": column.SelectboxColumn(
+            ENROLMENT_HEADERS["level"],
+            options=list(LEVEL_LABELS),
+            format_func=lambda lv: level_label(str(lv)),
+        ),
+        "students": column.NumberColumn(
+            ENROLMENT_HEADERS["students"], min_value=0, step=1, format=numbers.WHOLE_FORMAT
+        ),
+        "year": column.NumberColumn(ENROLMENT_HEADERS["year"], format="%d"),
+        "classes": column.NumberColumn(
+            ENROLMENT_HEADERS["classes"], min_value=0, step=1, format=numbers.WHOLE_FORMAT
+        ),
+    }
 
 
 def enrolment_editor(session: WhatIfSession, editable: bool) -> pd.DataFrame:
@@ -109,13 +139,14 @@ def enrolment_editor(session: WhatIfSession, editable: bool) -> pd.DataFrame:
             enrolment,
             key=key,
             hide_index=True,
+            column_config=multi_year_config(),
             disabled=not editable or ["county_id", "level", "year"],
         )
     wide = scenarios.enrolment_wide(enrolment, session.counties)
     config: dict[str, Any] = {"county_id": st.column_config.TextColumn(COUNTY_HEADERS["county_id"])}
-    for level, (zh, en) in LEVEL_LABELS.items():
+    for level in LEVEL_LABELS:
         config[level] = st.column_config.NumberColumn(
-            f"{zh} {en}", min_value=0, step=1, format="%d"
+            level_label(level), min_value=0, step=1, format=numbers.WHOLE_FORMAT
         )
     edited = st.data_editor(
         wide,

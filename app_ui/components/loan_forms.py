@@ -18,13 +18,13 @@ from typing import Any
 
 import streamlit as st
 
-from app_ui import form_state
-from app_ui.components.pool_view import LAST_SYNC_RETURNS
-from app_ui.labels import t, translated
+from app_ui import form_state, messages
+from app_ui.components.pool_view import LAST_SNAPSHOT
+from app_ui.labels import choice_placeholder, t, translated
 from app_ui.ledger_access import flash, refusal, unit_label, write
 from app_ui.signin import current_user
 from pools.ledger import Ledger
-from pools.reporting import ReturnPreview, preview_return
+from pools.reporting import ReturnPreview, preview_return, snapshot_report
 from pools.rules import RuleViolation
 from pools.tabular import InputErrors
 
@@ -88,7 +88,13 @@ def _open_loan_fields(units: dict[str, dict[str, Any]], the_ledger: Ledger) -> d
     count = st.number_input(t("count"), min_value=1, step=1, key="loan_count")
     settings = the_ledger.settings()
     purposes = sorted({*settings.admin_purposes, *settings.institutional_purposes})
-    purpose = st.selectbox(t("purpose"), purposes, accept_new_options=True, key="loan_purpose")
+    purpose = st.selectbox(
+        t("purpose"),
+        purposes,
+        accept_new_options=True,
+        placeholder=t("choose_or_add"),
+        key="loan_purpose",
+    )
     term = st.number_input(t("term_years"), min_value=0, step=1, key="loan_term")
     effective = st.date_input(t("effective"), key="loan_effective")
     reason, document = _text_fields("loan")
@@ -121,7 +127,9 @@ def return_form(the_ledger: Ledger, status: dict[str, Any], loans: list[dict[str
     )
     with st.form("return_loan"):
         st.subheader(t("return_loan"))
-        loan_id = st.selectbox(t("loan"), open_loans, key="ret_loan")
+        loan_id = st.selectbox(
+            t("loan"), open_loans, placeholder=choice_placeholder(open_loans), key="ret_loan"
+        )
         count = st.number_input(t("return_count"), min_value=0, step=1, key="ret_count")
         effective = st.date_input(t("effective"), key="ret_effective")
         reason, document = _text_fields("ret")
@@ -211,7 +219,9 @@ def evaluate_form(the_ledger: Ledger, status: dict[str, Any], loans: list[dict[s
         st.subheader(t("evaluate_loan"))
         if not expired:
             st.caption(t("no_expired"))
-        loan_id = st.selectbox(t("loan"), expired, key="eval_loan")
+        loan_id = st.selectbox(
+            t("loan"), expired, placeholder=choice_placeholder(expired), key="eval_loan"
+        )
         request = _evaluation_fields()
         submitted = st.form_submit_button(t("submit_evaluate"))
     if submitted and loan_id:
@@ -271,23 +281,24 @@ def sync_form(the_ledger: Ledger) -> None:
     form_state.seed("sync_units", {"sync_reason": ""})
     with st.form("sync_units"):
         st.subheader(t("sync"))
-        upload = st.file_uploader(t("sync_file"), type=["csv", "xlsx"], key="sync_upload")
+        upload = st.file_uploader(
+            t("sync_file"), type=["csv", "xlsx"], help=t("upload_help"), key="sync_upload"
+        )
         reason = st.text_input(t("reason"), key="sync_reason")
         submitted = st.form_submit_button(t("submit_sync"))
     if not (submitted and upload is not None):
         return
+    alerts_before = the_ledger.status()["alerts"]
     with tempfile.TemporaryDirectory(prefix="quotapool-units-") as tmp:
         path = Path(tmp) / Path(upload.name).name
         path.write_bytes(upload.getvalue())
         try:
             result = write(lambda: the_ledger.sync(path, actor=current_user().actor, reason=reason))
         except InputErrors as errors:
-            st.error(t("input_rejected"))
-            st.code(errors.report())
+            messages.show_input_errors(errors)
             return
     if result is None:
         return
-    flash("success", f"{t('synced')}: {len(result['changes'])}")
-    st.session_state[LAST_SYNC_RETURNS] = result["returns"]
+    st.session_state[LAST_SNAPSHOT] = snapshot_report(result, alerts_before)
     form_state.clear("sync_units")
     st.rerun()

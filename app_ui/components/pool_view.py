@@ -8,10 +8,17 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_ui.labels import LOAN_HEADERS, t
-from pools.reporting import expiring_loans, loan_display_status, recovering_in_year
+from app_ui import numbers
+from app_ui.labels import LOAN_HEADERS, RETURN_HEADERS, pool_label, t, words_column
+from app_ui.messages import alert_text
+from pools.reporting import (
+    SnapshotReport,
+    expiring_loans,
+    loan_display_status,
+    recovering_in_year,
+)
 
-LAST_SYNC_RETURNS = "last_sync_returns"
+LAST_SNAPSHOT = "last_snapshot"
 
 
 def pool_cards(status: dict[str, Any], loans: list[dict[str, Any]]) -> None:
@@ -21,10 +28,10 @@ def pool_cards(status: dict[str, Any], loans: list[dict[str, Any]]) -> None:
         with column.container(border=True):
             st.subheader(t(f"pool_{pool}"))
             cells = st.columns(4)
-            cells[0].metric(t("capacity"), figures["capacity"])
-            cells[1].metric(t("lent"), figures["lent"])
-            cells[2].metric(t("available"), figures["available"])
-            cells[3].metric(t("recover_this_year"), due.get(pool, 0))
+            cells[0].metric(t("capacity"), numbers.whole(figures["capacity"]))
+            cells[1].metric(t("lent"), numbers.whole(figures["lent"]))
+            cells[2].metric(t("available"), numbers.whole(figures["available"]))
+            cells[3].metric(t("recover_this_year"), numbers.whole(due.get(pool, 0)))
             if figures.get("suspended"):
                 st.warning(t("pool_suspended"))
 
@@ -37,16 +44,59 @@ def loans_table(status: dict[str, Any], loans: list[dict[str, Any]]) -> None:
     expiring = expiring_loans(status)
     frame = pd.DataFrame(loans)
     frame["status"] = [t(f"loan_status_{loan_display_status(x, expiring)}") for x in loans]
-    st.dataframe(frame[list(LOAN_HEADERS)].rename(columns=LOAN_HEADERS), hide_index=True)
+    numbers.show_table(
+        frame[list(LOAN_HEADERS)].rename(columns=LOAN_HEADERS),
+        config={LOAN_HEADERS["pool"]: pool_column(frame["pool"])},
+    )
 
 
-def last_sync_returns() -> None:
-    """What the last snapshot returned automatically (空一还一), shown once after it."""
-    returns = st.session_state.pop(LAST_SYNC_RETURNS, None)
-    if returns is None:
+def pool_column(pools: pd.Series, label: str | None = None) -> Any:
+    """Loan sources shown in words (行政编制周转池, 出借单位 M02), kept as codes in the data."""
+    return words_column(pools, pool_label, label)
+
+
+def last_snapshot() -> None:
+    """What the last headcount snapshot did, shown once after it, as `quotapool ledger sync`
+    prints it: units changed, pool capacity before → after, 空一还一 returns per loan, loans
+    that expired, and the alerts it raised."""
+    report = st.session_state.pop(LAST_SNAPSHOT, None)
+    if not isinstance(report, SnapshotReport):
         return
+    st.success(t("snapshot_applied").format(**report.changes, events=report.events))
+    if report.registered:
+        st.caption(f"{t('new_units')}: {', '.join(report.registered)}")
+    for pool, figures in report.capacity.items():
+        st.markdown(f"- {capacity_line(pool, figures)}")
     st.markdown(f"**{t('auto_returns')}**")
-    if returns:
-        st.dataframe(pd.DataFrame(returns), hide_index=True, key="auto_returns")
+    if report.returns:
+        returns = pd.DataFrame(report.returns)
+        numbers.show_table(
+            returns,
+            labels=RETURN_HEADERS,
+            config={"pool": pool_column(returns["pool"], RETURN_HEADERS["pool"])},
+            key="auto_returns",
+        )
     else:
         st.caption(t("no_auto_returns"))
+    if report.expired:
+        st.warning(f"{t('expired_loans')}: {', '.join(report.expired)}")
+    st.markdown(f"**{t('new_alerts')}**")
+    for alert in report.new_alerts:
+        st.warning(alert_text(alert))
+    if not report.new_alerts:
+        st.caption(t("no_new_alerts"))
+
+
+def capacity_line(pool: str, figures: dict[str, Any]) -> str:
+    line = t("capacity_change").format(
+        pool=t(f"pool_{pool}"),
+        before=numbers.whole(figures["capacity_before"]),
+        after=numbers.whole(figures["capacity"]),
+        lent=numbers.whole(figures["lent"]),
+    )
+    if "vacancy_base" not in figures:
+        return line
+    basis = t("capacity_basis").format(
+        share=numbers.percent(figures["share"]), base=numbers.whole(figures["vacancy_base"])
+    )
+    return f"{line}{basis}"

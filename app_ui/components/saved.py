@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app_ui import charts, config, scenarios
+from app_ui import charts, config, numbers, scenarios
 from app_ui.components.plan_view import chart_labels, show_chart
-from app_ui.labels import t
+from app_ui.labels import COMPARISON_HEADERS, choice_placeholder, t
 from app_ui.session import WhatIfSession
 from optimizer.plan import PlanResult
 from pools import access
@@ -49,7 +49,12 @@ def compare_section(current: pd.DataFrame | None) -> None:
     options = ([current_label] if current is not None else []) + names
     if not names:
         st.info(t("no_saved"))
-    picked = st.multiselect(t("compare_pick"), options, key="compare_pick")
+    picked = st.multiselect(
+        t("compare_pick"),
+        options,
+        placeholder=choice_placeholder(options, several=True),
+        key="compare_pick",
+    )
     if len(picked) < 2:
         st.caption(t("compare_hint"))
         return
@@ -58,7 +63,7 @@ def compare_section(current: pd.DataFrame | None) -> None:
         for label in picked
     }
     table = scenarios.comparison_table(plans)
-    st.dataframe(table, hide_index=True, key="compare_table")
+    numbers.show_table(table, labels=COMPARISON_HEADERS, key="compare_table")
     st.subheader(t("chart_compare"))
     show_chart(charts.comparison_chart(plans, chart_labels()))
 

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -72,6 +73,9 @@ def app_url(tmp_path: Path) -> Iterator[str]:
     }
     env.pop("QUOTAPOOL_USERS", None)  # demo mode: one demo user, no sign-in
     log = tmp_path / "streamlit.log"
+    settings = tmp_path / ".streamlit"  # the app's own Streamlit settings, not the users file
+    settings.mkdir()
+    shutil.copy(REPO / ".streamlit" / "config.toml", settings / "config.toml")
     command = [
         sys.executable,
         "-m",
@@ -166,6 +170,16 @@ def test_run_the_sample_scenario_in_chromium(app_url: str, tmp_path: Path) -> No
     shutil.copy(screenshot, out / screenshot.name)
 
 
+def solved_page(browser, app_url: str):  # type: ignore[no-untyped-def]
+    """A page on the app, once the starting scenario's plan is shown."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1600, "height": 1200})
+    page.goto(app_url, wait_until="domcontentloaded")
+    expect(page.get_by_text("已求得最优方案")).to_be_visible(timeout=60_000)
+    return page
+
+
 def pick(page, box, option: str) -> None:  # type: ignore[no-untyped-def]
     """Choose an option of a select box (its list may take a moment to open)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -188,14 +202,12 @@ def test_a_loaded_bundled_scenario_is_solved_as_loaded_in_chromium(app_url: str)
     from playwright.sync_api import expect, sync_playwright
 
     summary = bundled_plan("standards_2001")
-    largest = f"{summary['max_relative_shortfall']:.2%}"
+    largest = f"{summary['max_relative_shortfall']:.1%}"  # one decimal everywhere (issue 8.8)
     moved = f"{summary['moved']:,}"
     with sync_playwright() as playwright:
         browser = launch(playwright)
         try:
-            page = browser.new_page(viewport={"width": 1600, "height": 1200})
-            page.goto(app_url, wait_until="domcontentloaded")
-            expect(page.get_by_text("已求得最优方案")).to_be_visible(timeout=60_000)
+            page = solved_page(browser, app_url)
             page.get_by_text("载入示例方案").click()
             pick(page, page.get_by_role("combobox", name="方案", exact=True), "standards_2001")
             page.get_by_role("button", name="载入", exact=True).click()
@@ -221,5 +233,86 @@ def test_a_loaded_bundled_scenario_is_solved_as_loaded_in_chromium(app_url: str)
             expect(objective).to_have_value(fair, timeout=30_000)
             largest_metric = metric.filter(has_text="Largest relative shortfall")
             expect(largest_metric).to_contain_text(largest, timeout=30_000)
+        finally:
+            browser.close()
+
+
+def test_no_request_leaves_the_machine_in_chromium(app_url: str) -> None:
+    """Issue 8.9: every page the browser loads, on every page of the app, comes from the app's
+    own address (no font or icon host, no usage statistics)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    own = urllib.parse.urlsplit(app_url).netloc
+    elsewhere: list[str] = []
+
+    def note(request) -> None:  # type: ignore[no-untyped-def]
+        url = urllib.parse.urlsplit(request.url)
+        if url.scheme not in ("data", "blob") and url.netloc != own:
+            elsewhere.append(request.url)
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1200})
+            page.on("request", note)
+            page.goto(app_url, wait_until="domcontentloaded")
+            expect(page.get_by_text("已求得最优方案")).to_be_visible(timeout=60_000)
+            for name in ("总览与预警", "周转池与调借", "借用办理", "审计记录"):
+                page.get_by_role("link", name=name).click()
+                expect(page.get_by_role("heading", name=name)).to_be_visible(timeout=30_000)
+            page.get_by_text("English", exact=True).click()
+            expect(page.get_by_role("heading", name="Audit trail")).to_be_visible(timeout=30_000)
+            page.wait_for_timeout(1_000)  # late requests (favicon, usage statistics)
+        finally:
+            browser.close()
+    assert not elsewhere, elsewhere
+
+
+def test_one_language_at_a_time_and_planner_numbers_in_chromium(
+    app_url: str, tmp_path: Path
+) -> None:
+    """Issue 8.6 (and 8.8) in a real browser: the Chinese app shows Chinese input errors,
+    alerts and Streamlit words; the plan has a totals row, figures have thousands separators;
+    after the switch the same places are in English."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from optimizer.output import TOTAL_LABEL
+
+    total = f"{bundled_plan('baseline')['total_after']:,}"  # 34,460
+    bad = tmp_path / "mine.csv"
+    bad.write_text("county_id,name,quota,occupied\nA,甲县,80,80\nB,乙县,-5,60\n", encoding="utf-8")
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            page = solved_page(browser, app_url)
+            plan = page.locator('[data-testid="stDataFrame"]').filter(has_text="调整后编制 new")
+            # The grid's text for assistive technology: the figures are drawn formatted on its
+            # canvas (their formats are checked in test_planner_grade.py), the rows are here.
+            expect(plan).to_contain_text(TOTAL_LABEL, timeout=30_000)
+            expect(page.get_by_placeholder("请选择（可多选）")).to_be_visible(timeout=30_000)
+            expect(page.get_by_placeholder("Choose options")).to_have_count(0)
+            page.get_by_text("上传方案文件（CSV 或 Excel）").click()
+            uploads = page.locator('[data-testid="stFileUploader"] input[type="file"]')
+            uploads.nth(0).set_input_files(str(bad))
+            expect(page.get_by_text("mine.csv")).to_be_visible(timeout=30_000)
+            uploads.nth(1).set_input_files(str(REPO / "tests/app/fixtures/enrolment.csv"))
+            expect(page.get_by_text("enrolment.csv")).to_be_visible(timeout=30_000)
+            page.get_by_role("button", name="读入上传的文件").click()
+            report = page.locator('[data-testid="stCode"]').filter(has_text="mine.csv")
+            expect(report).to_contain_text("第 3 行", timeout=30_000)
+            expect(report).to_contain_text("小于最小值 0")
+            page.get_by_role("link", name="总览与预警").click()
+            # over-quota alerts sit in a closed expander: counted, not seen
+            expect(page.get_by_text("超编，只出不进")).to_have_count(1, timeout=30_000)
+            expect(page.get_by_text("on own quota")).to_have_count(0)
+            page.get_by_text("English", exact=True).click()
+            expect(page.get_by_text("may only lose people")).to_have_count(1, timeout=30_000)
+            expect(page.get_by_text("超编，只出不进")).to_have_count(0)
+            page.get_by_role("link", name="Teacher allocation (what-if)").click()
+            expect(page.get_by_text("Optimal plan found")).to_be_visible(timeout=60_000)
+            expect(page.get_by_placeholder("Choose options")).to_be_visible(timeout=30_000)
+            expect(page.get_by_placeholder("请选择（可多选）")).to_have_count(0)
+            metric = page.locator('[data-testid="stMetric"]').filter(has_text="Total after")
+            expect(metric).to_contain_text(total, timeout=30_000)
         finally:
             browser.close()
