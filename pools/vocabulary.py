@@ -26,6 +26,10 @@ class PoolKind(StrEnum):
 
 
 UNIT_POOL_PREFIX: Final = "unit:"
+_POOL_NAMES: Final = {
+    PoolKind.ADMIN: ("administrative pool", "行政编制周转池"),
+    PoolKind.INSTITUTIONAL: ("institutional pool", "事业编制周转池"),
+}
 
 
 class PoolRefError(ValueError):
@@ -58,19 +62,11 @@ class PoolRef:
 
     @property
     def name_en(self) -> str:
-        if self.kind is PoolKind.ADMIN:
-            return "administrative pool"
-        if self.kind is PoolKind.INSTITUTIONAL:
-            return "institutional pool"
-        return f"unit {self.lender}"
+        return _POOL_NAMES[self.kind][0] if self.is_turnover_pool else f"unit {self.lender}"
 
     @property
     def name_zh(self) -> str:
-        if self.kind is PoolKind.ADMIN:
-            return "行政编制周转池"
-        if self.kind is PoolKind.INSTITUTIONAL:
-            return "事业编制周转池"
-        return f"单位 {self.lender} "
+        return _POOL_NAMES[self.kind][1] if self.is_turnover_pool else f"单位 {self.lender} "
 
     def __str__(self) -> str:
         return self.text
