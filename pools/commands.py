@@ -49,9 +49,11 @@ from pools.results import (
     pool_figures,
 )
 from pools.rules.institutional_pool import evaluation_allowed, rebuild_allowed
+from pools.rules.ledger import actor_named, not_backdated
 from pools.rules.loans import check_open_loan, return_allowed, return_one_when_vacated
 from pools.rules.monitoring import alerts
 from pools.rules.settings import Settings
+from pools.rules.units import unit_without_loans
 from pools.rules.violations import RuleViolation, Violation, refuse
 from pools.state import UNIT_FIELDS, LoanState, State
 from pools.units import Unit
@@ -80,18 +82,8 @@ class Batch:
     events: list[Event] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        if not self.actor.strip():
-            refuse(Violation("ledger.actor", "every write names its actor", "每次操作须注明操作人"))
-        last = self.state.effective
-        if last is not None and self.effective < last:
-            refuse(
-                Violation(
-                    "ledger.backdated",
-                    f"effective date {self.effective} is before the ledger's last event "
-                    f"({last}); the ledger never goes back in time",
-                    f"生效日期 {self.effective} 早于台账最后一笔（{last}），不能倒签",
-                )
-            )
+        refuse(actor_named(self.actor))
+        refuse(not_backdated(self.state.effective, self.effective))
         self._day = self.effective.isoformat()
 
     def emit(self, payload: Payload, idem_key: str | None = None) -> Event:
@@ -159,16 +151,7 @@ def sync_units(batch: Batch, units: list[Unit]) -> SyncResult:
     seen = {unit.unit_id for unit in units}
     gone = [unit_id for unit_id in state.units if unit_id not in seen]
     for unit_id in gone:
-        leaving = state.units[unit_id]
-        if leaving.lent or leaving.borrowed or leaving.pool_headcount:
-            refuse(
-                Violation(
-                    "sync.unit_with_loans_missing",
-                    f"unit {unit_id} is missing from the snapshot but still has loans "
-                    "outstanding; return or transfer them first",
-                    f"单位 {unit_id} 不在新名册中，但仍有未归还的借用编制，须先处理",
-                )
-            )
+        refuse(unit_without_loans(state, unit_id))
     expired = expire_due(batch)
     changes: list[UnitChange] = []
     returns: list[Returned] = []

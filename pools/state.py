@@ -67,6 +67,7 @@ from pools.rules.institutional_pool import (
     rebuild_allowed,
     term_ended,
 )
+from pools.rules.ledger import actor_named, not_backdated
 from pools.rules.loans import (
     loan_count_valid,
     pool_has_room,
@@ -80,6 +81,7 @@ from pools.rules.units import (
     own_limit,
     own_vacancies,
     unit_figures_problem,
+    unit_without_loans,
     usable_quota,
 )
 from pools.rules.violations import Violation
@@ -213,7 +215,8 @@ class State:
         self.seq = 0
         self.hash = GENESIS
         self.effective: date | None = None  # of the last event
-        self._effective_text = ""  # the same, as stored
+        self._effective_text: str | None = None  # the same, as stored
+        self._actor_text: str | None = None  # the last event's actor, once checked
         self.initialised = False
         # running sums over municipal administrative organs, so capacity is O(1)
         self.admin_vacancies = 0
@@ -261,10 +264,10 @@ class State:
                 day = parse_day(effective)
             except (TypeError, ValueError):
                 raise InvariantBroken(seq, f"effective date {effective!r} is not a date") from None
-            if self.effective is not None and day < self.effective:
-                raise InvariantBroken(seq, f"effective date {effective} is before {self.effective}")
-        if not actor:
-            raise InvariantBroken(seq, "the event names no actor")
+            _refuse(seq, not_backdated(self.effective, day))
+        if actor != self._actor_text:  # most events have the actor of the one before
+            _refuse(seq, actor_named(actor))
+            self._actor_text = actor
         if isinstance(payload, LedgerInitialised) != (self.seq == 0):
             raise InvariantBroken(seq, "the ledger starts with exactly one initialisation")
         assert day is not None
@@ -333,8 +336,7 @@ class State:
 
     def _on_unit_removed(self, event: Event, day: date, p: UnitRemoved) -> None:
         unit = self._unit(event, p.unit_id)
-        if unit.lent or unit.borrowed or unit.pool_headcount:
-            raise InvariantBroken(event.seq, f"{p.unit_id} still has loans outstanding")
+        _refuse(event.seq, unit_without_loans(self, p.unit_id))
         self._group(unit, -1)
         del self.units[p.unit_id]
 

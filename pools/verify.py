@@ -23,14 +23,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pools.events import GENESIS, LoanOpened, chain_hash
+from pools.events import GENESIS, Event, LoanOpened, chain_hash
 from pools.rules.loans import check_open_loan, known_pool, settlement_problems
 from pools.state import InvariantBroken, State
 from pools.storage import Head, event_from_row, row_json
 from pools.vocabulary import PoolKind, parse_day
 
 MAX_LISTED = 100
-PASSES = ("chain", "replay", "rules", "settlement", "recount")
 
 
 @dataclass(frozen=True)
@@ -148,21 +147,60 @@ class ChainPass:
         self.problems.add(Problem(rule, seq, message))
 
 
-def rules_at_open(state: State, event: Any) -> Problem | None:
-    """Pass 3, for one `loan_opened` event before it is applied."""
-    p: LoanOpened = event.payload
-    broken = check_open_loan(
-        state, known_pool(p.pool), p.borrower, p.count, p.purpose, parse_day(event.effective)
-    )
-    if broken is None:
-        return None
-    return Problem(
-        broken.rule, event.seq, f"event {event.seq} opened loan {p.loan_id} against rule {broken}"
-    )
+class ReplayPass:
+    """Pass 2: decode every event and fold it, every invariant checked (`State.apply`). Stops
+    at the first event that cannot be read or breaks an invariant."""
+
+    def __init__(self) -> None:
+        self.state = State()
+        self.running = True
+        self.problems = PassProblems("replay")
+
+    def decode(self, row: Any) -> Event | None:
+        try:
+            return event_from_row(row)
+        except (ValueError, TypeError, AttributeError) as exc:
+            seq = int(row[0])
+            self._stop(
+                Problem("replay.unreadable", seq, f"event {seq} has an unreadable payload: {exc}")
+            )
+            return None
+
+    def apply(self, event: Event) -> None:
+        try:
+            self.state.apply(event)
+        except InvariantBroken as exc:
+            self._stop(Problem(exc.rule, exc.seq, exc.message))
+
+    def _stop(self, problem: Problem) -> None:
+        self.problems.add(problem)
+        self.running = False
+
+
+class RulesAtOpenPass:
+    """Pass 3: every loan, before it is applied, against the rules of a loan request
+    (`check_open_loan`) as the state stood then."""
+
+    def __init__(self) -> None:
+        self.problems = PassProblems("rules")
+
+    def loan_opened(self, state: State, event: Event) -> None:
+        p = event.payload
+        assert isinstance(p, LoanOpened)
+        day = parse_day(event.effective)
+        broken = check_open_loan(state, known_pool(p.pool), p.borrower, p.count, p.purpose, day)
+        if broken is not None:
+            self.problems.add(
+                Problem(
+                    broken.rule,
+                    event.seq,
+                    f"event {event.seq} opened loan {p.loan_id} against rule {broken}",
+                )
+            )
 
 
 def settlement(state: State) -> list[Problem]:
-    """Pass 4."""
+    """Pass 4: 空一还一 applied everywhere; every loan an evaluation sent back returned."""
     return [
         Problem(violation.rule, None, violation.message_en)
         for violation in settlement_problems(state)
@@ -204,41 +242,24 @@ def recount(state: State) -> list[Problem]:
 
 def verify_rows(rows: Iterable[Any], head: Head, key: bytes) -> Verification:
     """Run every pass over the stored `rows` (in sequence order) and the `head`."""
-    chain = ChainPass(key)
-    replay, rules = PassProblems("replay"), PassProblems("rules")
-    state = State()
-    replaying = True
+    chain, replay, rules = ChainPass(key), ReplayPass(), RulesAtOpenPass()
     count = 0
     for row in rows:
         count += 1
         chain.row(row)
-        if not replaying:
-            continue
-        try:
-            event = event_from_row(row)
-        except (ValueError, TypeError, AttributeError) as exc:
-            seq = int(row[0])
-            replay.add(
-                Problem("replay.unreadable", seq, f"event {seq} has an unreadable payload: {exc}")
-            )
-            replaying = False
-            continue
-        if type(event.payload) is LoanOpened:
-            broken = rules_at_open(state, event)
-            if broken is not None:
-                rules.add(broken)
-        try:
-            state.apply(event)
-        except InvariantBroken as exc:
-            replay.add(Problem(exc.rule, exc.seq, exc.message))
-            replaying = False
+        if replay.running and (event := replay.decode(row)) is not None:
+            if type(event.payload) is LoanOpened:
+                rules.loan_opened(replay.state, event)
+            replay.apply(event)
     chain.head(head)
-    by_pass = [chain.problems.report(), replay.report(), rules.report()]
-    if replaying:  # the state is sound: the whole-ledger passes can read it
-        by_pass.append(settlement(state))
-        by_pass.append(recount(state))
+    state = replay.state
+    passes = [chain.problems, replay.problems, rules.problems]
+    if replay.running:  # the state is sound: the whole-ledger passes can read it
+        for name, found_at_end in (("settlement", settlement), ("recount", recount)):
+            passes.append(PassProblems(name))
+            passes[-1].extend(found_at_end(state))
     ordered = sorted(
-        ((problem, order) for order, problems in enumerate(by_pass) for problem in problems),
+        ((problem, order) for order, found in enumerate(passes) for problem in found.report()),
         key=lambda item: (item[0].seq is None, item[0].seq or 0, item[1]),
     )
     return Verification(count, state, [problem for problem, _ in ordered])

@@ -63,6 +63,20 @@ def over_quota_only_loses_people(state: State, unit_id: str) -> Violation | None
     )
 
 
+def unit_without_loans(state: State, unit_id: str) -> Violation | None:
+    """A unit leaves the ledger (absent from a snapshot) only with no loan outstanding, lent or
+    borrowed: its loans would have nowhere to go."""
+    unit = state.units[unit_id]
+    if not (unit.lent or unit.borrowed or unit.pool_headcount):
+        return None
+    return Violation(
+        "sync.unit_with_loans_missing",
+        f"unit {unit_id} is missing from the snapshot but still has loans "
+        "outstanding; return or transfer them first",
+        f"单位 {unit_id} 不在新名册中，但仍有未归还的借用编制，须先处理",
+    )
+
+
 def unit_figures_problem(level: str, kind: str, approved: object, headcount: object) -> str | None:
     """What is wrong with a unit's level, kind, approved quota and headcount, if anything."""
     if level not in LEVELS.values() or kind not in KINDS.values():

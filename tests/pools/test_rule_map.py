@@ -9,6 +9,7 @@ from datetime import date
 
 import pytest
 
+import pools.verify
 from pools.results import SyncResult
 from pools.rules import Settings
 from pools.rules.admin_pool import admin_borrower_eligible, admin_pool_active, admin_pool_capacity
@@ -35,6 +36,8 @@ from pools.rules.units import (
     own_vacancies,
     usable_quota,
 )
+from pools.storage import Head, event_row
+from pools.verify import verify_rows
 from pools.vocabulary import (
     ADMIN_POOL,
     INSTITUTIONAL_POOL,
@@ -379,3 +382,30 @@ def test_verify_reports_every_problem(ledger: Ledger) -> None:
         ("institutional.purpose", 5),
         ("admin.borrower_not_eligible", 6),
     ]
+
+
+def test_verify_lists_a_pass_s_problems_up_to_a_limit(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the wrong key every event fails its hash: the first ones are listed, the rest
+    counted, and the replay still finds nothing else wrong.
+
+    unit A1 municipal administrative 10/10
+    unit A3 municipal administrative 30/15
+    2026-02-01 open admin A1 1 引进生
+    """
+    monkeypatch.setattr(pools.verify, "MAX_LISTED", 2)
+    rows = [tuple(event_row(event).values()) for event in ledger.events]
+    last = ledger.events[-1]
+    found = verify_rows(rows, Head(last.seq, last.hash, last.effective), b"another key")
+    assert [(p.rule, p.seq) for p in found.problems] == [
+        ("chain.hash", 1),
+        ("chain.hash", 2),
+        ("chain.more", None),
+    ]
+    assert found.problems[-1].message == "2 more chain problems not listed"
+    assert found.as_dict()["problems"][0] | {} == {
+        "seq": 1,
+        "rule": "chain.hash",
+        "problem": found.problems[0].message,
+    }
