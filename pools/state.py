@@ -86,8 +86,13 @@ from pools.rules.units import (
 )
 from pools.rules.violations import Violation
 from pools.vocabulary import (
+    CAUSE_EVALUATION,
+    CAUSE_VACANCY,
     DECISION_OF,
+    KIND_ADMIN,
     RETURN_CAUSE_OF,
+    STATUS_CLOSED,
+    STATUS_OPEN,
     Decision,
     LoanStatus,
     PoolKind,
@@ -234,7 +239,7 @@ class State:
         return admin_pool_capacity(self.settings, self.admin_vacancies, self.admin_net)
 
     def pool_capacity(self, pool: PoolKind) -> int:
-        return self.admin_capacity if pool is PoolKind.ADMIN else self.inst_capacity
+        return self.admin_capacity if pool is KIND_ADMIN else self.inst_capacity
 
     def loans_due(self, day: date) -> list[str]:
         """Open loans whose term ended on or before `day`, oldest end first."""
@@ -243,7 +248,7 @@ class State:
         while heap and term_ended(heap[0][0], day):
             end, _, loan_id = heapq.heappop(heap)
             loan = self.loans.get(loan_id)
-            if loan is not None and loan.status is LoanStatus.OPEN and loan.end == end:
+            if loan is not None and loan.status is STATUS_OPEN and loan.end == end:
                 due.append(loan_id)
         for loan_id in due:  # not yet expired: the caller emits the events that expire them
             loan = self.loans[loan_id]
@@ -285,6 +290,24 @@ class State:
         if "level" in changes or "kind" in changes:
             unit.in_admin_group = is_municipal_admin_organ(unit.level, unit.kind)
         self._group(unit, +1)
+
+    def _add_lent(self, unit: UnitState, count: int) -> None:
+        """`_touch_unit(unit, lent=unit.lent + count)` without the keyword dict (hot path)."""
+        group = unit.in_admin_group
+        if group:
+            self._group(unit, -1)
+        unit.lent += count
+        if group:
+            self._group(unit, +1)
+
+    def _add_headcount(self, unit: UnitState, count: int) -> None:
+        """`_touch_unit(unit, headcount=unit.headcount + count)` without the keyword dict."""
+        group = unit.in_admin_group
+        if group:
+            self._group(unit, -1)
+        unit.headcount += count
+        if group:
+            self._group(unit, +1)
 
     def _group(self, unit: UnitState, sign: int) -> None:
         """Add (+1) or take out (−1) a unit's share of the admin-group sums (this runs twice
@@ -363,7 +386,7 @@ class State:
             _refuse(seq, unit_loan_parties(self, lender_id, p.borrower))
             _refuse(seq, lender_has_spare(self, lender_id, count))
             lender = self.units[lender_id]
-            self._touch_unit(lender, lent=lender.lent + count)
+            self._add_lent(lender, count)
             borrower.borrowed += count
         loan = LoanState(
             p.loan_id, pool, p.borrower, count, p.purpose, day, seq, end, idem_key,
@@ -384,11 +407,9 @@ class State:
         if cause is None:
             raise InvariantBroken(seq, f"unknown return cause {p.cause!r}")
         borrower = self.units[loan.borrower]
-        if cause is ReturnCause.VACANCY:
+        if cause is CAUSE_VACANCY:
             _refuse(seq, vacancy_to_move_into(borrower, count))
-        elif cause is ReturnCause.EVALUATION and not (
-            loan.awaiting_return and count == loan.outstanding
-        ):
+        elif cause is CAUSE_EVALUATION and not (loan.awaiting_return and count == loan.outstanding):
             raise InvariantBroken(seq, "an evaluation return must follow a 'return' decision")
         # the people on the returned quota move onto the borrower's own quota
         lender_id = loan.pool.lender
@@ -397,13 +418,13 @@ class State:
             borrower.pool_headcount -= count
         else:
             lender = self.units[lender_id]
-            self._touch_unit(lender, lent=lender.lent - count)
+            self._add_lent(lender, -count)
             borrower.borrowed -= count
-        self._touch_unit(borrower, headcount=borrower.headcount + count)
+        self._add_headcount(borrower, count)
         loan.outstanding -= count
         loan.returned[cause] = loan.returned.get(cause, 0) + count
         if loan.outstanding == 0:
-            loan.status = LoanStatus.CLOSED
+            loan.status = STATUS_CLOSED
             loan.awaiting_return = False
             self.awaiting_return.discard(loan.loan_id)
             self.open_by_borrower[loan.borrower].remove(loan.loan_id)

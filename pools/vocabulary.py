@@ -112,6 +112,15 @@ class Decision(StrEnum):
     RETURN = "return"
 
 
+# The members the fold compares on every event, as module constants: on Python 3.11 reading
+# `LoanStatus.CLOSED` from the class costs several times a global lookup.
+KIND_ADMIN: Final = PoolKind.ADMIN
+KIND_UNIT: Final = PoolKind.UNIT
+STATUS_OPEN: Final = LoanStatus.OPEN
+STATUS_CLOSED: Final = LoanStatus.CLOSED
+CAUSE_VACANCY: Final = ReturnCause.VACANCY
+CAUSE_EVALUATION: Final = ReturnCause.EVALUATION
+
 # Decoding stored text: a dict lookup (a replay decodes a million of these; Enum(value) costs
 # several times more). None means the text names no member.
 RETURN_CAUSE_OF: Final = {cause.value: cause for cause in ReturnCause}

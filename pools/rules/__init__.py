@@ -6,7 +6,8 @@
   return one when vacated (`return_one_when_vacated`), pool capacity, a whole loan request;
 - 2.3 `institutional_pool`: eligibility, purposes, period and rebuild, terms, evaluations;
 - 2.4 `unit_loans`: two-rights separation — parties, purpose, the lender's spare quota;
-- 2.6 `monitoring`: alerts.
+- 2.6 `monitoring`: alerts;
+- SPEC 4 `ledger`: every write names its actor and never goes back in time.
 
 A rule returns a `Violation` (a stable code such as ``admin.purpose`` and what is wrong, in
 English and in Chinese) or None. The command that meets one raises it as `RuleViolation`

@@ -23,7 +23,7 @@ from pools.rules.settings import Settings
 from pools.rules.unit_loans import lender_has_spare, unit_loan_parties, unit_purpose_given
 from pools.rules.units import over_quota_only_loses_people, unit_known
 from pools.rules.violations import Violation, first
-from pools.vocabulary import ADMIN_POOL, LoanStatus, PoolKind, PoolRef, PoolRefError
+from pools.vocabulary import KIND_ADMIN, KIND_UNIT, STATUS_CLOSED, PoolKind, PoolRef, PoolRefError
 
 if TYPE_CHECKING:
     from pools.state import LoanState, State, UnitState
@@ -174,7 +174,7 @@ def known_pool(text: str) -> PoolRef | Violation:
 
 def return_allowed(loan: LoanState, count: int) -> Violation | None:
     """A return names an open loan and at most what it has outstanding."""
-    if loan.status is LoanStatus.CLOSED:
+    if loan.status is STATUS_CLOSED:
         return Violation(
             "return.closed", f"loan {loan.loan_id} is closed", f"借用 {loan.loan_id} 已归还"
         )
@@ -205,7 +205,7 @@ def check_open_loan(
         return found
     if isinstance(pool, Violation):
         return pool
-    if pool.kind is PoolKind.UNIT:
+    if pool.kind is KIND_UNIT:
         assert pool.lender is not None
         parties = unit_loan_parties(state, pool.lender, borrower)
         if parties is not None:
@@ -216,7 +216,7 @@ def check_open_loan(
             unit_purpose_given(purpose),
             lender_has_spare(state, pool.lender, count),
         )
-    if pool == ADMIN_POOL:
+    if pool.kind is KIND_ADMIN:
         return first(
             admin_borrower_eligible(state, borrower),
             pool_purpose_approved(settings, pool, purpose),
