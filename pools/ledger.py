@@ -12,7 +12,9 @@ effective date (default: today by the injected clock). A write is one database t
 lock the ledger head, bring the cached state up to the head, check the rules, emit the events
 (including automatic 空一还一 returns and expiries), check the invariants on the resulting
 state, append, commit. A refusal raises `RuleViolation` (`.rule`, `.message_en`,
-`.message_zh`) and writes nothing. Results are plain dicts (JSON-ready) or DataFrames.
+`.message_zh`) and writes nothing. Results are plain dicts (JSON-ready: the typed results
+of `pools.results`, turned into JSON in one place) or DataFrames. Text from the caller (a
+pool, a decision) is parsed here, once (`pools.vocabulary`).
 
 The state is cached per `Ledger` object and caught up incrementally from the head, so an
 append costs O(1) database reads; `verify` always replays from scratch.

@@ -15,6 +15,12 @@ event as it applies it and raises `InvariantBroken` naming the event otherwise:
 - no loan returns more than it has outstanding, and every return names an existing loan;
 - a snapshot change states the old value it replaces, and it must match the ledger.
 
+Where an invariant is a rule (pool capacity, the lender's spare quota, self-loans, returns,
+evaluations, the rebuild, a unit leaving with loans, the actor, no backdating), the fold calls
+the same predicate of `pools.rules` that the refusing command calls, and
+`InvariantBroken.rule` names its code. Stored text (pools, dates, causes, decisions) is
+decoded here into `pools.vocabulary` types, once per event.
+
 Accounting model (documented decisions):
 - `headcount` is people on the unit's own quota, as the snapshot file reports it.
 - A loan is opened for people hired on it, so its `outstanding` quotas are also the people on
@@ -22,8 +28,9 @@ Accounting model (documented decisions):
   (unit-to-unit). These people count in headcount statistics but pool quotas never count in
   approved or city totals.
 - own limit = approved − lent; own vacancies = max(0, own limit − headcount); a unit is over
-  quota when headcount > own limit. With usable = approved + borrowed − lent this is exactly
-  "people on own and borrowed quota exceed usable quota" (SPEC 2.1).
+  quota when headcount > own limit (the formulas: `pools.rules.units`). With usable =
+  approved + borrowed − lent this is exactly "people on own and borrowed quota exceed usable
+  quota" (SPEC 2.1).
 - A return moves the loan's people onto the borrower's own quota: by a vacancy (空一还一,
   never over quota), or by hand / evaluation (the unit may end over quota and is flagged;
   people are never made to vanish from the statistics).
