@@ -298,21 +298,14 @@ class State:
             unit.in_admin_group = is_municipal_admin_organ(unit.level, unit.kind)
         self._group(unit, +1)
 
-    def _add_lent(self, unit: UnitState, count: int) -> None:
-        """`_touch_unit(unit, lent=unit.lent + count)` without the keyword dict (hot path)."""
+    def _shift(self, unit: UnitState, *, lent: int = 0, headcount: int = 0) -> None:
+        """Add to a unit's lent quota and headcount, keeping the admin-group sums right (the
+        hot path of `_touch_unit`: no keyword dict, no setattr)."""
         group = unit.in_admin_group
         if group:
             self._group(unit, -1)
-        unit.lent += count
-        if group:
-            self._group(unit, +1)
-
-    def _add_headcount(self, unit: UnitState, count: int) -> None:
-        """`_touch_unit(unit, headcount=unit.headcount + count)` without the keyword dict."""
-        group = unit.in_admin_group
-        if group:
-            self._group(unit, -1)
-        unit.headcount += count
+        unit.lent += lent
+        unit.headcount += headcount
         if group:
             self._group(unit, +1)
 
@@ -393,7 +386,7 @@ class State:
             _refuse(seq, unit_loan_parties(self, lender_id, p.borrower))
             _refuse(seq, lender_has_spare(self, lender_id, count))
             lender = self.units[lender_id]
-            self._add_lent(lender, count)
+            self._shift(lender, lent=count)
             borrower.borrowed += count
         loan = LoanState(
             p.loan_id, pool, p.borrower, count, p.purpose, day, seq, end, idem_key,
@@ -425,9 +418,9 @@ class State:
             borrower.pool_headcount -= count
         else:
             lender = self.units[lender_id]
-            self._add_lent(lender, -count)
+            self._shift(lender, lent=-count)
             borrower.borrowed -= count
-        self._add_headcount(borrower, count)
+        self._shift(borrower, headcount=count)
         loan.outstanding -= count
         loan.returned[cause] = loan.returned.get(cause, 0) + count
         if loan.outstanding == 0:
