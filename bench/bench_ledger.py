@@ -40,6 +40,7 @@ from pools.rules import Settings
 from pools.state import State
 from pools.storage import Store
 from pools.units import Unit, read_units
+from pools.vocabulary import INSTITUTIONAL_POOL
 
 UNITS = Path(__file__).resolve().parents[1] / "data" / "units" / "units-2026-10.csv"
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -174,7 +175,9 @@ def write_bulk(url: str, units: list[Unit], count: int, chunk: int = 20_000) -> 
         uid = borrowers[n % len(borrowers)]
         n += 1
         step = batch()
-        commands.open_loan(step, pool="institutional", unit_id=uid, count=1, purpose="高层次人才")
+        commands.open_loan(
+            step, pool=INSTITUTIONAL_POOL, unit_id=uid, count=1, purpose="高层次人才"
+        )
         unit = state.units[uid]
         step.emit(UnitUpdated(uid, {"headcount": [unit.headcount, unit.headcount - 1]}))
         commands.settle(step, [uid])

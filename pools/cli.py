@@ -17,6 +17,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from pools.rules import RuleViolation, Settings
+from pools.vocabulary import Decision, ReturnCause
 
 if TYPE_CHECKING:  # the ledger pulls in SQLAlchemy (~0.4 s): only commands that use it pay
     from pools.ledger import Ledger
@@ -130,7 +131,7 @@ def _loan_evaluate_parser(cmds: Any) -> None:
     _common(p, _cmd_loan_evaluate)
     p.add_argument("--loan", required=True)
     p.add_argument("--score", required=True, type=int, help="0–100")
-    p.add_argument("--decision", required=True, choices=["extend", "return"])
+    p.add_argument("--decision", required=True, choices=[d.value for d in Decision])
     p.add_argument("--until", type=_date, help="new end date when extending")
     _writer(p)
 
@@ -355,7 +356,7 @@ def _cmd_loan_return(args: argparse.Namespace) -> int:
 
     def show(result: dict[str, Any]) -> None:
         for item in result["returns"]:
-            count, cause = item.get("count", 1), item.get("cause", "vacancy")
+            count, cause = item.get("count", 1), item.get("cause", ReturnCause.VACANCY.value)
             print(f"returned {count} of loan {item['loan_id']} ({cause})")
         _show_loan(result["loan"])
         _show_alerts(result["alerts"])
@@ -429,7 +430,7 @@ def _cmd_audit_verify(args: argparse.Namespace) -> int:
             print(f"FAILED after checking {result['events']} events:")
             for problem in result["problems"]:
                 where = f"event {problem['seq']}: " if problem["seq"] else ""
-                print(f"  {where}{problem['problem']}")
+                print(f"  {where}{problem['problem']} [{problem['rule']}]")
 
     status = _run(args, action, show)
     if status == EXIT_OK and not outcome.get("ok"):

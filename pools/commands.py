@@ -10,10 +10,12 @@ none is.
 No database and no clock in here: a batch gets the key, the recorded time and the effective
 date from its caller, so the same code runs the ledger, the property tests and the benchmark.
 
-Return one when one is vacated (空一还一): after any change to a unit, while the unit has an
-own vacancy and a loan outstanding, one quota of its *oldest* open loan (by opening order,
-pool and unit loans alike) comes back, one event per quota, and the person on it moves onto
-own quota. Oldest first because the earliest borrowing has waited longest to be repaid.
+Return one when one is vacated (空一还一): after any change to a unit, `settle` emits one
+return per quota that `pools.rules.loans.return_one_when_vacated` finds due.
+
+The domain speaks `pools.vocabulary` (PoolRef, enums, dates); events are written with the
+stored strings (`LoanOpened.pool` as ``unit:<id>``, dates as ISO text), so payloads and
+hashes are as they always were.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from pools.events import (
     Event,
@@ -38,18 +39,33 @@ from pools.events import (
     UnitUpdated,
     seal,
 )
-from pools.rules import (
+from pools.results import (
+    EvaluationResult,
+    InstitutionalPoolFigures,
+    Returned,
+    ReturnResult,
+    SyncResult,
+    UnitChange,
+    pool_figures,
+)
+from pools.rules.institutional_pool import evaluation_allowed, rebuild_allowed
+from pools.rules.ledger import actor_named, not_backdated
+from pools.rules.loans import check_open_loan, return_allowed, return_one_when_vacated
+from pools.rules.monitoring import alerts
+from pools.rules.settings import Settings
+from pools.rules.units import unit_without_loans
+from pools.rules.violations import RuleViolation, Violation, refuse
+from pools.state import UNIT_FIELDS, LoanState, State
+from pools.units import Unit
+from pools.vocabulary import (
     ADMIN_POOL,
     INSTITUTIONAL_POOL,
-    RuleViolation,
-    Settings,
-    Violation,
-    check_open_loan,
-    rebuild_allowed,
-    refuse,
+    Decision,
+    PoolRef,
+    ReturnCause,
+    add_years,
+    day_text,
 )
-from pools.state import UNIT_FIELDS, LoanState, State, add_years
-from pools.units import Unit
 
 
 @dataclass
@@ -66,22 +82,9 @@ class Batch:
     events: list[Event] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        if not self.actor.strip():
-            refuse(Violation("ledger.actor", "every write names its actor", "每次操作须注明操作人"))
-        if self.state.effective and self.effective.isoformat() < self.state.effective:
-            refuse(
-                Violation(
-                    "ledger.backdated",
-                    f"effective date {self.effective} is before the ledger's last event "
-                    f"({self.state.effective}); the ledger never goes back in time",
-                    f"生效日期 {self.effective} 早于台账最后一笔（{self.state.effective}），"
-                    "不能倒签",
-                )
-            )
-
-    @property
-    def day(self) -> str:
-        return self.effective.isoformat()
+        refuse(actor_named(self.actor))
+        refuse(not_backdated(self.state.effective, self.effective))
+        self._day = self.effective.isoformat()
 
     def emit(self, payload: Payload, idem_key: str | None = None) -> Event:
         event = seal(
@@ -90,7 +93,7 @@ class Batch:
             event_id=uuid.uuid4().hex,
             idem_key=idem_key,
             recorded_at=self.recorded_at,
-            effective=self.day,
+            effective=self._day,
             actor=self.actor,
             reason=self.reason,
             document=self.document,
@@ -115,32 +118,28 @@ def init_ledger(batch: Batch, settings: Settings, units: Iterable[Unit]) -> None
 
 def expire_due(batch: Batch) -> list[str]:
     """Loans whose term has ended become expired (awaiting evaluation); returns their ids."""
-    due = batch.state.loans_due(batch.day)
+    due = batch.state.loans_due(batch.effective)
     for loan_id in due:
         batch.emit(LoanExpired(loan_id))
     return due
 
 
-def settle(batch: Batch, unit_ids: Iterable[str]) -> list[dict[str, Any]]:
+def settle(batch: Batch, unit_ids: Iterable[str]) -> list[Returned]:
     """空一还一 for the given units (and any lender whose quota comes back)."""
     returns = []
     work = list(dict.fromkeys(unit_ids))
     while work:
         unit_id = work.pop(0)
-        unit = batch.state.units.get(unit_id)
-        while unit is not None and unit.vacancies > 0:
-            open_loans = batch.state.open_by_borrower.get(unit_id)
-            if not open_loans:
-                break
-            loan = batch.state.loans[open_loans[0]]
-            batch.emit(LoanReturned(loan.loan_id, 1, "vacancy"))
-            returns.append({"loan_id": loan.loan_id, "unit_id": unit_id, "pool": loan.pool})
-            if loan.lender is not None and loan.lender not in work:
-                work.append(loan.lender)
+        while (loan := return_one_when_vacated(batch.state, unit_id)) is not None:
+            batch.emit(LoanReturned(loan.loan_id, 1, ReturnCause.VACANCY.value))
+            returns.append(Returned(loan.loan_id, ReturnCause.VACANCY, 1, unit_id, loan.pool))
+            lender = loan.pool.lender
+            if lender is not None and lender not in work:
+                work.append(lender)
     return returns
 
 
-def sync_units(batch: Batch, units: list[Unit]) -> dict[str, Any]:
+def sync_units(batch: Batch, units: list[Unit]) -> SyncResult:
     """Apply a snapshot: register new units, record changes, remove absent units, then 空一还一.
 
     A snapshot is a fact of the world: a unit whose headcount now exceeds its quota is recorded
@@ -148,28 +147,19 @@ def sync_units(batch: Batch, units: list[Unit]) -> dict[str, Any]:
     is refused, because its loans would have nowhere to go.
     """
     state = batch.state
-    before = state.pools_view()
+    before = pool_figures(state)
     seen = {unit.unit_id for unit in units}
     gone = [unit_id for unit_id in state.units if unit_id not in seen]
     for unit_id in gone:
-        leaving = state.units[unit_id]
-        if leaving.lent or leaving.borrowed or leaving.pool_headcount:
-            refuse(
-                Violation(
-                    "sync.unit_with_loans_missing",
-                    f"unit {unit_id} is missing from the snapshot but still has loans "
-                    "outstanding; return or transfer them first",
-                    f"单位 {unit_id} 不在新名册中，但仍有未归还的借用编制，须先处理",
-                )
-            )
+        refuse(unit_without_loans(state, unit_id))
     expired = expire_due(batch)
-    changes: list[dict[str, Any]] = []
-    returns: list[dict[str, Any]] = []
+    changes: list[UnitChange] = []
+    returns: list[Returned] = []
     for unit in units:
         current = state.units.get(unit.unit_id)
         if current is None:
             batch.emit(_registered(unit))
-            changes.append({"unit_id": unit.unit_id, "change": "registered"})
+            changes.append(UnitChange(unit.unit_id, "registered"))
             continue
         diff = {
             name: [getattr(current, name), getattr(unit, name)]
@@ -178,26 +168,26 @@ def sync_units(batch: Batch, units: list[Unit]) -> dict[str, Any]:
         }
         if diff:
             batch.emit(UnitUpdated(unit.unit_id, diff))
-            changes.append({"unit_id": unit.unit_id, "change": "updated", "fields": diff})
+            changes.append(UnitChange(unit.unit_id, "updated", diff))
             returns.extend(settle(batch, [unit.unit_id]))
     for unit_id in gone:
         batch.emit(UnitRemoved(unit_id))
-        changes.append({"unit_id": unit_id, "change": "removed"})
-    return {
-        "events": len(batch.events),
-        "changes": changes,
-        "returns": returns,
-        "expired": expired,
-        "pools_before": before,
-        "pools": state.pools_view(),
-        "alerts": state.alerts(batch.day),
-    }
+        changes.append(UnitChange(unit_id, "removed"))
+    return SyncResult(
+        len(batch.events),
+        changes,
+        returns,
+        expired,
+        before,
+        pool_figures(state),
+        alerts(state, batch.effective),
+    )
 
 
 def open_loan(
     batch: Batch,
     *,
-    pool: str,
+    pool: PoolRef | Violation,
     unit_id: str,
     count: int,
     purpose: str,
@@ -206,7 +196,9 @@ def open_loan(
 ) -> tuple[LoanState, bool]:
     """Open a loan, or answer with the loan an earlier call with the same key opened.
 
-    Returns (loan, replayed). The same key with a different request is refused.
+    `pool` is the parsed request (`pools.rules.loans.known_pool`: a violation if it named no
+    pool, refused in its turn). Returns (loan, replayed). The same key with a different
+    request is refused.
     """
     state = batch.state
     purpose = purpose.strip()
@@ -223,6 +215,7 @@ def open_loan(
         return loan, True
     # every refusal comes before the first event, so a refused command changes nothing
     refuse(check_open_loan(state, pool, unit_id, count, purpose, batch.effective))
+    assert isinstance(pool, PoolRef)
     if term_years is None:
         term_years = (
             state.settings.admin_term_years if pool == ADMIN_POOL else state.settings.term_years
@@ -230,95 +223,62 @@ def open_loan(
     if term_years is not None and term_years < 1:
         refuse(Violation("loan.term", "a loan term is at least 1 year", "借用期限至少 1 年"))
     expire_due(batch)
-    end = add_years(batch.day, term_years) if term_years is not None else None
+    end = add_years(batch.effective, term_years) if term_years is not None else None
     loan_id = f"L{state.seq + 1:06d}"
-    batch.emit(LoanOpened(loan_id, pool, unit_id, count, purpose, end), idem_key=idem_key)
+    batch.emit(
+        LoanOpened(loan_id, pool.text, unit_id, count, purpose, day_text(end)), idem_key=idem_key
+    )
     return state.loans[loan_id], False
 
 
-def return_loan(batch: Batch, loan_id: str, count: int | None = None) -> list[dict[str, Any]]:
+def return_loan(batch: Batch, loan_id: str, count: int | None = None) -> ReturnResult:
     """Return quotas of a loan by hand (task done, term over). Default: all outstanding."""
     loan = _existing_loan(batch.state, loan_id)
-    if loan.status == "closed":
-        refuse(Violation("return.closed", f"loan {loan_id} is closed", f"借用 {loan_id} 已归还"))
     count = loan.outstanding if count is None else count
-    if not 1 <= count <= loan.outstanding:
-        refuse(
-            Violation(
-                "return.too_many",
-                f"loan {loan_id} has {loan.outstanding} outstanding; cannot return {count}",
-                f"借用 {loan_id} 尚欠 {loan.outstanding} 名，不能归还 {count} 名",
-            )
-        )
+    refuse(return_allowed(loan, count))
     expire_due(batch)
-    batch.emit(LoanReturned(loan_id, count, "manual"))
-    returns = [{"loan_id": loan_id, "unit_id": loan.borrower, "count": count, "cause": "manual"}]
+    batch.emit(LoanReturned(loan_id, count, ReturnCause.MANUAL.value))
+    returns = [Returned(loan_id, ReturnCause.MANUAL, count, loan.borrower, loan.pool)]
     if loan.lender is not None:
         returns.extend(settle(batch, [loan.lender]))
-    return returns
+    return ReturnResult(loan, batch.effective, returns, alerts(batch.state, batch.effective))
 
 
 def evaluate_loan(
-    batch: Batch, loan_id: str, *, score: int, decision: str, new_end: date | None = None
-) -> dict[str, Any]:
-    """Record the performance evaluation of an expired loan: extend to `new_end`, or return."""
+    batch: Batch,
+    loan_id: str,
+    *,
+    score: int,
+    decision: Decision | Violation,
+    new_end: date | None = None,
+) -> EvaluationResult:
+    """Record the performance evaluation of an expired loan: extend to `new_end`, or return.
+    `decision` is the parsed request (`pools.rules.institutional_pool.decision_named`)."""
     state = batch.state
     loan = _existing_loan(state, loan_id)
-    if loan.status_on(batch.day) != "expired":
-        refuse(
-            Violation(
-                "evaluate.not_expired",
-                f"loan {loan_id} is {loan.status_on(batch.day)}; only an expired loan is evaluated"
-                + (f" (its term ends on {loan.end})" if loan.end else ""),
-                f"借用 {loan_id} 已归还，无需评估"
-                if loan.status == "closed"
-                else f"借用 {loan_id} 未到期，到期后方可评估",
-            )
-        )
-    if not 0 <= score <= 100:
-        refuse(
-            Violation("evaluate.score", f"score {score} is outside 0–100", "评分须在 0–100 之间")
-        )
-    if decision not in ("extend", "return"):
-        refuse(
-            Violation(
-                "evaluate.decision",
-                f"decision {decision!r} is neither extend nor return",
-                "评估结论须为 extend（延期）或 return（收回）",
-            )
-        )
-    end_text: str | None = None
-    if decision == "extend":
-        if new_end is None or new_end <= batch.effective:
-            refuse(
-                Violation(
-                    "evaluate.new_end",
-                    "an extension needs a new end date after the evaluation date",
-                    "延期须给出晚于评估日期的新到期日",
-                )
-            )
-        assert new_end is not None
-        end_text = new_end.isoformat()
+    status = loan.status_on(batch.effective)
+    refuse(evaluation_allowed(loan, status, score, decision, new_end, batch.effective))
+    extend = decision is Decision.EXTEND
     expire_due(batch)
-    batch.emit(LoanEvaluated(loan_id, score, decision, end_text))
+    batch.emit(LoanEvaluated(loan_id, score, str(decision), day_text(new_end) if extend else None))
     returns = []
-    if decision == "return":
+    if decision is Decision.RETURN:
         count = loan.outstanding
-        batch.emit(LoanReturned(loan_id, count, "evaluation"))
-        returns.append({"loan_id": loan_id, "count": count, "cause": "evaluation"})
+        batch.emit(LoanReturned(loan_id, count, ReturnCause.EVALUATION.value))
+        returns.append(Returned(loan_id, ReturnCause.EVALUATION, count, loan.borrower, loan.pool))
         if loan.lender is not None:
             returns.extend(settle(batch, [loan.lender]))
-    return {"loan": loan.as_dict(batch.day), "returns": returns}
+    return EvaluationResult(loan, batch.effective, returns)
 
 
-def rebuild_pool(batch: Batch, capacity: int | None = None) -> dict[str, Any]:
+def rebuild_pool(batch: Batch, capacity: int | None = None) -> InstitutionalPoolFigures:
     """到期重建: the institutional pool starts a new period with a capacity (default: setting)."""
     state = batch.state
     capacity = state.settings.institutional_capacity if capacity is None else capacity
     refuse(rebuild_allowed(state, batch.effective, capacity))
-    period_end = add_years(batch.day, state.settings.pool_period_years)
-    batch.emit(PoolRebuilt(INSTITUTIONAL_POOL, capacity, period_end))
-    return state.pools_view()[INSTITUTIONAL_POOL]
+    period_end = add_years(batch.effective, state.settings.pool_period_years)
+    batch.emit(PoolRebuilt(INSTITUTIONAL_POOL.text, capacity, period_end.isoformat()))
+    return pool_figures(state).institutional
 
 
 def _existing_loan(state: State, loan_id: str) -> LoanState:

@@ -12,7 +12,9 @@ effective date (default: today by the injected clock). A write is one database t
 lock the ledger head, bring the cached state up to the head, check the rules, emit the events
 (including automatic 空一还一 returns and expiries), check the invariants on the resulting
 state, append, commit. A refusal raises `RuleViolation` (`.rule`, `.message_en`,
-`.message_zh`) and writes nothing. Results are plain dicts (JSON-ready) or DataFrames.
+`.message_zh`) and writes nothing. Results are plain dicts (JSON-ready: the typed results
+of `pools.results`, turned into JSON in one place) or DataFrames. Text from the caller (a
+pool, a decision) is parsed here, once (`pools.vocabulary`).
 
 The state is cached per `Ledger` object and caught up incrementally from the head, so an
 append costs O(1) database reads; `verify` always replays from scratch.
@@ -32,11 +34,18 @@ from sqlalchemy.engine import Connection
 
 from pools import commands
 from pools.commands import Batch
-from pools.events import GENESIS, Event, LoanOpened, chain_hash, ledger_key
-from pools.rules import RuleViolation, Settings, Violation, check_open_loan
+from pools.events import Event, LoanOpened, ledger_key
+from pools.results import LedgerStatus, LoanResult, loan_json, pool_figures, to_json, unit_json
+from pools.rules.institutional_pool import decision_named
+from pools.rules.loans import known_pool, settlement_problems, special_account_totals
+from pools.rules.monitoring import alerts
+from pools.rules.settings import Settings
+from pools.rules.violations import RuleViolation, Violation
 from pools.state import InvariantBroken, State, collector_paused, fold
-from pools.storage import Head, Store, event_from_row, redact, row_json
+from pools.storage import Head, Store, redact
 from pools.units import Unit, read_units
+from pools.verify import verify_rows
+from pools.vocabulary import Decision, LoanStatus, PoolRef
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
@@ -138,13 +147,13 @@ class Ledger:
             actor,
             reason or "headcount snapshot",
             document,
-            lambda batch: commands.sync_units(batch, unit_list),
+            lambda batch: to_json(commands.sync_units(batch, unit_list)),
         )
 
     def open_loan(
         self,
         *,
-        pool: str,
+        pool: str | PoolRef,
         unit_id: str,
         count: int,
         purpose: str,
@@ -159,23 +168,19 @@ class Ledger:
 
         Returns {"loan_id", "replayed", "loan": {...}, "pools": {...}}; `replayed` is true
         when `key` had already opened this loan (nothing new is written then)."""
+        parsed = pool if isinstance(pool, PoolRef) else known_pool(pool)
 
         def run(batch: Batch) -> dict[str, Any]:
             loan, replayed = commands.open_loan(
                 batch,
-                pool=pool,
+                pool=parsed,
                 unit_id=unit_id,
                 count=count,
                 purpose=purpose,
                 term_years=term_years,
                 idem_key=key,
             )
-            return {
-                "loan_id": loan.loan_id,
-                "replayed": replayed,
-                "loan": loan.as_dict(batch.day),
-                "pools": batch.state.pools_view(),
-            }
+            return to_json(LoanResult(loan, replayed, batch.effective, pool_figures(batch.state)))
 
         return self._write(effective, actor, reason, document, run)
 
@@ -193,13 +198,7 @@ class Ledger:
         onto the borrower's own quota (flagged if that puts it over quota)."""
 
         def run(batch: Batch) -> dict[str, Any]:
-            returns = commands.return_loan(batch, loan_id, count)
-            return {
-                "loan_id": loan_id,
-                "returns": returns,
-                "loan": batch.state.loans[loan_id].as_dict(batch.day),
-                "alerts": batch.state.alerts(batch.day),
-            }
+            return to_json(commands.return_loan(batch, loan_id, count))
 
         return self._write(effective, actor, reason or "returned", document, run)
 
@@ -208,7 +207,7 @@ class Ledger:
         loan_id: str,
         *,
         score: int,
-        decision: str,
+        decision: str | Decision,
         actor: str,
         new_end: date | None = None,
         effective: date | None = None,
@@ -217,13 +216,16 @@ class Ledger:
     ) -> dict[str, Any]:
         """Record the performance evaluation (绩效评估) of an expired loan: decision "extend"
         (with `new_end`) or "return" (the quotas go back)."""
+        parsed = decision if isinstance(decision, Decision) else decision_named(decision)
         return self._write(
             effective,
             actor,
             reason or "performance evaluation",
             document,
-            lambda batch: commands.evaluate_loan(
-                batch, loan_id, score=score, decision=decision, new_end=new_end
+            lambda batch: to_json(
+                commands.evaluate_loan(
+                    batch, loan_id, score=score, decision=parsed, new_end=new_end
+                )
             ),
         )
 
@@ -242,7 +244,7 @@ class Ledger:
             actor,
             reason or "institutional pool rebuilt",
             document,
-            lambda batch: commands.rebuild_pool(batch, capacity),
+            lambda batch: to_json(commands.rebuild_pool(batch, capacity)),
         )
 
     # ---- reads -----------------------------------------------------------------------
@@ -259,21 +261,21 @@ class Ledger:
         """SPEC 3.3 status: pools, units, open loans and alerts (as of a date, if given)."""
         with self._lock:
             state = self.state(as_of)
-            day = (as_of or self._today()).isoformat()
-            return {
-                "as_of": day,
-                "head": {"seq": state.seq, "hash": state.hash},
-                "pools": state.pools_view(),
-                "totals": _totals(state),
-                "units": [unit.as_dict() for unit in state.units.values()],
-                "loans": [
-                    loan.as_dict(day) for loan in state.loans.values() if loan.status != "closed"
-                ],
-                "alerts": state.alerts(day),
-            }
+            day = as_of or self._today()
+            status = LedgerStatus(
+                day,
+                state.seq,
+                state.hash,
+                pool_figures(state),
+                special_account_totals(state.units.values()),
+                list(state.units.values()),
+                [loan for loan in state.loans.values() if loan.status is not LoanStatus.CLOSED],
+                alerts(state, day),
+            )
+            return to_json(status)
 
     def units_frame(self, as_of: date | None = None) -> pd.DataFrame:
-        return pd.DataFrame([u.as_dict() for u in self.state(as_of).units.values()])
+        return pd.DataFrame([unit_json(u) for u in self.state(as_of).units.values()])
 
     def loans(
         self, *, unit_id: str | None = None, include_closed: bool = True, as_of: date | None = None
@@ -281,11 +283,11 @@ class Ledger:
         """Loans (borrowed or lent by `unit_id`, if given)."""
         with self._lock:
             state = self.state(as_of)
-            day = (as_of or self._today()).isoformat()
+            day = as_of or self._today()
             return [
-                loan.as_dict(day)
+                loan_json(loan, day)
                 for loan in state.loans.values()
-                if (include_closed or loan.status != "closed")
+                if (include_closed or loan.status is not LoanStatus.CLOSED)
                 and (unit_id is None or unit_id in (loan.borrower, loan.lender))
             ]
 
@@ -301,8 +303,9 @@ class Ledger:
                 payload = event.payload.as_dict()
                 if isinstance(event.payload, LoanOpened):
                     parties = {event.payload.borrower}
-                    if event.payload.pool.startswith("unit:"):
-                        parties.add(event.payload.pool[5:])
+                    pool = known_pool(event.payload.pool)
+                    if isinstance(pool, PoolRef) and pool.lender is not None:
+                        parties.add(pool.lender)
                     loan_units[event.payload.loan_id] = parties
                 if loan_id is not None and payload.get("loan_id") != loan_id:
                     continue
@@ -324,78 +327,12 @@ class Ledger:
     # ---- verification ------------------------------------------------------------------
 
     def verify(self) -> dict[str, Any]:
-        """Recompute the hash chain and replay every event from scratch, checking every
-        invariant and re-checking every loan against the rules. Stops at the first problem
-        and names the event. {"ok", "events", "head", "problems": [{"seq", "problem"}]}."""
-        state = State()
-        problems: list[dict[str, Any]] = []
-        count = 0
+        """Run the passes of `pools.verify` over the stored ledger from scratch: the hash
+        chain, the replay with every invariant, the rules of every loan at its opening,
+        return-one-when-vacated settled, and a recount. Reports every problem found.
+        {"ok", "events", "head", "problems": [{"seq", "problem", "rule"}]}."""
         with self._reading() as (conn, head), collector_paused():
-            prev = GENESIS
-            for row in self.store.rows(conn):
-                count += 1
-                problem = self._check_row(row, state.seq + 1, prev, state)
-                if problem:
-                    problems.append({"seq": int(row[0]), "problem": problem})
-                    break
-                prev = row[-1]
-            if not problems and (head.seq, head.hash) != (state.seq, state.hash):
-                problems.append(
-                    {
-                        "seq": state.seq + 1 if head.seq > state.seq else head.seq,
-                        "problem": f"the ledger head says event {head.seq} ({head.hash[:12]}…) "
-                        f"but the chain ends at event {state.seq} ({state.hash[:12]}…): "
-                        "events were removed or the head was altered",
-                    }
-                )
-        if not problems:
-            problems.extend({"seq": None, "problem": p} for p in state.cross_check())
-            problems.extend({"seq": None, "problem": p} for p in _settled_problems(state))
-        return {
-            "ok": not problems,
-            "events": count,
-            "head": {"seq": state.seq, "hash": state.hash},
-            "problems": problems,
-        }
-
-    def _check_row(self, row: Any, expected_seq: int, prev: str, state: State) -> str | None:
-        """The problem with one stored row (a `Store.rows` tuple), or None once it is applied."""
-        seq, kind, prev_hash, digest = int(row[0]), row[8], row[10], row[11]
-        if seq != expected_seq:
-            return (
-                f"expected event {expected_seq} next but found event {seq}: "
-                "events are missing or out of order"
-            )
-        if prev_hash != prev:
-            return (
-                f"event {seq} does not chain onto event {seq - 1} (previous hash differs): an "
-                "event before it was removed, reordered or altered"
-            )
-        try:
-            sealed = row_json(row)
-        except (TypeError, ValueError) as exc:
-            return f"event {seq} cannot be read: {exc}"
-        if chain_hash(self._key, prev, sealed) != digest:
-            return (
-                f"event {seq} ({kind}) does not match its hash: it was altered "
-                "(or QUOTAPOOL_LEDGER_KEY is not the key the ledger was written with)"
-            )
-        try:
-            event = event_from_row(row)
-        except (ValueError, TypeError, AttributeError) as exc:
-            return f"event {seq} has an unreadable payload: {exc}"
-        if isinstance(event.payload, LoanOpened):
-            p = event.payload
-            broken = check_open_loan(
-                state, p.pool, p.borrower, p.count, p.purpose, date.fromisoformat(event.effective)
-            )
-            if broken is not None:
-                return f"event {seq} opened loan {p.loan_id} against rule {broken}"
-        try:
-            state.apply(event)
-        except InvariantBroken as exc:
-            return exc.message
-        return None
+            return verify_rows(self.store.rows(conn), head, self._key).as_dict()
 
     # ---- internals ---------------------------------------------------------------------
 
@@ -460,23 +397,6 @@ class Ledger:
                 raise
 
 
-def _totals(state: State) -> dict[str, int]:
-    """City totals. Pool quotas are a special account: never in `approved`; the people on them
-    are in post (`in_post`) and shown apart (`pool_headcount`)."""
-    units = state.units.values()
-    approved = sum(u.approved for u in units)
-    headcount = sum(u.headcount for u in units)
-    pool = sum(u.pool_headcount for u in units)
-    borrowed = sum(u.borrowed for u in units)
-    return {
-        "approved": approved,
-        "headcount": headcount,
-        "borrowed_headcount": borrowed,
-        "pool_headcount": pool,
-        "in_post": headcount + borrowed + pool,
-    }
-
-
 def _units(units: UnitsInput) -> list[Unit]:
     if isinstance(units, str | Path):
         return read_units(units)
@@ -499,28 +419,15 @@ def _touched_units(state: State, events: list[Event]) -> set[str]:
     return touched
 
 
-def _settled_problems(state: State, unit_ids: Iterable[str] | None = None) -> list[str]:
-    """After every write: no borrower keeps a vacancy while it still owes quotas (空一还一), and
-    no loan that an evaluation sent back is still out. A write checks the units it touched;
-    `verify` checks them all."""
-    problems = []
-    borrowers = state.open_by_borrower
-    for unit_id in borrowers if unit_ids is None else unit_ids:
-        loan_ids = borrowers.get(unit_id)
-        unit = state.units.get(unit_id)
-        if loan_ids and unit is not None and unit.vacancies > 0:
-            problems.append(
-                f"{unit_id} has {unit.vacancies} own vacancies but still owes loan {loan_ids[0]} "
-                "(空一还一 not applied)"
-            )
-    problems.extend(
-        f"loan {loan_id} was sent back by its evaluation but is still out"
-        for loan_id in sorted(state.awaiting_return)
-    )
-    return problems
-
-
 def _refuse_unsettled(state: State, unit_ids: Iterable[str]) -> None:
-    problems = _settled_problems(state, unit_ids)
+    """After every write, for the units it touched: 空一还一 applied and no loan that an
+    evaluation sent back still out (`pools.rules.loans.settlement_problems`)."""
+    problems = settlement_problems(state, unit_ids)
     if problems:
-        raise RuleViolation(Violation("ledger.invariant", "; ".join(problems), "台账不变量被破坏"))
+        raise RuleViolation(
+            Violation(
+                "ledger.invariant",
+                "; ".join(problem.message_en for problem in problems),
+                "台账不变量被破坏",
+            )
+        )

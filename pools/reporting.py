@@ -17,6 +17,7 @@ import pandas as pd
 
 from pools import commands
 from pools.commands import Batch
+from pools.results import returned_json
 from pools.state import State
 
 LOAN_DISPLAY_STATUSES = ("in_use", "expiring", "overdue", "returned")
@@ -118,7 +119,7 @@ def preview_return(
         effective,
         actor.strip(),
     )
-    returns = commands.return_loan(batch, loan_id, count)
+    returns = [returned_json(item) for item in commands.return_loan(batch, loan_id, count).returns]
     touched = {r["unit_id"] for r in returns} | {state.loans[loan_id].borrower}
     lender = state.loans[loan_id].lender
     if lender is not None:

@@ -207,3 +207,14 @@ def test_reformatted_payload_is_found(ledger: Ledger) -> None:
     problem = first_problem(ledger)
     assert problem["seq"] == seq
     assert "does not match its hash" in problem["problem"]
+
+
+def test_every_altered_event_is_reported(ledger: Ledger) -> None:
+    """SPEC 3.6: verify reports every problem it finds, not just the first, each with its rule."""
+    raw(ledger, ("UPDATE ledger_events SET actor = '张三' WHERE seq IN (3, 12)", {}))
+    result = ledger.verify()
+    assert result["ok"] is False
+    assert [(p["seq"], p["rule"]) for p in result["problems"]] == [
+        (3, "chain.hash"),
+        (12, "chain.hash"),
+    ]
