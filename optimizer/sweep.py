@@ -547,9 +547,13 @@ def draw_table(instance: SweepInstance, draws: SweepDraws) -> Any:
     )
 
 
-def worst_relative_shortfall(problem: Problem, needs: np.ndarray, x: np.ndarray) -> float:
-    """The largest relative shortfall of plan x over every county and future (floats)."""
+def worst_relative_shortfall(
+    problem: Problem, needs: np.ndarray, x: np.ndarray, quantile: float = 0.0
+) -> float:
+    """The largest relative shortfall of plan x over every county and future (floats); with
+    a quantile, per county the value met in all but the worst q share of its futures."""
     gaps = scaled_to_float(futures_shortfall(problem, needs, x), problem.scale)
     need = scaled_to_float(needs, problem.scale)
     shares = np.divide(gaps, need, out=np.zeros_like(gaps), where=need > 0)
-    return float(shares.max(initial=0.0))
+    rank = futures_targets(needs, quantile).rank
+    return float(np.sort(shares, axis=0)[len(shares) - rank].max(initial=0.0))

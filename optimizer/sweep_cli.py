@@ -197,7 +197,9 @@ def sweep_document(outcome: SweepOutcome) -> dict[str, Any]:
             "moved": movement(problem, robust.solution.x),
         },
         "baseline": {
-            "max_relative_shortfall": worst_relative_shortfall(problem, draws.needs, baseline),
+            "max_relative_shortfall": worst_relative_shortfall(
+                problem, draws.needs, baseline, settings.quantile
+            ),
             "expected_total_shortfall": float(expected_shortfall(problem, draws.needs, baseline)),
             "moved": movement(problem, baseline),
         },
@@ -306,11 +308,13 @@ def _atomic(target: Path, write: Callable[[Path], None]) -> None:
 
 def _success_text(document: dict[str, Any]) -> str:
     robust, baseline = document["robust"], document["baseline"]
+    share = document["quantile"]
+    where = f"all but the worst {share:.0%} of futures" if share else "any future"
     lines = [
         f"✓ {document['scenario']}: {document['draws']} futures ({document['source']}, "
         f"seed {document['seed']}, {document['engine']}) → {document['out']}",
-        f"  robust plan: largest shortfall {robust['max_relative_shortfall']:.1%} in any "
-        f"future, expected total shortfall {robust['expected_total_shortfall']:,.1f}, "
+        f"  robust plan: largest shortfall {robust['max_relative_shortfall']:.1%} in {where}, "
+        f"expected total shortfall {robust['expected_total_shortfall']:,.1f}, "
         f"{robust['moved']} moved",
         f"  baseline plan: largest shortfall {baseline['max_relative_shortfall']:.1%}, "
         f"expected total shortfall {baseline['expected_total_shortfall']:,.1f}",

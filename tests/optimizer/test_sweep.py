@@ -125,6 +125,11 @@ def test_a_quantile_covers_fewer_futures_and_asks_less(tmp_path: Path) -> None:
     assert most.solution.fair_level is not None and every.solution.fair_level is not None
     assert most.solution.fair_level <= every.solution.fair_level
     assert (most.requirement.scaled <= every.requirement.scaled).all()
+    problem = instance.base.problem
+    measured = worst_relative_shortfall(problem, draws.needs, most.solution.x, 0.25)
+    assert measured == pytest.approx(float(most.solution.fair_level), rel=1e-12)
+    for plan in [instance.baseline.x, *draws.optimal]:
+        assert measured <= worst_relative_shortfall(problem, draws.needs, plan, 0.25) + 1e-12
 
 
 def test_a_multi_year_scenario_sweeps_its_first_year(tmp_path: Path) -> None:
