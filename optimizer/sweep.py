@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from statistics import NormalDist
 from types import ModuleType
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -53,6 +53,9 @@ from optimizer.scenario import Scenario
 from pools.tabular import InputError, InputErrors
 
 MAX_BATCH = 25  # draws per task: tens, so that a task outweighs its shipping
+# Where the spread of the futures comes from: [uncertainty] / the counties' relative_error
+# column, or the bands of a [projection].
+SpreadSource = Literal["relative_error", "projection_band"]
 
 
 class Engine(enum.Enum):
@@ -289,11 +292,11 @@ def run_draws(
         if progress is not None:
             progress(len(result.optimal))
     ordered = [results[start] for start in sorted(results)]
-    classes = [r.by_classes for r in ordered]
+    classes = [r.by_classes for r in ordered if r.by_classes is not None]
     return SweepDraws(
         needs=_canonical(np.concatenate([r.needs for r in ordered])),
         optimal=np.concatenate([r.optimal for r in ordered]),
-        by_classes=None if classes[0] is None else np.concatenate(classes),  # type: ignore[arg-type]
+        by_classes=np.concatenate(classes) if classes else None,
         draw_seconds=sum(r.draw_seconds for r in ordered),
         solve_seconds=sum(r.solve_seconds for r in ordered),
         wall_seconds=time.perf_counter() - started,
@@ -310,6 +313,14 @@ def _canonical(needs: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------- the instance
 
 
+class Infeasible(Exception):
+    """No plan meets every limit of the first year: nothing to sweep."""
+
+    def __init__(self, english: list[str], chinese: list[str]):
+        super().__init__(" ".join(english))
+        self.english, self.chinese = english, chinese
+
+
 @dataclass(frozen=True)
 class SweepInstance:
     """The parent's side of a sweep: the counties, the first year's limits, and the base."""
@@ -319,10 +330,9 @@ class SweepInstance:
     limits: CountyLimits
     base: SweepBase
     baseline: Solution  # the plan on the point figures (the scenario's objective)
-    by_classes: np.ndarray | None  # of the point need
     year: int | None  # the plan year swept (the first of a multi-year scenario)
     years: list[int]  # every plan year of the scenario (empty when enrolment has no year)
-    source: str  # "relative_error" or "projection_band"
+    source: SpreadSource
     extra: int  # extra quotas of the city pool (in the total)
 
 
@@ -341,7 +351,7 @@ def sweep_instance(scenario: Scenario) -> SweepInstance:
     sigma, source = _spread(scenario, counties, students, ids, year)
     classes = _classes(enrolment, ids, year)
     weights = need_weights(counties, scenario.standards, with_classes=classes is not None)
-    scaled, by_classes = weights.scaled(students, classes)
+    scaled, _ = weights.scaled(students, classes)
     limits, total = first_year_limits(counties, inputs.departures, scenario, years)
     problem = Problem(scaled, weights.scale, limits.current, limits.lower, limits.upper, total)
     if not problem.is_feasible() or total < 0:
@@ -353,15 +363,7 @@ def sweep_instance(scenario: Scenario) -> SweepInstance:
     base = SweepBase(problem, weights, students, sigma, classes, objective)
     baseline = solve_exact(problem, objective)
     extra = scenario.policy.extra_quota
-    return SweepInstance(ids, names, limits, base, baseline, by_classes, year, years, source, extra)
-
-
-class Infeasible(Exception):
-    """No plan meets every limit of the first year: nothing to sweep."""
-
-    def __init__(self, english: list[str], chinese: list[str]):
-        super().__init__(" ".join(english))
-        self.english, self.chinese = english, chinese
+    return SweepInstance(ids, names, limits, base, baseline, year, years, source, extra)
 
 
 def _years(enrolment: pd.DataFrame) -> list[int]:
@@ -409,7 +411,7 @@ def _spread(
     students: np.ndarray,
     ids: list[str],
     year: int | None,
-) -> tuple[np.ndarray, str]:
+) -> tuple[np.ndarray, SpreadSource]:
     """Standard deviation of the enrolment per county and level, and where it came from."""
     if scenario.uncertainty is not None or "relative_error" in counties.columns:
         default = scenario.uncertainty.relative_error if scenario.uncertainty else 0.0

@@ -309,3 +309,23 @@ def test_an_infeasible_scenario_says_why(
 def test_engines_are_an_enum_of_the_three() -> None:
     assert [engine.value for engine in Engine] == ["local", "ray", "dask"]
     assert np.all(np.diff([start for start, _ in SweepSettings(draws=60).batches()]) == 8)
+
+
+def test_the_class_minimum_holds_in_every_future(tmp_path: Path) -> None:
+    """A: 190 pupils in 20 classes (the ratio gives 10, the classes 38); B: 1,900 pupils. The
+    classes do not move with the pupils, so A's need never falls below 38."""
+    (tmp_path / "counties.csv").write_text(
+        "county_id,name,quota,occupied,relative_error\nA,a,30,20,0.2\nB,b,120,90,0.02\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "enrolment.csv").write_text(
+        "county_id,level,students,classes\nA,primary,190,20\nB,primary,1900,40\n"
+    )
+    scenario = tmp_path / "rooms.toml"
+    scenario.write_text('counties = "counties.csv"\nenrolment = "enrolment.csv"\n')
+    instance = sweep_instance(load_scenario(scenario))
+    draws = run_draws(instance.base, SweepSettings(draws=20, seed=1, workers=1))
+    robust = robust_plan(instance, draws, 0.0)
+    assert draws.by_classes is not None and draws.by_classes[:, 0].all()
+    assert (draws.needs[:, 0] == draws.needs[0, 0]).all()  # 20 × 1.9, whatever the pupils
+    assert robust.codes[0] == "class_minimum"
