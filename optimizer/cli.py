@@ -55,6 +55,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.set_defaults(handler=run_plan)
+    __import__("optimizer.sweep_cli", fromlist=["register"]).register(subparsers)
 
 
 def _positive_int(text: str) -> int:

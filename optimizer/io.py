@@ -38,6 +38,8 @@ COUNTIES_SCHEMA: tuple[Column, ...] = (
         required=False,
         choices=_both_spellings(CLASS_NAMES),
     ),
+    # A sweep's spread of this county's enrolment (SPEC 2.11), overriding [uncertainty].
+    Column("relative_error", ("相对误差",), kind="number", required=False, minimum=0),
 )
 
 ENROLMENT_SCHEMA: tuple[Column, ...] = (
@@ -72,7 +74,33 @@ def read_counties(path: str | Path) -> tuple[pd.DataFrame, list[InputError]]:
         errors.append(InputError(file, "has no county rows"))
     if not frame.empty:
         errors.extend(_attrition_errors(frame, file))
-    return _with_nullable_ints(frame, _NULLABLE_INTS["counties"]), errors
+    frame = _with_nullable_ints(frame, _NULLABLE_INTS["counties"])
+    errors.extend(_relative_error_problems(frame, file))
+    return _optional_number(frame, "relative_error"), errors
+
+
+def _relative_error_problems(counties: pd.DataFrame, file: str) -> list[InputError]:
+    values = pd.to_numeric(counties["relative_error"]) if "relative_error" in counties else None
+    if values is None:
+        return []
+    return [
+        InputError(
+            file,
+            f"must be a share in [0, 1], got {value}",
+            row=int(str(row)),
+            column=_label(COUNTIES_SCHEMA, "relative_error"),
+        )
+        for row, value in values[values > 1].items()
+    ]
+
+
+def _optional_number(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """An optional number column as floats, dropped when no row gives it: files without it
+    read as they always did."""
+    if name not in frame.columns:
+        return frame
+    values = pd.to_numeric(frame[name])
+    return frame.drop(columns=name) if values.isna().all() else frame.assign(**{name: values})
 
 
 def read_enrolment(path: str | Path) -> tuple[pd.DataFrame, list[InputError]]:

@@ -40,6 +40,15 @@ other_rate = 0.01                 # optional: other departures a year, or instea
 departures_history = "past.csv"   # estimate it from past departures
 ```
 
+A sweep (`quotapool sweep`, SPEC 2.11) draws enrolment futures around the figures. With a
+[projection] it reads the projection's bands; otherwise, or to override them:
+
+```toml
+[uncertainty]
+relative_error = 0.05             # a county-level's enrolment is normal, sd 5 % of its figure;
+                                  # a `relative_error` column in counties overrides it per county
+```
+
 Every mistake (unknown key, wrong type, unknown objective or solver, a standard ≤ 0, a name
 that cannot be a directory) is an `InputError` naming the scenario file and the key, all of
 them reported at once.
@@ -83,6 +92,7 @@ TOP_KEYS = (
     "enrolment",
     "departures",
     "projection",
+    "uncertainty",
     "standards",
     "policy",
 )
@@ -160,6 +170,13 @@ class Projection:
 
 
 @dataclass(frozen=True)
+class Uncertainty:
+    """A scenario's [uncertainty] table: the spread of a sweep's futures (SPEC 2.11)."""
+
+    relative_error: float = 0.0  # standard deviation of enrolment, as a share of the figure
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A validated scenario: where its inputs are and how to plan them."""
 
@@ -172,6 +189,7 @@ class Scenario:
     description: str = ""
     projection: Projection | None = None
     departures: Path | None = None  # departures per county and year, optional
+    uncertainty: Uncertainty | None = None  # how far enrolment may stray (sweeps only)
 
     @property
     def dir_name(self) -> str:
@@ -238,12 +256,22 @@ def load_scenario(path: str | Path) -> Scenario:
         check.error("departures", "give either departures or a [projection] roster, not both")
     standards = _standards(data.get("standards"), check)
     policy = _policy(data.get("policy", {}), check)
+    uncertainty = _uncertainty(data["uncertainty"], check) if "uncertainty" in data else None
     if check.errors:
         raise InputErrors(check.errors)
     assert counties and standards and policy and name  # no errors: all were set
     assert enrolment or projection
     return Scenario(
-        name, path, counties, enrolment, standards, policy, description, projection, departures
+        name,
+        path,
+        counties,
+        enrolment,
+        standards,
+        policy,
+        description,
+        projection,
+        departures,
+        uncertainty,
     )
 
 
@@ -442,6 +470,18 @@ def _projection_levels(value: Any, check: _Checker) -> dict[str, tuple[int, int]
         check.error("projection.levels", str(exc))
         return None
     return levels
+
+
+def _uncertainty(value: Any, check: _Checker) -> Uncertainty | None:
+    if not isinstance(value, dict):
+        check.error("uncertainty", f"must be a table, got {value!r}")
+        return None
+    check.unknown_keys(value, ("relative_error",), "uncertainty.")
+    error = value.get("relative_error", 0.0)
+    if isinstance(error, bool) or not isinstance(error, int | float) or not 0 <= error <= 1:
+        check.error("uncertainty.relative_error", f"must be a share in [0, 1], got {error!r}")
+        return None
+    return Uncertainty(relative_error=float(error))
 
 
 def _whole(value: Any, key: str, check: _Checker) -> int | None:

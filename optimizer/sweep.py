@@ -1,0 +1,561 @@
+"""Scenario sweeps (SPEC 2.11): many enrolment futures, each solved exactly, on an engine.
+
+Flow: `sweep_instance(scenario)` reads the scenario once and builds a `SweepBase` — the first
+plan year's whole-number problem, the need weights, the point enrolment and its spread.
+`run_draws(base, settings)` ships the base to the workers of an engine once (local processes,
+Ray or Dask) and hands them batches of draw numbers; each worker draws its futures, computes
+their exact needs (`optimizer.need`) and solves each with `optimizer.exact`. The results come
+back as they finish and are placed by draw number. `optimizer.sweep_results` turns them into
+distributions and the robust plan (`optimizer.robust`).
+
+Determinism: draw d is drawn from `np.random.default_rng([seed, d])` whichever batch, worker
+or engine runs it, and nothing downstream depends on the order in which batches finish, so
+every engine and every number of workers gives the same figures, bit for bit.
+
+The spread: a county's enrolment at a level is normal around its figure, independently per
+county and level, rounded to whole pupils and never below 0. Its standard deviation is the
+relative error times the figure (`[uncertainty] relative_error`, or the county's
+`relative_error` column), or, for a `[projection]`, the projection's 10–90 band read as a
+normal spread: (high − low) / (z₀.₉ − z₀.₁).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import enum
+import importlib
+import math
+import multiprocessing
+import os
+import socket
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from statistics import NormalDist
+from types import ModuleType
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from optimizer.exact import Problem, Solution, shortfall_scaled, solve_exact
+from optimizer.need import (
+    INT64_SAFE,
+    ExactNeed,
+    NeedWeights,
+    need_weights,
+    students_by_county_level,
+)
+from optimizer.plan import CountyLimits
+from optimizer.robust import futures_targets, solve_robust
+from optimizer.scenario import Scenario
+from pools.tabular import InputError, InputErrors
+
+MAX_BATCH = 25  # draws per task: tens, so that a task outweighs its shipping
+# Where the spread of the futures comes from: [uncertainty] / the counties' relative_error
+# column, or the bands of a [projection].
+SpreadSource = Literal["relative_error", "projection_band"]
+
+
+class Engine(enum.Enum):
+    LOCAL = "local"  # worker processes on this machine (concurrent.futures), no set-up
+    RAY = "ray"  # an existing Ray cluster (ray.init(address=...)), or a local one
+    DASK = "dask"  # an existing Dask cluster (distributed.Client(address)), or a local one
+
+
+class EngineUnavailable(Exception):
+    """The engine cannot run: its extra is not installed, or its cluster cannot be reached."""
+
+
+@dataclass(frozen=True)
+class SweepSettings:
+    draws: int
+    seed: int = 0
+    engine: Engine = Engine.LOCAL
+    address: str | None = None  # the cluster's scheduler / head (Ray or Dask only)
+    quantile: float = 0.0  # the robust plan leaves out the worst q share of futures
+    workers: int | None = None  # local worker processes (None: one per CPU; 1: in-process)
+    batch: int | None = None  # draws per task (None: up to MAX_BATCH)
+
+    def problems(self) -> list[str]:
+        """What is wrong with these settings, in plain words (empty when nothing is)."""
+        found = []
+        if self.draws < 1:
+            found.append(f"--draws must be 1 or more, got {self.draws}")
+        if self.seed < 0:
+            found.append(f"--seed must be 0 or more, got {self.seed}")
+        if not 0 <= self.quantile < 1:
+            found.append(f"--quantile must be at least 0 and below 1, got {self.quantile}")
+        if self.workers is not None and self.workers < 1:
+            found.append(f"--workers must be 1 or more, got {self.workers}")
+        if self.batch is not None and self.batch < 1:
+            found.append(f"--batch must be 1 or more, got {self.batch}")
+        if self.address is not None and self.engine is Engine.LOCAL:
+            found.append("--address names a Ray or Dask cluster: give --engine ray or dask")
+        return found
+
+    def batches(self) -> list[tuple[int, int]]:
+        """[start, stop) draw numbers of each task."""
+        size = self.batch or max(1, min(MAX_BATCH, math.ceil(self.draws / 8)))
+        return [(start, min(start + size, self.draws)) for start in range(0, self.draws, size)]
+
+
+# ---------------------------------------------------------------- what every worker gets
+
+
+@dataclass(frozen=True)
+class SweepBase:
+    """The first plan year, shipped to every worker once. Arrays are [county, level]."""
+
+    problem: Problem  # point need, bounds and total
+    weights: NeedWeights
+    students: np.ndarray  # int64 point enrolment
+    sigma: np.ndarray  # float standard deviation of the enrolment
+    classes: np.ndarray | None  # int64 classes (the class minimum of SPEC 2.10), fixed
+    objective: str  # each future's own plan follows the scenario's objective
+
+
+def draw_students(base: SweepBase, seed: int, draw: int) -> np.ndarray:
+    """The enrolment of future `draw`: whole pupils, never below 0."""
+    noise = np.random.default_rng([seed, draw]).standard_normal(base.students.shape)
+    return np.maximum(np.rint(base.students + base.sigma * noise), 0).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    start: int  # the first draw number; rows are draws start, start + 1, …
+    needs: np.ndarray  # [draw, county] scaled needs (int64, or Python ints)
+    optimal: np.ndarray  # [draw, county] int64 optimal quotas of each future
+    by_classes: np.ndarray | None  # [draw, county] bool: the class minimum set the need
+    draw_seconds: float
+    solve_seconds: float
+
+
+def solve_batch(base: SweepBase, seed: int, start: int, stop: int) -> BatchResult:
+    """Draw futures start … stop − 1 and solve each exactly (runs on a worker)."""
+    started = time.perf_counter()
+    students = np.stack([draw_students(base, seed, draw) for draw in range(start, stop)])
+    classes = None if base.classes is None else np.broadcast_to(base.classes, students.shape)
+    needs, by_classes = base.weights.scaled(students, classes)
+    drawn = time.perf_counter()
+    optimal = np.stack(
+        [solve_exact(replace(base.problem, scaled_need=need), base.objective).x for need in needs]
+    )
+    solved = time.perf_counter()
+    return BatchResult(start, needs, optimal, by_classes, drawn - started, solved - drawn)
+
+
+# ---------------------------------------------------------------- engines
+
+
+def _import_extra(module: str, extra: str) -> ModuleType:
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise EngineUnavailable(
+            f"the {extra} engine is not installed: pip install 'quotapool[{extra}]' "
+            f"(or pip install -e '.[{extra}]' in a checkout)"
+        ) from exc
+
+
+def check_engine(settings: SweepSettings) -> None:
+    """Refuse early (EngineUnavailable) when the engine is missing or its cluster is not
+    reachable, so that nothing is computed or written for nothing."""
+    if settings.engine is Engine.RAY:
+        _import_extra("ray", "ray")
+    if settings.engine is Engine.DASK:
+        _import_extra("distributed", "dask")
+    if settings.address is not None and settings.address not in ("auto", "local"):
+        _check_reachable(settings.address)
+
+
+def _check_reachable(address: str) -> None:
+    where = address.split("://", 1)[-1].rstrip("/")
+    host, _, port = where.rpartition(":")
+    if not host or not port.isdigit():
+        raise EngineUnavailable(f"--address must be HOST:PORT (or SCHEME://HOST:PORT): {address}")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=5):
+            pass
+    except OSError as exc:
+        raise EngineUnavailable(f"cannot reach the cluster at {address}: {exc}") from exc
+
+
+def _local_engine(base: SweepBase, settings: SweepSettings) -> Iterator[BatchResult]:
+    batches = settings.batches()
+    workers = min(settings.workers or os.cpu_count() or 1, len(batches))
+    if workers == 1:
+        for start, stop in batches:
+            yield solve_batch(base, settings.seed, start, stop)
+        return
+    # spawn: the same on Linux, macOS and Windows, and no fork of a threaded parent
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_install, initargs=(base,)
+    ) as pool:
+        futures = [pool.submit(_installed_batch, settings.seed, *batch) for batch in batches]
+        for future in concurrent.futures.as_completed(futures):
+            yield future.result()
+
+
+_WORKER_BASE: list[SweepBase] = []  # a local worker's base, set once by the pool initializer
+
+
+def _install(base: SweepBase) -> None:
+    _WORKER_BASE[:] = [base]
+
+
+def _installed_batch(seed: int, start: int, stop: int) -> BatchResult:
+    return solve_batch(_WORKER_BASE[0], seed, start, stop)
+
+
+def _ray_engine(base: SweepBase, settings: SweepSettings) -> Iterator[BatchResult]:
+    ray: Any = _import_extra("ray", "ray")
+    started_here = not ray.is_initialized()
+    if started_here:
+        try:
+            ray.init(address=settings.address, include_dashboard=False, log_to_driver=False)
+        except Exception as exc:  # Ray raises several kinds for a cluster it cannot join
+            raise EngineUnavailable(f"cannot start or join Ray: {exc}") from exc
+    try:
+        shared = ray.put(base)
+        task = ray.remote(solve_batch)
+        pending = [task.remote(shared, settings.seed, *batch) for batch in settings.batches()]
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            yield ray.get(done[0])
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def _dask_engine(base: SweepBase, settings: SweepSettings) -> Iterator[BatchResult]:
+    distributed: Any = _import_extra("distributed", "dask")
+    cluster = None
+    try:
+        if settings.address is None:
+            cluster = distributed.LocalCluster(
+                n_workers=settings.workers or os.cpu_count() or 1,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+            )
+        client = distributed.Client(cluster or settings.address, timeout="10s")
+    except Exception as exc:  # OSError, TimeoutError, …: the cluster is not there
+        if cluster is not None:
+            cluster.close()
+        raise EngineUnavailable(f"cannot start or join Dask: {exc}") from exc
+    try:
+        shared = client.scatter(base, broadcast=True, hash=False)
+        futures = [
+            client.submit(solve_batch, shared, settings.seed, *batch, pure=False)
+            for batch in settings.batches()
+        ]
+        for future in distributed.as_completed(futures):
+            yield future.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+ENGINES: dict[Engine, Callable[[SweepBase, SweepSettings], Iterator[BatchResult]]] = {
+    Engine.LOCAL: _local_engine,
+    Engine.RAY: _ray_engine,
+    Engine.DASK: _dask_engine,
+}
+
+
+# ---------------------------------------------------------------- every draw, in draw order
+
+
+@dataclass(frozen=True)
+class SweepDraws:
+    needs: np.ndarray  # [draw, county] scaled needs, int64 (Python ints only if they must)
+    optimal: np.ndarray  # [draw, county] int64
+    by_classes: np.ndarray | None  # [draw, county] bool
+    draw_seconds: float  # summed over the workers
+    solve_seconds: float  # summed over the workers
+    wall_seconds: float
+
+
+def run_draws(
+    base: SweepBase, settings: SweepSettings, progress: Callable[[int], None] | None = None
+) -> SweepDraws:
+    """Every draw solved on the settings' engine; `progress` hears how many draws finished."""
+    started = time.perf_counter()
+    results: dict[int, BatchResult] = {}
+    for result in ENGINES[settings.engine](base, settings):
+        results[result.start] = result
+        if progress is not None:
+            progress(len(result.optimal))
+    ordered = [results[start] for start in sorted(results)]
+    classes = [r.by_classes for r in ordered if r.by_classes is not None]
+    return SweepDraws(
+        needs=_canonical(np.concatenate([r.needs for r in ordered])),
+        optimal=np.concatenate([r.optimal for r in ordered]),
+        by_classes=np.concatenate(classes) if classes else None,
+        draw_seconds=sum(r.draw_seconds for r in ordered),
+        solve_seconds=sum(r.solve_seconds for r in ordered),
+        wall_seconds=time.perf_counter() - started,
+    )
+
+
+def _canonical(needs: np.ndarray) -> np.ndarray:
+    """int64 whenever the values allow, whatever dtype each batch happened to pick."""
+    if needs.dtype == object and int(needs.max(initial=0)) < INT64_SAFE:
+        return needs.astype(np.int64)
+    return needs
+
+
+# ---------------------------------------------------------------- the instance
+
+
+class Infeasible(Exception):
+    """No plan meets every limit of the first year: nothing to sweep."""
+
+    def __init__(self, english: list[str], chinese: list[str]):
+        super().__init__(" ".join(english))
+        self.english, self.chinese = english, chinese
+
+
+@dataclass(frozen=True)
+class SweepInstance:
+    """The parent's side of a sweep: the counties, the first year's limits, and the base."""
+
+    ids: list[str]
+    names: list[str]
+    limits: CountyLimits
+    base: SweepBase
+    baseline: Solution  # the plan on the point figures (the scenario's objective)
+    year: int | None  # the plan year swept (the first of a multi-year scenario)
+    years: list[int]  # every plan year of the scenario (empty when enrolment has no year)
+    source: SpreadSource
+    extra: int  # extra quotas of the city pool (in the total)
+
+
+def sweep_instance(scenario: Scenario) -> SweepInstance:
+    """The scenario's first plan year, ready to sweep; raises InputErrors for bad input and
+    for a scenario that says nothing about how far enrolment may stray."""
+    from optimizer.scenario import load_plan_inputs
+
+    inputs = load_plan_inputs(scenario)
+    counties, enrolment = inputs.counties, inputs.enrolment
+    ids = [str(c) for c in counties["county_id"].tolist()]
+    names = [str(n) for n in counties["name"].tolist()]
+    years = _years(enrolment)
+    year = years[0] if years else None
+    students = students_by_county_level(enrolment, ids, year)
+    sigma, source = _spread(scenario, counties, students, ids, year)
+    classes = _classes(enrolment, ids, year)
+    weights = need_weights(counties, scenario.standards, with_classes=classes is not None)
+    scaled, _ = weights.scaled(students, classes)
+    limits, total = first_year_limits(counties, inputs.departures, scenario, years)
+    problem = Problem(scaled, weights.scale, limits.current, limits.lower, limits.upper, total)
+    if not problem.is_feasible() or total < 0:
+        from optimizer.plan import explain_infeasible
+
+        extra = scenario.policy.extra_quota
+        raise Infeasible(*explain_infeasible(ids, names, limits, total, extra))
+    objective = scenario.policy.objective
+    base = SweepBase(problem, weights, students, sigma, classes, objective)
+    baseline = solve_exact(problem, objective)
+    extra = scenario.policy.extra_quota
+    return SweepInstance(ids, names, limits, base, baseline, year, years, source, extra)
+
+
+def _years(enrolment: pd.DataFrame) -> list[int]:
+    if "year" not in enrolment.columns or enrolment["year"].isna().all():
+        return []
+    return sorted(int(y) for y in enrolment["year"].dropna().unique())
+
+
+def _classes(enrolment: pd.DataFrame, ids: list[str], year: int | None) -> np.ndarray | None:
+    from optimizer.need import _county_level_sums, _has_classes
+
+    return _county_level_sums(enrolment, ids, "classes", year) if _has_classes(enrolment) else None
+
+
+def first_year_limits(
+    counties: pd.DataFrame, departures: pd.DataFrame | None, scenario: Scenario, years: list[int]
+) -> tuple[CountyLimits, int]:
+    """The limits and city total of the first plan year, as `make_plan` sets them."""
+    from optimizer.plan import (
+        _int_column,
+        _optional_int_column,
+        attrition_schedule,
+        county_limits,
+        departures_by_year,
+    )
+
+    policy = scenario.policy
+    current = _int_column(counties, "quota", 0)
+    if departures is not None and years:
+        ids = [str(c) for c in counties["county_id"].tolist()]
+        leaving = departures_by_year(departures, ids, years)[:, 0]
+    else:
+        attrition = _int_column(counties, "attrition", 0)
+        leaving = attrition_schedule(attrition, policy.attrition_years or len(years) or 1)[:, 0]
+    min_quota, _ = _optional_int_column(counties, "min_quota")
+    max_gain, has_cap = _optional_int_column(counties, "max_gain")
+    total = int(current.sum()) + policy.extra_quota
+    occupied = _int_column(counties, "occupied", 0)
+    return county_limits(current, occupied, leaving, min_quota, max_gain, has_cap, total), total
+
+
+def _spread(
+    scenario: Scenario,
+    counties: pd.DataFrame,
+    students: np.ndarray,
+    ids: list[str],
+    year: int | None,
+) -> tuple[np.ndarray, SpreadSource]:
+    """Standard deviation of the enrolment per county and level, and where it came from."""
+    if scenario.uncertainty is not None or "relative_error" in counties.columns:
+        default = scenario.uncertainty.relative_error if scenario.uncertainty else 0.0
+        given = counties.get("relative_error", pd.Series(np.nan, index=counties.index))
+        relative = pd.to_numeric(given).fillna(default).to_numpy(dtype=float)
+        return students * relative[:, None], "relative_error"
+    if scenario.projection is not None:
+        return _band_sigma(scenario, ids, year), "projection_band"
+    raise InputErrors(
+        [
+            InputError(
+                scenario.path.name,
+                "a sweep needs to know how far enrolment may stray: add [uncertainty] "
+                "relative_error = 0.05, a relative_error [相对误差] column to the counties, "
+                "or a [projection] (its bands are used)",
+                column="uncertainty",
+            )
+        ]
+    )
+
+
+def _band_sigma(scenario: Scenario, ids: list[str], year: int | None) -> np.ndarray:
+    """The projection's band (low, high quantiles) read as a normal spread."""
+    from optimizer.need import _county_level_sums
+    from optimizer.projection import project_enrolment
+
+    spec = scenario.projection
+    assert spec is not None
+    settings = spec.settings()
+    projected = project_enrolment(spec.history, spec.births, settings).enrolment
+    low = _county_level_sums(projected, ids, "low", year)
+    high = _county_level_sums(projected, ids, "high", year)
+    normal = NormalDist()
+    width = normal.inv_cdf(settings.band[1]) - normal.inv_cdf(settings.band[0])
+    return np.asarray((high - low) / width, dtype=float)
+
+
+# ---------------------------------------------------------------- what the draws tell
+
+
+def scaled_to_float(scaled: np.ndarray, scale: int) -> np.ndarray:
+    """Scaled whole numbers as floats (for people and files; no decision uses them)."""
+    if scaled.dtype != object:
+        return scaled.astype(float) / scale
+    return np.vectorize(lambda value: int(value) / scale, otypes=[float])(scaled)
+
+
+def futures_shortfall(problem: Problem, needs: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """[draw, county] scaled shortfall of plan x in every future."""
+    return shortfall_scaled(replace(problem, scaled_need=needs), x)
+
+
+def expected_shortfall(problem: Problem, needs: np.ndarray, x: np.ndarray) -> Fraction:
+    """The mean over the futures of plan x's total shortfall, exactly."""
+    gaps = futures_shortfall(problem, needs, x)
+    return Fraction(int(gaps.astype(object).sum()), len(needs) * problem.scale)
+
+
+@dataclass(frozen=True)
+class RobustPlan:
+    """The robust plan with what it was measured against."""
+
+    solution: Solution
+    requirement: ExactNeed  # per county the need the level covers: its worst kept future
+    problem: Problem  # the first year's bounds with the requirement as need
+    codes: list[str]  # limited_by per county, against the requirement
+    expected_shortfall: Fraction  # mean over the futures of the total shortfall
+
+
+def robust_plan(instance: SweepInstance, draws: SweepDraws, quantile: float) -> RobustPlan:
+    """`optimizer.robust` over every draw; the requirement is the rank-th largest need."""
+    from optimizer.plan import limited_by
+
+    base = instance.base.problem
+    targets = futures_targets(draws.needs, quantile)
+    solution = solve_robust(base, targets)
+    rows = np.argsort(draws.needs, axis=0, kind="stable")[len(draws.needs) - targets.rank]
+    columns = np.arange(base.size)
+    required = draws.needs[rows, columns]
+    by_classes = None if draws.by_classes is None else draws.by_classes[rows, columns]
+    problem = replace(base, scaled_need=required)
+    x, level = solution.x, solution.fair_level
+    codes = limited_by(problem, instance.limits, x, solution.floor, level, by_classes)
+    expected = expected_shortfall(base, draws.needs, x)
+    need = ExactNeed(tuple(instance.ids), required, base.scale, by_classes)
+    return RobustPlan(solution, need, problem, codes, expected)
+
+
+def _percentiles(values: np.ndarray, name: str) -> dict[str, np.ndarray]:
+    p10, p50, p90 = np.percentile(values, [10, 50, 90], axis=0)
+    return {f"{name}_p10": p10, f"{name}_p50": p50, f"{name}_p90": p90}
+
+
+def county_distribution(
+    instance: SweepInstance, draws: SweepDraws, robust: RobustPlan
+) -> pd.DataFrame:
+    """Per county: need, optimal quota and the baseline plan's shortfall over the futures."""
+    scale = instance.base.problem.scale
+    needs = scaled_to_float(draws.needs, scale)
+    gaps = futures_shortfall(instance.base.problem, draws.needs, instance.baseline.x)
+    short = scaled_to_float(gaps, scale)
+    columns = {
+        "county_id": instance.ids,
+        "name": instance.names,
+        "current": instance.limits.current,
+        "baseline": instance.baseline.x,
+        "robust": robust.solution.x,
+        **_percentiles(needs, "need"),
+        **_percentiles(draws.optimal, "optimal"),
+        **_percentiles(short, "baseline_shortfall"),
+        "baseline_shortfall_mean": short.mean(axis=0),
+        "baseline_short_share": (gaps > 0).mean(axis=0),
+    }
+    return pd.DataFrame(columns)
+
+
+def draw_table(instance: SweepInstance, draws: SweepDraws) -> Any:
+    """Every draw's figures per county (a pyarrow Table, in draw order, county order)."""
+    import pyarrow as pa
+
+    rows, size = draws.optimal.shape
+    scale = instance.base.problem.scale
+    gaps = futures_shortfall(instance.base.problem, draws.needs, instance.baseline.x)
+    county = pa.DictionaryArray.from_arrays(
+        pa.array(np.tile(np.arange(size, dtype=np.int32), rows)), pa.array(instance.ids)
+    )
+    return pa.table(
+        {
+            "draw": pa.array(np.repeat(np.arange(rows, dtype=np.int32), size)),
+            "county_id": county,
+            "need": pa.array(scaled_to_float(draws.needs, scale).ravel()),
+            "optimal_quota": pa.array(draws.optimal.ravel()),
+            "baseline_shortfall": pa.array(scaled_to_float(gaps, scale).ravel()),
+        }
+    )
+
+
+def worst_relative_shortfall(
+    problem: Problem, needs: np.ndarray, x: np.ndarray, quantile: float = 0.0
+) -> float:
+    """The largest relative shortfall of plan x over every county and future (floats); with
+    a quantile, per county the value met in all but the worst q share of its futures."""
+    gaps = scaled_to_float(futures_shortfall(problem, needs, x), problem.scale)
+    need = scaled_to_float(needs, problem.scale)
+    shares = np.divide(gaps, need, out=np.zeros_like(gaps), where=need > 0)
+    rank = futures_targets(needs, quantile).rank
+    return float(np.sort(shares, axis=0)[len(shares) - rank].max(initial=0.0))

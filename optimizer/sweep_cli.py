@@ -1,0 +1,326 @@
+"""`quotapool sweep SCENARIO.toml --draws N --out DIR` (SPEC 2.11, 3.5).
+
+Writes, only once every draw is solved (bad input writes nothing, exit 2):
+
+- `DIR/robust/` — plan.csv, plan.xlsx and summary.json of the robust plan (`write_plan`);
+  its `need` is per county the need the plan is measured against: the largest over the
+  futures (with --quantile q, the need met in all but the worst q share of them);
+- `DIR/distribution.csv` — per county p10/p50/p90 of need, of the optimal quota and of the
+  shortfall under the baseline plan, with the baseline and robust quotas;
+- `DIR/sweep.parquet` — every draw's figures: draw, county_id, need, optimal_quota,
+  baseline_shortfall.
+
+Exit status: 0 written, 2 input or settings refused, 1 no plan meets the limits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from optimizer.exact import max_relative_shortfall, movement, total_shortfall_scaled
+from optimizer.sweep import (
+    Engine,
+    EngineUnavailable,
+    Infeasible,
+    RobustPlan,
+    SweepDraws,
+    SweepInstance,
+    SweepSettings,
+    check_engine,
+    county_distribution,
+    draw_table,
+    expected_shortfall,
+    robust_plan,
+    run_draws,
+    sweep_instance,
+    worst_relative_shortfall,
+)
+from pools.tabular import InputErrors
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+# The parts of a sweep's wall time (draw and solve are summed over the workers, inside draws).
+WALL_PARTS = ("draws_wall", "robust", "aggregate")
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "sweep",
+        help="plans over many drawn enrolment futures, and one robust plan",
+        description=(
+            "Draw N enrolment futures around the scenario's figures (its [projection] bands, "
+            "or [uncertainty] relative_error), solve each exactly, and write the per-county "
+            "distributions, every draw (sweep.parquet) and the robust plan (robust/)."
+        ),
+    )
+    parser.add_argument("scenario", type=Path, metavar="SCENARIO.toml")
+    parser.add_argument("--draws", type=int, required=True, metavar="N", help="futures to draw")
+    parser.add_argument("--seed", type=int, default=0, metavar="S", help="default 0")
+    parser.add_argument(
+        "--engine", default="local", metavar="local|ray|dask", help="default: local processes"
+    )
+    parser.add_argument("--address", metavar="ADDR", help="the Ray or Dask cluster to use")
+    parser.add_argument(
+        "--quantile", type=float, default=0.0, metavar="q", help="leave out the worst q of futures"
+    )
+    parser.add_argument("--workers", type=int, metavar="N", help="local processes (default: CPUs)")
+    parser.add_argument("--batch", type=int, metavar="N", help="draws per task (default ≤ 25)")
+    parser.add_argument("--out", required=True, type=Path, metavar="DIR")
+    parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.set_defaults(handler=run_sweep)
+
+
+class Refused(Exception):
+    """Settings or input refused before anything was computed or written."""
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    instance: SweepInstance
+    draws: SweepDraws
+    robust: RobustPlan
+    settings: SweepSettings
+    seconds: dict[str, float]
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    from optimizer.scenario import load_scenario
+
+    try:
+        settings = _settings(args)
+        scenario = load_scenario(args.scenario)
+        if Path(args.out).exists() and not Path(args.out).is_dir():
+            raise Refused(f"--out must be a directory, and {args.out} is a file")
+        check_engine(settings)
+        instance = sweep_instance(scenario)
+    except InputErrors as errors:
+        return _refuse(errors.report(), [error.as_dict() for error in errors.errors], args.json)
+    except (Refused, EngineUnavailable) as exc:
+        return _refuse(str(exc), [{"message": str(exc)}], args.json)
+    except Infeasible as exc:
+        return _infeasible(exc, args.json)
+    try:
+        outcome = sweep(instance, settings)
+    except EngineUnavailable as exc:
+        return _refuse(str(exc), [{"message": str(exc)}], args.json)
+    document = write_sweep(Path(args.out), scenario, outcome)
+    if args.json:
+        print(json.dumps(document, ensure_ascii=False, indent=2))
+    else:
+        print(_success_text(document))
+    return EXIT_OK
+
+
+def _settings(args: argparse.Namespace) -> SweepSettings:
+    names = [engine.value for engine in Engine]
+    if args.engine not in names:
+        raise Refused(f"unknown engine {args.engine!r} (choose one of: {', '.join(names)})")
+    settings = SweepSettings(
+        draws=args.draws,
+        seed=args.seed,
+        engine=Engine(args.engine),
+        address=args.address,
+        quantile=args.quantile,
+        workers=args.workers,
+        batch=args.batch,
+    )
+    problems = settings.problems()
+    if problems:
+        raise Refused("; ".join(problems))
+    return settings
+
+
+def _refuse(message: str, errors: list[dict[str, Any]], as_json: bool) -> int:
+    print(f"✗ sweep refused, nothing written: {message}", file=sys.stderr)
+    if as_json:
+        print(json.dumps({"status": "rejected", "errors": errors}, ensure_ascii=False, indent=2))
+    return EXIT_BAD_INPUT
+
+
+def _infeasible(exc: Infeasible, as_json: bool) -> int:
+    lines = "\n".join(f"  {line}" for line in [*exc.english, *exc.chinese])
+    print(f"✗ sweep: no plan meets every limit of the first year, nothing written\n{lines}")
+    if as_json:
+        document = {"status": "infeasible", "explanation": exc.english}
+        document["explanation_zh"] = exc.chinese
+        print(json.dumps(document, ensure_ascii=False, indent=2))
+    return EXIT_FAILED
+
+
+# --- the computation -------------------------------------------------------------------------
+
+
+def sweep(instance: SweepInstance, settings: SweepSettings) -> SweepOutcome:
+    """Every draw on the engine (progress on stderr), then the robust plan."""
+    with tqdm(total=settings.draws, desc="sweep", unit="draw", file=sys.stderr) as bar:
+        draws = run_draws(instance.base, settings, bar.update)
+    started = time.perf_counter()
+    robust = robust_plan(instance, draws, settings.quantile)
+    seconds = {
+        "draw": draws.draw_seconds,
+        "solve": draws.solve_seconds,
+        "draws_wall": draws.wall_seconds,
+        "robust": time.perf_counter() - started,
+    }
+    return SweepOutcome(instance, draws, robust, settings, seconds)
+
+
+def sweep_document(outcome: SweepOutcome) -> dict[str, Any]:
+    """What the sweep found, as plain data (summary.json's `sweep`, and --json)."""
+    instance, draws, robust = outcome.instance, outcome.draws, outcome.robust
+    problem = instance.base.problem
+    settings = outcome.settings
+    baseline = instance.baseline.x
+    return {
+        "year": instance.year,
+        "years": instance.years,
+        "note": _year_note(instance),
+        "source": instance.source,
+        "draws": settings.draws,
+        "seed": settings.seed,
+        "engine": settings.engine.value,
+        "quantile": settings.quantile,
+        "robust": {
+            "max_relative_shortfall": float(robust.solution.fair_level or 0),
+            "expected_total_shortfall": float(robust.expected_shortfall),
+            "moved": movement(problem, robust.solution.x),
+        },
+        "baseline": {
+            "max_relative_shortfall": worst_relative_shortfall(
+                problem, draws.needs, baseline, settings.quantile
+            ),
+            "expected_total_shortfall": float(expected_shortfall(problem, draws.needs, baseline)),
+            "moved": movement(problem, baseline),
+        },
+        "seconds": {key: round(value, 6) for key, value in outcome.seconds.items()},
+    }
+
+
+def _year_note(instance: SweepInstance) -> str | None:
+    if len(instance.years) <= 1:
+        return None
+    return (
+        f"multi-year scenario ({instance.years[0]}–{instance.years[-1]}): the sweep draws "
+        f"and plans its first year, {instance.year}"
+    )
+
+
+def robust_summary(outcome: SweepOutcome, document: dict[str, Any]) -> dict[str, Any]:
+    """summary.json of the robust plan: the plan fields of SPEC 3.4, and the sweep."""
+    robust, instance = outcome.robust, outcome.instance
+    x, problem = robust.solution.x, robust.problem
+    worst = max_relative_shortfall(problem, x)
+    short = Fraction(total_shortfall_scaled(problem, x), problem.scale)
+    return {
+        "status": "optimal",
+        "objective": "robust",
+        "solver": "exact",
+        "seconds": round(sum(outcome.seconds[key] for key in WALL_PARTS), 6),
+        "total_before": int(instance.limits.current.sum()),
+        "total_after": int(x.sum()),
+        "max_relative_shortfall": float(worst),
+        "max_relative_shortfall_exact": str(worst),
+        "total_shortfall": float(short),
+        "total_shortfall_exact": str(short),
+        "expected_total_shortfall": float(robust.expected_shortfall),
+        "expected_total_shortfall_exact": str(robust.expected_shortfall),
+        "moved": movement(problem, x),
+        "extra_quota": instance.extra,
+        "counties": len(instance.ids),
+        "counties_by_limit": {
+            code: robust.codes.count(code) for code in dict.fromkeys(robust.codes)
+        },
+        **({"year": instance.year} if instance.year is not None else {}),
+        "sweep": document,
+    }
+
+
+# --- the files ---------------------------------------------------------------------------------
+
+
+def write_sweep(out: Path, scenario: Any, outcome: SweepOutcome) -> dict[str, Any]:
+    """robust/, distribution.csv and sweep.parquet under `out`, each written atomically."""
+    import pyarrow.parquet as pq
+
+    from optimizer.cli import scenario_info
+    from optimizer.output import write_plan
+    from optimizer.plan import _frame
+
+    started = time.perf_counter()
+    instance, robust = outcome.instance, outcome.robust
+    distribution = county_distribution(instance, outcome.draws, robust)
+    table = draw_table(instance, outcome.draws)
+    outcome.seconds["aggregate"] = time.perf_counter() - started
+    document = sweep_document(outcome)
+    plan = _frame(
+        instance.ids,
+        instance.names,
+        robust.requirement,
+        instance.limits,
+        robust.solution.x,
+        robust.codes,
+    )
+    if instance.year is not None:
+        plan.insert(0, "year", instance.year)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = robust_summary(outcome, document)
+    write_plan(out / "robust", plan, summary, scenario_info=scenario_info(scenario))
+    _atomic(out / "distribution.csv", lambda path: _write_csv(distribution, path))
+    _atomic(out / "sweep.parquet", lambda path: pq.write_table(table, path))
+    files = {name: str(out / name) for name in ("robust", "distribution.csv", "sweep.parquet")}
+    return {
+        "status": "optimal",
+        "scenario": scenario.name,
+        "out": str(out),
+        "files": files,
+        **document,
+    }
+
+
+def _write_csv(frame: Any, path: Path) -> None:
+    # As plan.csv: the BOM lets Excel on zh-CN open the UTF-8 file with its names intact.
+    frame.to_csv(path, index=False, encoding="utf-8-sig", float_format="%.10g")
+
+
+def _atomic(target: Path, write: Callable[[Path], None]) -> None:
+    """Write beside the target, then rename over it: the file is whole or absent."""
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(handle)
+    try:
+        write(Path(name))
+        os.chmod(name, 0o644)
+        os.replace(name, target)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+
+
+def _success_text(document: dict[str, Any]) -> str:
+    robust, baseline = document["robust"], document["baseline"]
+    share = document["quantile"]
+    where = f"all but the worst {share:.0%} of futures" if share else "any future"
+    lines = [
+        f"✓ {document['scenario']}: {document['draws']} futures ({document['source']}, "
+        f"seed {document['seed']}, {document['engine']}) → {document['out']}",
+        f"  robust plan: largest shortfall {robust['max_relative_shortfall']:.1%} in {where}, "
+        f"expected total shortfall {robust['expected_total_shortfall']:,.1f}, "
+        f"{robust['moved']} moved",
+        f"  baseline plan: largest shortfall {baseline['max_relative_shortfall']:.1%}, "
+        f"expected total shortfall {baseline['expected_total_shortfall']:,.1f}",
+    ]
+    if document["note"]:
+        lines.append(f"  note: {document['note']}")
+    return "\n".join(lines)

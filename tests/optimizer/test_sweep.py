@@ -1,0 +1,331 @@
+"""`quotapool sweep` (SPEC 2.11): known answers, the robust plan against every single-future
+plan, the same bytes on every engine, and bad input refused with nothing written."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from optimizer.plan import make_plan
+from optimizer.scenario import Uncertainty, load_plan_inputs, load_scenario
+from optimizer.sweep import (
+    Engine,
+    SweepSettings,
+    robust_plan,
+    run_draws,
+    sweep_instance,
+    worst_relative_shortfall,
+)
+from quotapool import main
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+TEACHERS = DATA / "teachers"
+
+
+def sample_scenario(tmp_path: Path, uncertainty: str = "relative_error = 0.05\n") -> Path:
+    """The bundled sample city with an [uncertainty] table."""
+    path = tmp_path / "city.toml"
+    path.write_text(
+        f'name = "city"\ncounties = "{(TEACHERS / "counties.csv").as_posix()}"\n'
+        f'enrolment = "{(TEACHERS / "enrolment.csv").as_posix()}"\n'
+        f"[uncertainty]\n{uncertainty}",
+        encoding="utf-8",
+    )
+    return path
+
+
+def sweep_cli(*args: str | Path) -> int:
+    return main(["sweep", *(str(arg) for arg in args)])
+
+
+def plan_new(scenario_path: Path) -> list[int]:
+    scenario = load_scenario(scenario_path)
+    inputs = load_plan_inputs(scenario)
+    result = make_plan(inputs.counties, inputs.enrolment, scenario.standards, scenario.policy)
+    return [int(v) for v in result.table["new"]]
+
+
+# --- known answers -----------------------------------------------------------------------------
+
+
+def test_with_zero_spread_every_draw_is_the_baseline(tmp_path: Path) -> None:
+    instance = sweep_instance(load_scenario(sample_scenario(tmp_path, "relative_error = 0\n")))
+    draws = run_draws(instance.base, SweepSettings(draws=12, seed=5, workers=1, batch=5))
+    point = instance.base.problem.scaled_need
+    assert (draws.needs == point[None, :]).all()
+    assert (draws.optimal == instance.baseline.x[None, :]).all()
+    robust = robust_plan(instance, draws, 0.0)
+    assert robust.solution.x.tolist() == instance.baseline.x.tolist()
+
+
+def test_with_zero_spread_the_robust_plan_is_the_plan(tmp_path: Path) -> None:
+    scenario = sample_scenario(tmp_path, "relative_error = 0\n")
+    assert sweep_cli(scenario, "--draws", "8", "--workers", "1", "--out", tmp_path / "out") == 0
+    robust = pd.read_csv(tmp_path / "out" / "robust" / "plan.csv", dtype={"county_id": str})
+    assert robust["new"].tolist() == plan_new(scenario)
+    draws = pq.read_table(tmp_path / "out" / "sweep.parquet").to_pandas()
+    assert (
+        len(draws) == 8 * len(robust) and (draws.groupby("county_id")["need"].nunique() == 1).all()
+    )
+
+
+RISING_COUNTIES = (
+    "county_id,name,quota,occupied,relative_error\n"
+    "A,Rising,100,100,0.05\n"
+    "B,Quiet,200,150,0\n"
+    "C,Still,200,150,0\n"
+)
+# A's pupils need 130 teachers today and are drawn around that; B and C need 120 each and
+# hold 50 vacancies each that they can give up: the total allows A's worst future.
+RISING_ENROLMENT = "county_id,level,students\nA,primary,2470\nB,primary,2280\nC,primary,2280\n"
+
+
+def test_a_county_sure_to_rise_gets_what_its_worst_future_needs(tmp_path: Path) -> None:
+    (tmp_path / "counties.csv").write_text(RISING_COUNTIES, encoding="utf-8")
+    (tmp_path / "enrolment.csv").write_text(RISING_ENROLMENT, encoding="utf-8")
+    scenario = tmp_path / "rise.toml"
+    scenario.write_text('counties = "counties.csv"\nenrolment = "enrolment.csv"\n')
+    out = tmp_path / "out"
+    assert sweep_cli(scenario, "--draws", "60", "--seed", "11", "--workers", "1", "--out", out) == 0
+    draws = pq.read_table(out / "sweep.parquet").to_pandas()
+    worst = draws[draws["county_id"] == "A"]["need"].max()
+    plan = pd.read_csv(out / "robust" / "plan.csv").set_index("county_id")
+    assert worst > 130 * 1.05  # the draws do spread A's enrolment
+    assert plan.loc["A", "new"] >= math.ceil(worst - 1e-9)
+    assert plan.loc["A", "new"] > plan_new(scenario)[0]  # more than the point plan gives it
+
+
+def test_the_robust_worst_case_is_never_above_any_single_future_plan(tmp_path: Path) -> None:
+    scenario = load_scenario(sample_scenario(tmp_path, "relative_error = 0.08\n"))
+    instance = sweep_instance(scenario)
+    draws = run_draws(instance.base, SweepSettings(draws=30, seed=2, workers=1))
+    robust = robust_plan(instance, draws, 0.0)
+    problem = instance.base.problem
+    level = robust.solution.fair_level
+    assert level is not None and level > 0
+    own = worst_relative_shortfall(problem, draws.needs, robust.solution.x)
+    assert own == pytest.approx(float(level), rel=1e-12)
+    for plan in [instance.baseline.x, *draws.optimal]:
+        assert float(level) <= worst_relative_shortfall(problem, draws.needs, plan) + 1e-12
+
+
+def test_a_quantile_covers_fewer_futures_and_asks_less(tmp_path: Path) -> None:
+    instance = sweep_instance(load_scenario(sample_scenario(tmp_path, "relative_error = 0.08\n")))
+    draws = run_draws(instance.base, SweepSettings(draws=40, seed=4, workers=1))
+    every, most = robust_plan(instance, draws, 0.0), robust_plan(instance, draws, 0.25)
+    assert most.solution.fair_level is not None and every.solution.fair_level is not None
+    assert most.solution.fair_level <= every.solution.fair_level
+    assert (most.requirement.scaled <= every.requirement.scaled).all()
+    problem = instance.base.problem
+    measured = worst_relative_shortfall(problem, draws.needs, most.solution.x, 0.25)
+    assert measured == pytest.approx(float(most.solution.fair_level), rel=1e-12)
+    for plan in [instance.baseline.x, *draws.optimal]:
+        assert measured <= worst_relative_shortfall(problem, draws.needs, plan, 0.25) + 1e-12
+
+
+def test_a_multi_year_scenario_sweeps_its_first_year(tmp_path: Path) -> None:
+    scenario = load_scenario(DATA / "scenarios" / "projected_5y.toml")
+    instance = sweep_instance(scenario)
+    assert (instance.year, instance.source) == (2027, "projection_band")
+    assert instance.years == [2027, 2028, 2029, 2030, 2031]
+    inputs = load_plan_inputs(scenario)
+    planned = make_plan(
+        inputs.counties, inputs.enrolment, scenario.standards, scenario.policy, inputs.departures
+    ).table
+    first = planned[planned["year"] == 2027]["new"].astype(int).tolist()
+    assert instance.baseline.x.tolist() == first
+    assert (instance.base.sigma > 0).any()
+
+
+def test_a_year_file_with_departures_uses_that_years_departures(tmp_path: Path) -> None:
+    scenario = load_scenario(DATA / "scenarios" / "three_years.toml")
+    scenario = dataclasses.replace(scenario, uncertainty=Uncertainty(0.02))
+    instance = sweep_instance(scenario)
+    inputs = load_plan_inputs(scenario)
+    planned = make_plan(
+        inputs.counties, inputs.enrolment, scenario.standards, scenario.policy, inputs.departures
+    ).table
+    year = instance.year
+    assert instance.baseline.x.tolist() == planned[planned["year"] == year]["new"].tolist()
+
+
+# --- the same bytes on every engine ------------------------------------------------------------
+
+FILES = ("robust/plan.csv", "sweep.parquet", "distribution.csv")
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sweep run in this process, one batch after another."""
+    tmp_path = tmp_path_factory.mktemp("reference")
+    scenario = sample_scenario(tmp_path)
+    out = tmp_path / "out"
+    assert sweep_cli(scenario, "--draws", "48", "--seed", "9", "--workers", "1", "--out", out) == 0
+    return tmp_path
+
+
+def same_files(reference: Path, out: Path) -> None:
+    for name in FILES:
+        assert (out / name).read_bytes() == (reference / "out" / name).read_bytes(), name
+
+
+def test_local_workers_and_batches_give_the_same_bytes(reference: Path, tmp_path: Path) -> None:
+    for workers, batch in (("2", "5"), ("2", "48")):
+        out = tmp_path / f"out-{workers}-{batch}"
+        arguments = ["--draws", "48", "--seed", "9", "--workers", workers, "--batch", batch]
+        assert sweep_cli(reference / "city.toml", *arguments, "--out", out) == 0
+        same_files(reference, out)
+
+
+def test_another_seed_gives_other_futures(reference: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert sweep_cli(reference / "city.toml", "--draws", "48", "--seed", "10", "--out", out) == 0
+    assert (out / "sweep.parquet").read_bytes() != (reference / "out/sweep.parquet").read_bytes()
+
+
+def test_ray_gives_the_same_bytes(reference: Path, tmp_path: Path) -> None:
+    ray = pytest.importorskip(
+        "ray", reason="the ray extra is not installed: pip install -e '.[ray]'"
+    )
+    ray.init(num_cpus=2, include_dashboard=False, address="local")
+    try:
+        out = tmp_path / "out"
+        arguments = ["--draws", "48", "--seed", "9", "--engine", "ray", "--batch", "7"]
+        assert sweep_cli(reference / "city.toml", *arguments, "--out", out) == 0
+    finally:
+        ray.shutdown()
+    same_files(reference, out)
+
+
+def test_dask_gives_the_same_bytes(reference: Path, tmp_path: Path) -> None:
+    distributed = pytest.importorskip(
+        "distributed", reason="the dask extra is not installed: pip install -e '.[dask]'"
+    )
+    with distributed.LocalCluster(
+        n_workers=2, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        out = tmp_path / "out"
+        arguments = ["--draws", "48", "--seed", "9", "--engine", "dask", "--batch", "11"]
+        address = cluster.scheduler_address
+        assert (
+            sweep_cli(reference / "city.toml", *arguments, "--address", address, "--out", out) == 0
+        )
+    same_files(reference, out)
+
+
+# --- what the planner gets ---------------------------------------------------------------------
+
+
+def test_json_is_one_document_with_the_figures(
+    reference: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    arguments = ["--draws", "10", "--workers", "1", "--quantile", "0.1", "--json", "--out", out]
+    assert sweep_cli(reference / "city.toml", *arguments) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["status"] == "optimal" and document["draws"] == 10
+    assert document["quantile"] == 0.1 and document["source"] == "relative_error"
+    assert set(document["seconds"]) >= {"draw", "solve", "robust", "aggregate"}
+    summary = json.loads((out / "robust" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["status"] == "optimal" and summary["sweep"]["draws"] == 10
+    exact = Fraction(summary["max_relative_shortfall_exact"])
+    assert float(exact) == summary["max_relative_shortfall"]
+    distribution = pd.read_csv(out / "distribution.csv")
+    assert (distribution["need_p10"] <= distribution["need_p90"]).all()
+
+
+# --- bad input: a clear message, exit 2, nothing written ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("arguments", "fragment"),
+    [
+        (["--draws", "0"], "--draws must be 1 or more"),
+        (["--draws", "-3"], "--draws must be 1 or more"),
+        (["--draws", "5", "--quantile", "1"], "--quantile"),
+        (["--draws", "5", "--quantile", "-0.1"], "--quantile"),
+        (["--draws", "5", "--engine", "spark"], "unknown engine 'spark'"),
+        (["--draws", "5", "--address", "127.0.0.1:1"], "--engine ray or dask"),
+        (["--draws", "5", "--engine", "dask", "--address", "127.0.0.1:1"], "cannot reach"),
+        (["--draws", "5", "--engine", "ray", "--address", "127.0.0.1:1"], "cannot reach"),
+        (["--draws", "5", "--engine", "dask", "--address", "nowhere"], "HOST:PORT"),
+    ],
+)
+def test_bad_settings_are_refused_with_nothing_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], arguments: list[str], fragment: str
+) -> None:
+    out = tmp_path / "out"
+    assert sweep_cli(sample_scenario(tmp_path), *arguments, "--json", "--out", out) == 2
+    captured = capsys.readouterr()
+    assert fragment in captured.err
+    assert json.loads(captured.out)["status"] == "rejected"
+    assert not out.exists()
+
+
+def test_a_scenario_without_a_spread_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert sweep_cli(DATA / "scenarios" / "baseline.toml", "--draws", "5", "--out", out) == 2
+    assert "relative_error" in capsys.readouterr().err and not out.exists()
+
+
+def test_a_missing_extra_names_the_pip_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray now raises ImportError
+    out = tmp_path / "out"
+    arguments = ["--draws", "5", "--engine", "ray", "--out", out]
+    assert sweep_cli(sample_scenario(tmp_path), *arguments) == 2
+    assert "pip install 'quotapool[ray]'" in capsys.readouterr().err and not out.exists()
+
+
+def test_an_infeasible_scenario_says_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "counties.csv").write_text(
+        "county_id,name,quota,occupied,min_quota\nA,a,10,10,30\n", encoding="utf-8"
+    )
+    (tmp_path / "enrolment.csv").write_text("county_id,level,students\nA,primary,190\n")
+    scenario = tmp_path / "bad.toml"
+    scenario.write_text(
+        'counties = "counties.csv"\nenrolment = "enrolment.csv"\n[uncertainty]\n'
+        "relative_error = 0.1\n"
+    )
+    out = tmp_path / "out"
+    assert sweep_cli(scenario, "--draws", "5", "--out", out) == 1
+    assert "city total" in capsys.readouterr().out and not out.exists()
+
+
+def test_engines_are_an_enum_of_the_three() -> None:
+    assert [engine.value for engine in Engine] == ["local", "ray", "dask"]
+    assert np.all(np.diff([start for start, _ in SweepSettings(draws=60).batches()]) == 8)
+
+
+def test_the_class_minimum_holds_in_every_future(tmp_path: Path) -> None:
+    """A: 190 pupils in 20 classes (the ratio gives 10, the classes 38); B: 1,900 pupils. The
+    classes do not move with the pupils, so A's need never falls below 38."""
+    (tmp_path / "counties.csv").write_text(
+        "county_id,name,quota,occupied,relative_error\nA,a,30,20,0.2\nB,b,120,90,0.02\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "enrolment.csv").write_text(
+        "county_id,level,students,classes\nA,primary,190,20\nB,primary,1900,40\n"
+    )
+    scenario = tmp_path / "rooms.toml"
+    scenario.write_text('counties = "counties.csv"\nenrolment = "enrolment.csv"\n')
+    instance = sweep_instance(load_scenario(scenario))
+    draws = run_draws(instance.base, SweepSettings(draws=20, seed=1, workers=1))
+    robust = robust_plan(instance, draws, 0.0)
+    assert draws.by_classes is not None and draws.by_classes[:, 0].all()
+    assert (draws.needs[:, 0] == draws.needs[0, 0]).all()  # 20 × 1.9, whatever the pupils
+    assert robust.codes[0] == "class_minimum"
