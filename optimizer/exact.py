@@ -135,6 +135,14 @@ class LevelTargets:
     def of(cls, problem: Problem) -> LevelTargets:
         return cls(np.asarray(problem.scaled_need).reshape(1, -1))
 
+    def collapsed(self) -> LevelTargets:
+        """One row of each county's ranked need: what every level asks of it. Exact because
+        ceil(n(1 − t)) never decreases as n grows, so ranking the needs first and rounding
+        after gives the same floor as rounding each future and ranking (for any t ≤ 1)."""
+        if self.scaled.shape[0] == 1:
+            return self
+        return LevelTargets(_ranked(self.scaled, self.rank).reshape(1, -1))
+
 
 def _ranked(values: np.ndarray, rank: int) -> np.ndarray:
     """Per column, the rank-th largest value over the rows."""
@@ -148,7 +156,7 @@ def stage1_floor(
 ) -> np.ndarray:
     """max(L_i, ceil(n_i(1 − t))) exactly, as Python ints (object array); with targets,
     n_i(1 − t) is taken in every row and ranked."""
-    targets = targets or LevelTargets.of(problem)
+    targets = (targets or LevelTargets.of(problem)).collapsed()
     a, b = level.numerator, level.denominator
     numerators = _as_objects(targets.scaled) * (b - a)
     ceil = -((-numerators) // (problem.scale * b))
@@ -170,7 +178,7 @@ def _feasible_at_float(problem: Problem, need: np.ndarray, rank: int, level: flo
 
 def fair_level(problem: Problem, targets: LevelTargets | None = None) -> Fraction:
     """t*: the smallest achievable largest relative shortfall (problem must be feasible)."""
-    targets = targets or LevelTargets.of(problem)
+    targets = (targets or LevelTargets.of(problem)).collapsed()
     if feasible_at_level(problem, Fraction(0), targets):
         return Fraction(0)
     need = targets.scaled.astype(float) / problem.scale
