@@ -95,7 +95,7 @@ def _county_classes(counties: pd.DataFrame) -> list[str | None]:
     return [None if pd.isna(value) else str(value) for value in counties["class"].tolist()]
 
 
-def _county_level_sums(
+def county_level_sums(
     enrolment: pd.DataFrame, county_ids: list[str], column: str, year: int | None
 ) -> np.ndarray:
     """Σ `column` as an int array [county, level] in the order of `county_ids` (missing = 0)."""
@@ -120,10 +120,10 @@ def students_by_county_level(
     enrolment: pd.DataFrame, county_ids: list[str], year: int | None = None
 ) -> np.ndarray:
     """Students as an int array [county, level] in the order of `county_ids` (missing = 0)."""
-    return _county_level_sums(enrolment, county_ids, "students", year)
+    return county_level_sums(enrolment, county_ids, "students", year)
 
 
-def _has_classes(enrolment: pd.DataFrame) -> bool:
+def has_classes(enrolment: pd.DataFrame) -> bool:
     return "classes" in enrolment.columns and bool(enrolment["classes"].notna().any())
 
 
@@ -197,8 +197,8 @@ def compute_need(
     """
     county_ids = [str(c) for c in counties["county_id"].tolist()]
     students = students_by_county_level(enrolment, county_ids, year)
-    with_classes = _has_classes(enrolment)
-    classes = _county_level_sums(enrolment, county_ids, "classes", year) if with_classes else None
+    with_classes = has_classes(enrolment)
+    classes = county_level_sums(enrolment, county_ids, "classes", year) if with_classes else None
     weights = need_weights(counties, standards, with_classes)
     scaled, by_classes = weights.scaled(students, classes)
     return ExactNeed(tuple(county_ids), scaled, weights.scale, by_classes)

@@ -289,7 +289,7 @@ def _solve(problem: Problem, policy: Policy, ids: list[str]) -> Solution:
     return solve_milp(problem, policy.objective, policy.solver, ids, policy.time_limit)
 
 
-def _frame(
+def plan_frame(
     ids: list[str],
     names: list[str],
     need: ExactNeed,
@@ -356,14 +356,14 @@ def _plan_year(
     }
     if not problem.is_feasible() or total < 0:
         english, chinese = explain_infeasible(ids, names, limits, total, extra)
-        table = _frame(ids, names, need, limits, None, ["infeasible"] * len(ids))
+        table = plan_frame(ids, names, need, limits, None, ["infeasible"] * len(ids))
         summary = {**base, "status": "infeasible", "explanation": english}
         summary["explanation_zh"] = chinese
         return YearOutcome("infeasible", table, summary, None)
     try:
         solution = _solve(problem, policy, ids)
     except SolverFailure as failure:
-        table = _frame(ids, names, need, limits, None, ["infeasible"] * len(ids))
+        table = plan_frame(ids, names, need, limits, None, ["infeasible"] * len(ids))
         summary = {**base, "status": "error", "explanation": [str(failure)]}
         return YearOutcome("error", table, summary, None)
     x = solution.x
@@ -386,7 +386,7 @@ def _plan_year(
         summary["fair_level_exact"] = str(solution.fair_level)
     if solution.polished:
         summary["polished"] = solution.polished  # units a MILP backend's plan was moved by
-    return YearOutcome("optimal", _frame(ids, names, need, limits, x, codes), summary, x)
+    return YearOutcome("optimal", plan_frame(ids, names, need, limits, x, codes), summary, x)
 
 
 # ---------------------------------------------------------------- the public entry point
@@ -452,6 +452,71 @@ def departures_by_year(
     return np.asarray(table.to_numpy(), dtype=np.int64).reshape(len(ids), -1)
 
 
+@dataclass(frozen=True)
+class CountyColumns:
+    """The counties table as whole-number arrays, aligned by county position."""
+
+    ids: list[str]
+    names: list[str]
+    current: np.ndarray
+    occupied: np.ndarray
+    attrition: np.ndarray
+    min_quota: np.ndarray  # 0 where none is set
+    max_gain: np.ndarray  # 0 where none is set (see has_cap)
+    has_cap: np.ndarray
+
+
+def county_columns(counties: pd.DataFrame) -> CountyColumns:
+    ids = [str(c) for c in counties["county_id"].tolist()]
+    names = [str(n) for n in counties["name"].tolist()] if "name" in counties else [""] * len(ids)
+    min_quota, _ = _optional_int_column(counties, "min_quota")
+    max_gain, has_cap = _optional_int_column(counties, "max_gain")
+    return CountyColumns(
+        ids,
+        names,
+        _int_column(counties, "quota", 0),
+        _int_column(counties, "occupied", 0),
+        _int_column(counties, "attrition", 0),
+        min_quota,
+        max_gain,
+        has_cap,
+    )
+
+
+def departures_schedule(
+    table: CountyColumns,
+    departures: pd.DataFrame | None,
+    years: list[int] | list[None],
+    policy: Policy,
+) -> np.ndarray:
+    """Departures [county, year]: the per-year table when given for a multi-year plan, else
+    `attrition` spread evenly over `attrition_years` (default: the years planned)."""
+    if departures is not None and years != [None]:
+        return departures_by_year(departures, table.ids, years)
+    return attrition_schedule(table.attrition, policy.attrition_years or len(years))
+
+
+def first_year_limits(
+    table: CountyColumns,
+    departures: pd.DataFrame | None,
+    years: list[int] | list[None],
+    policy: Policy,
+) -> tuple[CountyLimits, int]:
+    """The limits and city total of the first plan year, as `make_plan` sets them."""
+    leaving = departures_schedule(table, departures, years, policy)[:, 0]
+    total = int(table.current.sum()) + policy.extra_quota
+    limits = county_limits(
+        table.current,
+        table.occupied,
+        leaving,
+        table.min_quota,
+        table.max_gain,
+        table.has_cap,
+        total,
+    )
+    return limits, total
+
+
 def make_plan(
     counties: pd.DataFrame,
     enrolment: pd.DataFrame,
@@ -468,19 +533,13 @@ def make_plan(
     standards = standards or Standards()
     policy = policy or Policy()
     _validate(policy)
-    ids = [str(c) for c in counties["county_id"].tolist()]
-    names = [str(n) for n in counties["name"].tolist()] if "name" in counties else [""] * len(ids)
-    current = _int_column(counties, "quota", 0)
-    occupied = _int_column(counties, "occupied", 0)
-    attrition = _int_column(counties, "attrition", 0)
-    min_quota, _ = _optional_int_column(counties, "min_quota")
-    max_gain, has_cap = _optional_int_column(counties, "max_gain")
+    table = county_columns(counties)
+    ids, names = table.ids, table.names
+    current, occupied = table.current, table.occupied
+    min_quota, max_gain, has_cap = table.min_quota, table.max_gain, table.has_cap
     cap_over_horizon = current + max_gain
     years = _enrolment_years(enrolment)
-    if departures is not None and years != [None]:
-        spread = departures_by_year(departures, ids, years)
-    else:
-        spread = attrition_schedule(attrition, policy.attrition_years or len(years))
+    spread = departures_schedule(table, departures, years, policy)
     outcomes: list[YearOutcome] = []
     for index, year in enumerate(years):
         extra = policy.extra_quota if index == 0 else 0

@@ -373,36 +373,21 @@ def _years(enrolment: pd.DataFrame) -> list[int]:
 
 
 def _classes(enrolment: pd.DataFrame, ids: list[str], year: int | None) -> np.ndarray | None:
-    from optimizer.need import _county_level_sums, _has_classes
+    from optimizer.need import county_level_sums, has_classes
 
-    return _county_level_sums(enrolment, ids, "classes", year) if _has_classes(enrolment) else None
+    return county_level_sums(enrolment, ids, "classes", year) if has_classes(enrolment) else None
 
 
 def first_year_limits(
     counties: pd.DataFrame, departures: pd.DataFrame | None, scenario: Scenario, years: list[int]
 ) -> tuple[CountyLimits, int]:
     """The limits and city total of the first plan year, as `make_plan` sets them."""
-    from optimizer.plan import (
-        _int_column,
-        _optional_int_column,
-        attrition_schedule,
-        county_limits,
-        departures_by_year,
-    )
+    from optimizer import plan
 
-    policy = scenario.policy
-    current = _int_column(counties, "quota", 0)
-    if departures is not None and years:
-        ids = [str(c) for c in counties["county_id"].tolist()]
-        leaving = departures_by_year(departures, ids, years)[:, 0]
-    else:
-        attrition = _int_column(counties, "attrition", 0)
-        leaving = attrition_schedule(attrition, policy.attrition_years or len(years) or 1)[:, 0]
-    min_quota, _ = _optional_int_column(counties, "min_quota")
-    max_gain, has_cap = _optional_int_column(counties, "max_gain")
-    total = int(current.sum()) + policy.extra_quota
-    occupied = _int_column(counties, "occupied", 0)
-    return county_limits(current, occupied, leaving, min_quota, max_gain, has_cap, total), total
+    planned: list[int] | list[None] = years or [None]
+    return plan.first_year_limits(
+        plan.county_columns(counties), departures, planned, scenario.policy
+    )
 
 
 def _spread(
@@ -435,15 +420,15 @@ def _spread(
 
 def _band_sigma(scenario: Scenario, ids: list[str], year: int | None) -> np.ndarray:
     """The projection's band (low, high quantiles) read as a normal spread."""
-    from optimizer.need import _county_level_sums
+    from optimizer.need import county_level_sums
     from optimizer.projection import project_enrolment
 
     spec = scenario.projection
     assert spec is not None
     settings = spec.settings()
     projected = project_enrolment(spec.history, spec.births, settings).enrolment
-    low = _county_level_sums(projected, ids, "low", year)
-    high = _county_level_sums(projected, ids, "high", year)
+    low = county_level_sums(projected, ids, "low", year)
+    high = county_level_sums(projected, ids, "high", year)
     normal = NormalDist()
     width = normal.inv_cdf(settings.band[1]) - normal.inv_cdf(settings.band[0])
     return np.asarray((high - low) / width, dtype=float)

@@ -257,7 +257,7 @@ def write_sweep(out: Path, scenario: Any, outcome: SweepOutcome) -> dict[str, An
 
     from optimizer.cli import scenario_info
     from optimizer.output import write_plan
-    from optimizer.plan import _frame
+    from optimizer.plan import plan_frame
 
     started = time.perf_counter()
     instance, robust = outcome.instance, outcome.robust
@@ -265,7 +265,7 @@ def write_sweep(out: Path, scenario: Any, outcome: SweepOutcome) -> dict[str, An
     table = draw_table(instance, outcome.draws)
     outcome.seconds["aggregate"] = time.perf_counter() - started
     document = sweep_document(outcome)
-    plan = _frame(
+    plan = plan_frame(
         instance.ids,
         instance.names,
         robust.requirement,
