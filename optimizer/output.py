@@ -317,22 +317,31 @@ def _widest_candidates(values: pd.Series) -> list[Any]:
     `_widest` measures numbers only at their extremes and texts by `display_width`: so the
     extremes, and one text of the greatest display width, measured a column at a time.
     """
-    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iuf":
+    dtype = values.dtype
+    if not isinstance(dtype, np.dtype) and (
+        pd.api.types.is_integer_dtype(dtype) or pd.api.types.is_float_dtype(dtype)
+    ):  # nullable numbers: missing ones are empty cells, the others plain numbers
+        kind = np.dtype(np.int64 if pd.api.types.is_integer_dtype(dtype) else np.float64)
+        values = values.dropna().astype(kind)
+        dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iuf":
         numbers = values.to_numpy()
-        finite = numbers[np.isfinite(numbers)] if values.dtype.kind == "f" else numbers
+        finite = numbers[np.isfinite(numbers)] if dtype.kind == "f" else numbers
         extremes = [finite.max(), finite.min()] if len(finite) else []
-        infinite = numbers[np.isinf(numbers)] if values.dtype.kind == "f" else numbers[:0]
+        infinite = numbers[np.isinf(numbers)] if dtype.kind == "f" else numbers[:0]
         return [_cell(value) for value in (*extremes, *np.unique(infinite))]
-    if pd.api.types.is_string_dtype(values.dtype) and not isinstance(values.dtype, np.dtype):
+    if pd.api.types.is_string_dtype(dtype) and not isinstance(dtype, np.dtype):
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        texts = pa.array(values, from_pandas=True).drop_null()
+        from optimizer.xlsx_body import concatenated
+
+        texts = pa.array(values, from_pandas=True).cast(pa.string()).drop_null()
         if not len(texts):
             return []
         # Display width = characters + wide characters; the wide ones among the distinct
         # characters of the column are found once, then counted in every text by Arrow.
-        distinct = set("".join(pc.unique(texts).to_pylist()))
+        distinct = set(concatenated(pc.unique(texts)).decode())
         wide = "".join(f"\\x{{{ord(c):x}}}" for c in distinct if display_width(c) == 2)
         widths = pc.utf8_length(texts)
         if wide:

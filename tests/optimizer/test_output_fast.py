@@ -194,3 +194,15 @@ def test_csv_of_the_sample_and_ten_thousand_units_is_pandas_own(tmp_path: Path) 
     for column in ("min_quota", "max_gain"):
         counties[column] = counties[column].astype("Int64")
     assert_same_csv(output.plan_table(make_plan(counties, enrolment).table), tmp_path)
+
+
+def test_widths_of_nullable_figures_and_an_empty_column() -> None:
+    for values in (
+        pd.Series(pd.array([None, -12345, 7], dtype="Int64")),
+        pd.Series(pd.array([0.25, None, -1234.5], dtype="Float64")),
+        pd.Series(pd.array([None, None], dtype="Int64")),
+        pd.Series(pd.array([None, None], dtype="str")),
+        pd.Series([float("nan"), float("nan")]),
+    ):
+        cells = output._column_values(values)
+        assert output._widest(output._widest_candidates(values)) == output._widest(cells)
