@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 COMPRESS_LEVEL = 1
 ISAL_LEVEL = 1
 CHUNK_ROWS = 20_000  # rows made and compressed at a time: bounds the memory the XML takes
+MAX_CELL_BYTES = 200  # a cell's XML, the longest texts aside (~45 bytes for a figure)
 MAX_STRING = 32_767  # Excel's limit on a cell's text; XlsxWriter cuts longer texts too
 # Texts XlsxWriter escapes further (control characters as _xHHHH_, and a literal _xHHHH_):
 # rare, and done one by one with XlsxWriter's own function.
@@ -82,7 +83,9 @@ def write_sheet_with_body(
                 continue
             xml = source.read(info)
             at = _first_row_at_or_after(xml, first_row)
-            with out.open(_entry(info), "w", force_zip64=True) as copy:
+            # ZIP64 headers only where the sheet may pass 4 GiB: some readers warn about them.
+            large = rows * max(len(columns), 1) * MAX_CELL_BYTES >= 2**32
+            with out.open(_entry(info), "w", force_zip64=large) as copy:
                 _deflate_with_isal(copy)
                 copy.write(xml[:at])
                 for chunk in body_chunks(columns, first_row, rows):
