@@ -7,8 +7,8 @@
    (bench/gen_national.py), then in fresh processes the files floor (pandas reads the two
    CSVs, computes need and bounds and writes one plan-sized CSV) and the whole
    `quotapool plan` run (imports, validation, solve, plan.csv + plan.xlsx + summary.json):
-   seconds (best of --scale-runs), peak RSS, and the ratios plan / floor. --root runs the
-   plan of another checkout (e.g. `git archive 9d212af | tar -x -C /tmp/base`) for
+   wall and CPU seconds (best of --scale-runs), peak RSS, and the ratios plan / floor.
+   --root runs the plan of another checkout (e.g. `git archive 9d212af | tar -x -C /tmp/base`) for
    before/after figures from one command.
 1. Generates the national instance (bench/gen_national.py) in a temporary directory.
 2. The floor: one fresh process that reads the same CSVs with pandas, computes need and
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -123,24 +124,36 @@ sys.exit(status)
 """
 
 
-def timed_process(arguments: list[str], root: Path = ROOT) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS (kB) and stderr of a fresh Python process (code from `root`)."""
+def timed_process(arguments: list[str], root: Path = ROOT) -> tuple[float, int, str, float]:
+    """Wall seconds, peak RSS (kB), stderr and CPU seconds (user + system) of a fresh Python
+    process (code from `root`). On a shared machine wall time follows the neighbours' load;
+    CPU time much less so."""
     env = {**os.environ, "PYTHONPATH": str(root)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, *arguments], capture_output=True, text=True, env=env, cwd=root
     )
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     if done.returncode != 0:
         print(done.stdout, done.stderr, file=sys.stderr)
         raise SystemExit(f"process failed: {arguments[:2]}")
     rss = [int(line.split()[1]) for line in done.stderr.splitlines() if line.startswith("maxrss")]
-    return seconds, rss[-1] if rss else 0, done.stderr
+    return seconds, rss[-1] if rss else 0, done.stderr, cpu
 
 
 def best_of(runs: int, arguments: list[str], root: Path = ROOT) -> tuple[float, int]:
+    return best_of_with_cpu(runs, arguments, root)[:2]
+
+
+def best_of_with_cpu(
+    runs: int, arguments: list[str], root: Path = ROOT
+) -> tuple[float, int, float]:
+    """Best wall seconds, largest peak RSS (kB) and least CPU seconds over `runs` runs."""
     results = [timed_process(arguments, root) for _ in range(runs)]
-    return min(r[0] for r in results), max(r[1] for r in results)
+    return min(r[0] for r in results), max(r[1] for r in results), min(r[3] for r in results)
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -152,23 +165,24 @@ def parse_size(text: str) -> tuple[int, int]:
 def scale_table(sizes: list[tuple[int, int]], runs: int, roots: dict[str, Path]) -> None:
     """Issue 15's table: per size, the files floor and each root's whole `quotapool plan`."""
     names = list(roots)
-    head = f"{'units':>8} {'years':>5} {'rows':>9} {'floor s':>8} {'floor MB':>8}"
+    head = f"{'units':>7} {'years':>5} {'floor s':>7} {'cpu s':>6} {'MB':>5}"
     for name in names:
-        head += f" | {name + ' s':>9} {'ratio':>6} {name + ' MB':>9} {'ratio':>6}"
+        head += f" | {name + ' s':>9} {'ratio':>6} {'cpu s':>6} {'ratio':>6} {'MB':>5} {'ratio':>6}"
     print(head)
     for units, years in sizes:
         with tempfile.TemporaryDirectory(prefix="quotapool-scale-") as temp:
             folder = Path(temp) / "instance"
             scenario = write(folder, units, years)
             floor_args = ["-c", FILES_FLOOR_SCRIPT, str(folder), str(Path(temp) / "floor.csv")]
-            floor, floor_kb = best_of(runs, floor_args)
-            line = f"{units:8d} {years:5d} {units * years:9d} {floor:8.2f} {floor_kb / 1024:8.0f}"
+            floor, floor_kb, floor_cpu = best_of_with_cpu(runs, floor_args)
+            line = f"{units:7d} {years:5d} {floor:7.2f} {floor_cpu:6.2f} {floor_kb / 1024:5.0f}"
             for name in names:
                 out = Path(temp) / f"out-{name}"
                 plan_args = ["-c", CLI_SCRIPT, "plan", str(scenario), "--out", str(out)]
-                seconds, kb = best_of(runs, plan_args, roots[name])
-                line += f" | {seconds:9.2f} {seconds / floor:5.1f}× {kb / 1024:9.0f}"
-                line += f" {kb / floor_kb:5.1f}×"
+                seconds, kb, cpu = best_of_with_cpu(runs, plan_args, roots[name])
+                line += f" | {seconds:9.2f} {seconds / floor:5.1f}×"
+                line += f" {cpu:6.2f} {cpu / floor_cpu:5.1f}×"
+                line += f" {kb / 1024:5.0f} {kb / floor_kb:5.1f}×"
             print(line, flush=True)
 
 
