@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from pools.tabular import InputErrors
+from pools.input_errors import InputErrors  # pandas-free: `quotapool --help` stays quick
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the command ran but what it checked or planned did not succeed

@@ -1,7 +1,15 @@
 """How fast is a teacher-quota plan? Prints figures; asserts nothing (speed is not a unit test).
 
-    python bench/bench_plan.py [--counties 2850] [--milp-counties 200] [--time-limit 60]
+    python bench/bench_plan.py [--sizes 2850,2850x5,30000,200000,300000] [--scale-only]
+                               [--root OTHER_CHECKOUT] [--counties 2850] [--milp-counties 200]
 
+0. Plans at every scale (issue 15): for each size (units, × years) a generated instance
+   (bench/gen_national.py), then in fresh processes the files floor (pandas reads the two
+   CSVs, computes need and bounds and writes one plan-sized CSV) and the whole
+   `quotapool plan` run (imports, validation, solve, plan.csv + plan.xlsx + summary.json):
+   wall and CPU seconds (best of --scale-runs), peak RSS, and the ratios plan / floor.
+   --root runs the plan of another checkout (e.g. `git archive 9d212af | tar -x -C /tmp/base`) for
+   before/after figures from one command.
 1. Generates the national instance (bench/gen_national.py) in a temporary directory.
 2. The floor: one fresh process that reads the same CSVs with pandas, computes need and
    solves only the stage-1 LP relaxation with highspy (imports included).
@@ -18,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -64,6 +73,33 @@ print("floor LP level", h.getInfo().objective_function_value, file=sys.stderr)
 print("maxrss_kb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
 """
 
+# The cost of reading the files and writing a plan's worth of CSV: the bar `quotapool plan`
+# is measured against (issue 15: at most 3× its time and its memory at every size).
+FILES_FLOOR_SCRIPT = r"""
+import resource, sys
+import numpy as np, pandas as pd
+folder, out = sys.argv[1], sys.argv[2]
+counties = pd.read_csv(f"{folder}/counties.csv", dtype={"county_id": str})
+enrolment = pd.read_csv(f"{folder}/enrolment.csv", dtype={"county_id": str})
+standard = enrolment["level"].map({"primary": 19.0, "junior": 13.5, "senior": 12.5})
+enrolment["need"] = enrolment["students"] / standard
+keys = ["county_id", "year"] if "year" in enrolment.columns else ["county_id"]
+need = enrolment.groupby(keys, sort=False)["need"].sum().reset_index()
+plan = need.merge(counties, on="county_id", how="left")
+quota = plan["quota"].to_numpy(float)
+release = (plan["occupied"] - plan["attrition"]).to_numpy(float)
+plan["lowest_allowed"] = np.maximum(np.maximum(np.minimum(quota, release), 0),
+                                    plan["min_quota"].fillna(0).to_numpy(float))
+plan["highest_allowed"] = (plan["quota"] + plan["max_gain"]).astype("Int64")
+plan["shortfall_before"] = np.maximum(plan["need"] - quota, 0)
+plan["coverage_before"] = quota / plan["need"]
+plan["relative_shortfall_before"] = plan["shortfall_before"] / plan["need"]
+plan["label"] = np.where(plan["shortfall_before"] > 0, "short", "covered")
+plan.to_csv(out, index=False, encoding="utf-8-sig", float_format="%.10g")
+print("columns", len(plan.columns), "rows", len(plan), file=sys.stderr)
+print("maxrss_kb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+"""
+
 CORE_SCRIPT = r"""
 import resource, sys
 import pandas as pd
@@ -88,24 +124,66 @@ sys.exit(status)
 """
 
 
-def timed_process(arguments: list[str]) -> tuple[float, int, str]:
-    """Wall seconds, peak RSS (kB) and stderr of a fresh Python process."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def timed_process(arguments: list[str], root: Path = ROOT) -> tuple[float, int, str, float]:
+    """Wall seconds, peak RSS (kB), stderr and CPU seconds (user + system) of a fresh Python
+    process (code from `root`). On a shared machine wall time follows the neighbours' load;
+    CPU time much less so."""
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, *arguments], capture_output=True, text=True, env=env, cwd=ROOT
+        [sys.executable, *arguments], capture_output=True, text=True, env=env, cwd=root
     )
     seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     if done.returncode != 0:
         print(done.stdout, done.stderr, file=sys.stderr)
         raise SystemExit(f"process failed: {arguments[:2]}")
     rss = [int(line.split()[1]) for line in done.stderr.splitlines() if line.startswith("maxrss")]
-    return seconds, rss[-1] if rss else 0, done.stderr
+    return seconds, rss[-1] if rss else 0, done.stderr, cpu
 
 
-def best_of(runs: int, arguments: list[str]) -> tuple[float, int]:
-    results = [timed_process(arguments) for _ in range(runs)]
-    return min(r[0] for r in results), max(r[1] for r in results)
+def best_of(runs: int, arguments: list[str], root: Path = ROOT) -> tuple[float, int]:
+    return best_of_with_cpu(runs, arguments, root)[:2]
+
+
+def best_of_with_cpu(
+    runs: int, arguments: list[str], root: Path = ROOT
+) -> tuple[float, int, float]:
+    """Best wall seconds, largest peak RSS (kB) and least CPU seconds over `runs` runs."""
+    results = [timed_process(arguments, root) for _ in range(runs)]
+    return min(r[0] for r in results), max(r[1] for r in results), min(r[3] for r in results)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'200000' -> (200000, 1); '2850x5' -> (2850, 5): units and years."""
+    units, _, years = text.lower().partition("x")
+    return int(units.replace("_", "")), int(years or 1)
+
+
+def scale_table(sizes: list[tuple[int, int]], runs: int, roots: dict[str, Path]) -> None:
+    """Issue 15's table: per size, the files floor and each root's whole `quotapool plan`."""
+    names = list(roots)
+    head = f"{'units':>7} {'years':>5} {'floor s':>7} {'cpu s':>6} {'MB':>5}"
+    for name in names:
+        head += f" | {name + ' s':>9} {'ratio':>6} {'cpu s':>6} {'ratio':>6} {'MB':>5} {'ratio':>6}"
+    print(head)
+    for units, years in sizes:
+        with tempfile.TemporaryDirectory(prefix="quotapool-scale-") as temp:
+            folder = Path(temp) / "instance"
+            scenario = write(folder, units, years)
+            floor_args = ["-c", FILES_FLOOR_SCRIPT, str(folder), str(Path(temp) / "floor.csv")]
+            floor, floor_kb, floor_cpu = best_of_with_cpu(runs, floor_args)
+            line = f"{units:7d} {years:5d} {floor:7.2f} {floor_cpu:6.2f} {floor_kb / 1024:5.0f}"
+            for name in names:
+                out = Path(temp) / f"out-{name}"
+                plan_args = ["-c", CLI_SCRIPT, "plan", str(scenario), "--out", str(out)]
+                seconds, kb, cpu = best_of_with_cpu(runs, plan_args, roots[name])
+                line += f" | {seconds:9.2f} {seconds / floor:5.1f}×"
+                line += f" {cpu:6.2f} {cpu / floor_cpu:5.1f}×"
+                line += f" {kb / 1024:5.0f} {kb / floor_kb:5.1f}×"
+            print(line, flush=True)
 
 
 def read_inputs(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -195,12 +273,36 @@ def city_seconds(repeats: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--sizes",
+        default="2850,2850x5,30000,200000,300000",
+        help="units[xYEARS], comma-separated (default: %(default)s)",
+    )
+    parser.add_argument("--scale-runs", type=int, default=1, help="fresh runs per size (best of)")
+    parser.add_argument(
+        "--root",
+        action="append",
+        default=[],
+        metavar="[NAME=]DIR",
+        help="also time `quotapool plan` from this checkout (repeatable), e.g. before=/tmp/base",
+    )
+    parser.add_argument("--scale-only", action="store_true", help="print only the scale table")
     parser.add_argument("--counties", type=int, default=2850)
     parser.add_argument("--milp-counties", type=int, default=200)
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--runs", type=int, default=3, help="fresh-process runs (best of)")
     parser.add_argument("--repeats", type=int, default=50, help="city make_plan repeats")
     args = parser.parse_args()
+    roots = {}
+    for text in args.root:
+        name, _, directory = text.rpartition("=")
+        roots[name or Path(directory).name] = Path(directory).resolve()
+    roots["plan"] = ROOT
+    print("`quotapool plan` at every scale against the files floor (fresh processes)")
+    scale_table([parse_size(size) for size in args.sizes.split(",")], args.scale_runs, roots)
+    if args.scale_only:
+        return
+    print()
     with tempfile.TemporaryDirectory(prefix="quotapool-bench-") as temp:
         folder = Path(temp) / "national"
         scenario = write(folder, args.counties)

@@ -18,12 +18,15 @@ import sys
 import unicodedata
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tqdm import tqdm
+from pools.input_errors import InputError, InputErrors
 
-from optimizer.scenario import Scenario, load_plan_inputs, load_scenario
-from pools.tabular import InputError, InputErrors
+if TYPE_CHECKING:
+    from optimizer.scenario import Scenario
+
+# pandas, tqdm and the optimiser are imported where a plan is made, not here: `quotapool
+# --help` and `quotapool plan --help` only build the parser.
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -72,6 +75,10 @@ def _positive_int(text: str) -> int:
 
 
 def run_plan(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from optimizer.scenario import load_scenario
+
     out = Path(args.out)
     paths = [Path(path) for path in args.scenarios]
     outcomes: dict[int, dict[str, Any]] = {}
@@ -173,7 +180,8 @@ def _run_all(
 def plan_scenario(scenario_path: str, out_dir: str) -> dict[str, Any]:
     """Plan one scenario and write its directory; the outcome is plain data for the parent."""
     from optimizer.output import summary_document, write_plan
-    from optimizer.plan import make_plan  # here, not at the top: `quotapool --help` stays quick
+    from optimizer.plan import make_plan
+    from optimizer.scenario import load_plan_inputs, load_scenario
 
     path = Path(scenario_path)
     try:
@@ -271,6 +279,8 @@ def _failed(name: str, path: Path, exc: BaseException) -> dict[str, Any]:
 
 def _report(outcome: dict[str, Any], as_json: bool) -> None:
     """One line per planned scenario on stdout; failures with their reasons on stderr."""
+    from tqdm import tqdm
+
     # tqdm.write prints above the progress bar instead of through it
     if outcome["status"] == PLANNED:
         if not as_json:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -19,41 +19,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from pools.input_errors import InputError, InputErrors  # re-exported: pandas-free home
+
 ENCODINGS = ("utf-8-sig", "gb18030")  # gb18030 is the superset of GBK that Excel on zh-CN writes
 HEADER_ROW = 1
-
-
-@dataclass(frozen=True)
-class InputError:
-    """One problem in one place of one input file."""
-
-    file: str
-    message: str
-    row: int | None = None
-    column: str | None = None
-
-    def __str__(self) -> str:
-        where = [self.file]
-        if self.row is not None:
-            where.append(f"row {self.row}")
-        if self.column is not None:
-            where.append(f"column '{self.column}'")
-        return f"{', '.join(where)}: {self.message}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "row": self.row, "column": self.column, "message": self.message}
-
-
-class InputErrors(Exception):
-    """Input was rejected; `errors` lists every problem found."""
-
-    def __init__(self, errors: Iterable[InputError]):
-        self.errors = list(errors)
-        super().__init__(self.report())
-
-    def report(self) -> str:
-        head = f"input rejected ({len(self.errors)} problem{'s' if len(self.errors) != 1 else ''}):"
-        return "\n".join([head, *(f"  {error}" for error in self.errors)])
 
 
 @dataclass(frozen=True)
