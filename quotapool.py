@@ -18,8 +18,8 @@ EXIT_BAD_INPUT = 2  # input rejected before anything was written
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from optimizer import arguments
     from optimizer import cli as optimizer_cli
-    from optimizer import project_cli
     from pools import cli as pools_cli
 
     parser = argparse.ArgumentParser(
@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     optimizer_cli.register(commands)
-    project_cli.register(commands)
+    arguments.register_project(commands)
     pools_cli.register(commands)
     return parser
 

@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from optimizer import arguments
 from pools.input_errors import InputError, InputErrors
 
 if TYPE_CHECKING:
@@ -51,24 +52,14 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="plans go here")
     parser.add_argument(
         "--jobs",
-        type=_positive_int,
+        type=arguments.positive_int,
         default=None,
         metavar="N",
         help="worker processes (default: one per scenario, at most one per CPU; 1 = no workers)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
     parser.set_defaults(handler=run_plan)
-    __import__("optimizer.sweep_cli", fromlist=["register"]).register(subparsers)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of 1 or more, got {text!r}")
-    return value
+    arguments.register_sweep(subparsers)
 
 
 # --- the command -----------------------------------------------------------------------------

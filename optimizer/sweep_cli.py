@@ -56,33 +56,6 @@ EXIT_BAD_INPUT = 2
 WALL_PARTS = ("draws_wall", "robust", "aggregate")
 
 
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "sweep",
-        help="plans over many drawn enrolment futures, and one robust plan",
-        description=(
-            "Draw N enrolment futures around the scenario's figures (its [projection] bands, "
-            "or [uncertainty] relative_error), solve each exactly, and write the per-county "
-            "distributions, every draw (sweep.parquet) and the robust plan (robust/)."
-        ),
-    )
-    parser.add_argument("scenario", type=Path, metavar="SCENARIO.toml")
-    parser.add_argument("--draws", type=int, required=True, metavar="N", help="futures to draw")
-    parser.add_argument("--seed", type=int, default=0, metavar="S", help="default 0")
-    parser.add_argument(
-        "--engine", default="local", metavar="local|ray|dask", help="default: local processes"
-    )
-    parser.add_argument("--address", metavar="ADDR", help="the Ray or Dask cluster to use")
-    parser.add_argument(
-        "--quantile", type=float, default=0.0, metavar="q", help="leave out the worst q of futures"
-    )
-    parser.add_argument("--workers", type=int, metavar="N", help="local processes (default: CPUs)")
-    parser.add_argument("--batch", type=int, metavar="N", help="draws per task (default ≤ 25)")
-    parser.add_argument("--out", required=True, type=Path, metavar="DIR")
-    parser.add_argument("--json", action="store_true", help="print one JSON document")
-    parser.set_defaults(handler=run_sweep)
-
-
 class Refused(Exception):
     """Settings or input refused before anything was computed or written."""
 

@@ -12,35 +12,17 @@ import io
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from pools.input_errors import InputError, InputErrors  # re-exported: pandas-free home
+from pools.schema import Column  # re-exported: pandas-free home
 
 ENCODINGS = ("utf-8-sig", "gb18030")  # gb18030 is the superset of GBK that Excel on zh-CN writes
 HEADER_ROW = 1
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a schema: canonical English name, accepted aliases, type and limits."""
-
-    name: str
-    aliases: tuple[str, ...] = ()
-    kind: Literal["text", "int", "number", "choice"] = "text"
-    required: bool = True
-    default: Any = None
-    choices: Mapping[str, str] = field(default_factory=dict)  # accepted spelling -> canonical
-    minimum: float | None = None
-    unique: bool = False
-
-    @property
-    def label(self) -> str:
-        return f"{self.name} [{self.aliases[0]}]" if self.aliases else self.name
 
 
 def normalise_text(value: str) -> str:

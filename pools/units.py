@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+from pools.input_errors import InputError, InputErrors
+from pools.schema import Column
 
-from pools.tabular import Column, InputError, InputErrors, read_table
+if TYPE_CHECKING:  # the table reader (and pandas) load only when a snapshot is read
+    import pandas as pd
 
 MUNICIPAL = "municipal"
 COUNTY = "county"
@@ -60,6 +62,8 @@ class Unit:
 
 def read_units(path: str | Path) -> list[Unit]:
     """Read and validate a units snapshot; raises `InputErrors` naming file, row and column."""
+    from pools.tabular import read_table
+
     frame, errors = read_table(path, UNITS_SCHEMA)
     if not errors:
         errors = _parent_errors(frame, Path(path).name)
