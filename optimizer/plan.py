@@ -24,6 +24,7 @@ from optimizer.exact import (
     at_level,
     max_relative_shortfall,
     movement,
+    quotas_moved,
     shortfall_scaled,
     solve_exact,
     total_shortfall_scaled,
@@ -379,7 +380,8 @@ def _plan_year(
         "max_relative_shortfall_exact": str(worst),
         "total_shortfall": float(short),
         "total_shortfall_exact": str(short),
-        "moved": movement(problem, x),
+        "moved": quotas_moved(problem, x),
+        "movement": movement(problem, x),
         "counties_by_limit": {code: codes.count(code) for code in dict.fromkeys(codes)},
     }
     if solution.fair_level is not None:
@@ -593,7 +595,7 @@ def _combine(
         summary["explanation"] = explanation
         summary["explanation_zh"] = explanation_zh
         summary.update({"total_after": None, "max_relative_shortfall": None})
-        summary.update({"total_shortfall": None, "moved": None})
+        summary.update({"total_shortfall": None, "moved": None, "movement": None})
     else:
         summary["total_after"] = last.summary["total_after"]
         summary["max_relative_shortfall"] = max(
@@ -601,6 +603,7 @@ def _combine(
         )
         summary["total_shortfall"] = sum(o.summary["total_shortfall"] for o in outcomes)
         summary["moved"] = sum(o.summary["moved"] for o in outcomes)
+        summary["movement"] = sum(o.summary["movement"] for o in outcomes)
         for key in ("max_relative_shortfall_exact", "total_shortfall_exact", "fair_level_exact"):
             if key in last.summary and len(outcomes) == 1:
                 summary[key] = last.summary[key]

@@ -29,7 +29,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from optimizer.exact import max_relative_shortfall, movement, total_shortfall_scaled
+from optimizer.exact import max_relative_shortfall, quotas_moved, total_shortfall_scaled
 from optimizer.sweep import (
     Engine,
     EngineUnavailable,
@@ -169,14 +169,14 @@ def sweep_document(outcome: SweepOutcome) -> dict[str, Any]:
         "robust": {
             "max_relative_shortfall": float(robust.solution.fair_level or 0),
             "expected_total_shortfall": float(robust.expected_shortfall),
-            "moved": movement(problem, robust.solution.x),
+            "moved": quotas_moved(problem, robust.solution.x),
         },
         "baseline": {
             "max_relative_shortfall": worst_relative_shortfall(
                 problem, draws.needs, baseline, settings.quantile
             ),
             "expected_total_shortfall": float(expected_shortfall(problem, draws.needs, baseline)),
-            "moved": movement(problem, baseline),
+            "moved": quotas_moved(problem, baseline),
         },
         "seconds": {key: round(value, 6) for key, value in outcome.seconds.items()},
     }
@@ -210,7 +210,7 @@ def robust_summary(outcome: SweepOutcome, document: dict[str, Any]) -> dict[str,
         "total_shortfall_exact": str(short),
         "expected_total_shortfall": float(robust.expected_shortfall),
         "expected_total_shortfall_exact": str(robust.expected_shortfall),
-        "moved": movement(problem, x),
+        "moved": quotas_moved(problem, x),
         "extra_quota": instance.extra,
         "counties": len(instance.ids),
         "counties_by_limit": {

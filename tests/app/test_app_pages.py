@@ -117,7 +117,7 @@ def test_whatif_opens_on_the_scenario_and_shows_the_solved_plan() -> None:
     at = start("whatif")
     assert new_quotas(at) == {"A": 90, "B": 60, "C": 60}
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["调整编制数"] == "20"  # |90-80| + |60-70|
+    assert metrics["调整编制数"] == "10"  # the 10 quotas A gained, each once (SPEC 3.7)
     assert metrics["最大缺口比例"] == "10.0%"  # one decimal everywhere (issue 8.8)
     assert any("演示模式" in w.value for w in at.sidebar.warning)  # demo mode is labelled
 

@@ -73,7 +73,8 @@ def test_one_scenario_is_planned_and_written(
         350,
         350,
     )
-    assert summary["moved"] == 60
+    assert summary["moved"] == 30  # the 30 quotas that moved, each once (SPEC 3.7)
+    assert summary["movement"] == 60  # Σ|change|: the movement objective's measure
     assert summary["max_relative_shortfall"] == pytest.approx(0.1)
     assert summary["scenario"]["name"] == "基线 2027"
     stdout = capsys.readouterr().out

@@ -60,7 +60,8 @@ def test_golden_stage_one_is_not_the_lp_level(solver):
     needing 8 + 16 + 24 = 48 ≤ 50, so t* = 1/5 and floors are (8, 16, 24), 2 units left.
     Every county is below need (Δshortfall −1 each); A is at its current 8 (Δmovement +1),
     B is below its current 20 (Δmovement −1), C is above 22 (+1): both units go to B.
-    Plan (8, 18, 24): shortfall 2 + 2 + 6 = 10, moved 0 + 2 + 2 = 4 — unique.
+    Plan (8, 18, 24): shortfall 2 + 2 + 6 = 10, movement 0 + 2 + 2 = 4, and 2 quotas
+    moved (C's two gains; SPEC 3.7 counts each quota once) — unique.
     A (2/10) and C (6/30) sit at the common level 1/5; B got units below its need."""
     frame = counties(
         [
@@ -74,7 +75,8 @@ def test_golden_stage_one_is_not_the_lp_level(solver):
     assert result.summary["status"] == "optimal"
     assert result.summary["max_relative_shortfall_exact"] == "1/5"
     assert result.summary["total_shortfall"] == 10
-    assert result.summary["moved"] == 4
+    assert result.summary["movement"] == 4
+    assert result.summary["moved"] == 2
     assert reasons(result) == {"A": "common_level", "B": "total_used", "C": "common_level"}
 
 
@@ -181,7 +183,7 @@ def test_table_columns_and_values():
     assert (row["shortfall_before"], row["shortfall_after"]) == (10.0, 0.0)
     for key in ("status", "objective", "solver", "seconds", "total_before", "total_after"):
         assert key in result.summary
-    for key in ("max_relative_shortfall", "total_shortfall", "moved"):
+    for key in ("max_relative_shortfall", "total_shortfall", "moved", "movement"):
         assert key in result.summary
 
 
@@ -254,7 +256,8 @@ def test_multi_year_moves_stay_within_each_years_releasable_quota():
     assert a["current"].tolist() == [100, 90, 80]
     assert (a["limited_by"] == "release_limit").all()
     assert result.summary["years"] == [2027, 2028, 2029]
-    assert result.summary["moved"] == 60  # 10 + 10 each year, three years
+    assert result.summary["movement"] == 60  # 10 out + 10 in each year, three years
+    assert result.summary["moved"] == 30  # each quota once (SPEC 3.7)
 
 
 def test_multi_year_attrition_remainder_goes_to_the_earliest_years():
