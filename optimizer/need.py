@@ -10,7 +10,7 @@ done on N and D, so the optimiser never depends on floating-point rounding.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -184,21 +184,60 @@ def need_weights(
     return NeedWeights(rows, rooms, scale)
 
 
+def _level_sums_by_year(
+    enrolment: pd.DataFrame, county_ids: list[str], column: str, years: Sequence[int | None]
+) -> np.ndarray:
+    """Σ `column` as [year, county, level] in one pass over the rows (None = every row)."""
+    rows = pd.Index(county_ids).get_indexer(pd.Index(enrolment["county_id"].astype(str)))
+    columns = pd.Index(LEVELS).get_indexer(pd.Index(enrolment["level"].astype(str)))
+    if (columns < 0).any():
+        unknown_levels = sorted(set(enrolment["level"].astype(str)) - set(LEVELS))
+        raise ValueError(f"unknown school level(s) in enrolment: {unknown_levels}")
+    if (rows < 0).any():
+        unknown = sorted(set(enrolment["county_id"].astype(str)) - set(county_ids))
+        raise ValueError(f"enrolment names counties that are not in counties: {unknown}")
+    values = pd.to_numeric(enrolment[column]).fillna(0).to_numpy(dtype=np.int64)
+    if list(years) == [None]:
+        spot = np.zeros(len(enrolment), dtype=np.int64)
+    else:
+        spot = pd.Index(list(years)).get_indexer(pd.Index(enrolment["year"].astype("Int64")))
+        keep = spot >= 0  # rows of other years are not planned
+        spot, rows, columns, values = spot[keep], rows[keep], columns[keep], values[keep]
+    sums = np.zeros((len(years), len(county_ids), len(LEVELS)), dtype=np.int64)
+    np.add.at(sums, (spot, rows, columns), values)
+    return sums
+
+
+def needs_by_year(
+    counties: pd.DataFrame,
+    enrolment: pd.DataFrame,
+    standards: Standards | None = None,
+    years: Sequence[int | None] = (None,),
+) -> list[ExactNeed]:
+    """Exact need per county for each year (None = all rows), reading the rows once.
+
+    A level's need is students / students-per-staff, or, where the enrolment gives
+    `classes`, max(that, classes × staff-per-class) (SPEC 2.10); see `NeedWeights`.
+    """
+    county_ids = [str(c) for c in counties["county_id"].tolist()]
+    with_classes = has_classes(enrolment)
+    weights = need_weights(counties, standards, with_classes)
+    students = _level_sums_by_year(enrolment, county_ids, "students", years)
+    classes = _level_sums_by_year(enrolment, county_ids, "classes", years) if with_classes else None
+    needs = []
+    for index in range(len(years)):
+        scaled, by_classes = weights.scaled(
+            students[index], None if classes is None else classes[index]
+        )
+        needs.append(ExactNeed(tuple(county_ids), scaled, weights.scale, by_classes))
+    return needs
+
+
 def compute_need(
     counties: pd.DataFrame,
     enrolment: pd.DataFrame,
     standards: Standards | None = None,
     year: int | None = None,
 ) -> ExactNeed:
-    """Exact need per county (in the order of `counties`) for one year (None = all rows).
-
-    A level's need is students / students-per-staff, or, where the enrolment gives
-    `classes`, max(that, classes × staff-per-class) (SPEC 2.10); see `NeedWeights`.
-    """
-    county_ids = [str(c) for c in counties["county_id"].tolist()]
-    students = students_by_county_level(enrolment, county_ids, year)
-    with_classes = has_classes(enrolment)
-    classes = county_level_sums(enrolment, county_ids, "classes", year) if with_classes else None
-    weights = need_weights(counties, standards, with_classes)
-    scaled, by_classes = weights.scaled(students, classes)
-    return ExactNeed(tuple(county_ids), scaled, weights.scale, by_classes)
+    """Exact need per county (in the order of `counties`) for one year (None = all rows)."""
+    return needs_by_year(counties, enrolment, standards, [year])[0]

@@ -29,7 +29,7 @@ from optimizer.exact import (
     solve_exact,
     total_shortfall_scaled,
 )
-from optimizer.need import ExactNeed, Standards, compute_need
+from optimizer.need import ExactNeed, Standards, needs_by_year
 
 SOLVERS = ("exact", "highs", "cbc", "ortools")
 
@@ -353,7 +353,7 @@ def _plan_year(
     base: dict[str, Any] = {
         "total_before": int(limits.current.sum()),
         "extra_quota": extra,
-        "total_need": float(Fraction(int(sum(int(v) for v in need.scaled)), need.scale)),
+        "total_need": float(Fraction(int(need.scaled.sum()), need.scale)),
     }
     if not problem.is_feasible() or total < 0:
         english, chinese = explain_infeasible(ids, names, limits, total, extra)
@@ -421,12 +421,17 @@ def unenrolled_warnings(
     """
     english: list[str] = []
     chinese: list[str] = []
-    for year in years:
-        rows = enrolment if year is None else enrolment[enrolment["year"] == year]
-        present = set(rows["county_id"].astype(str).tolist())
-        missing = [i for i, county_id in enumerate(ids) if county_id not in present]
+    rows = pd.Index(ids).get_indexer(pd.Index(enrolment["county_id"].astype(str)))
+    if years == [None]:
+        spot = np.zeros(len(enrolment), dtype=np.int64)
+    else:
+        spot = pd.Index(list(years)).get_indexer(pd.Index(enrolment["year"].astype("Int64")))
+    keep = (rows >= 0) & (spot >= 0)
+    present = np.zeros((len(years), len(ids)), dtype=bool)
+    present[spot[keep], rows[keep]] = True
+    for index, year in enumerate(years):
         when, when_zh = ("", "") if year is None else (f" for {year}", f"{year}年")
-        for i in missing:
+        for i in np.flatnonzero(~present[index]).tolist():
             who = f"{ids[i]} ({names[i]})" if names[i] else ids[i]
             english.append(f"County {who} has no enrolment rows{when}: planned with need 0.")
             chinese.append(f"{who}：{when_zh}无在校生数据，按需求 0 测算。")
@@ -542,13 +547,14 @@ def make_plan(
     cap_over_horizon = current + max_gain
     years = _enrolment_years(enrolment)
     spread = departures_schedule(table, departures, years, policy)
+    needs = needs_by_year(counties, enrolment, standards, years)
     outcomes: list[YearOutcome] = []
     for index, year in enumerate(years):
         extra = policy.extra_quota if index == 0 else 0
         total = int(current.sum()) + extra
         leaving = spread[:, index] if index < spread.shape[1] else np.zeros_like(current)
         limits = county_limits(current, occupied, leaving, min_quota, max_gain, has_cap, total)
-        need = compute_need(counties, enrolment, standards, year=year)
+        need = needs[index]
         outcome = _plan_year(ids, names, need, limits, total, extra, policy)
         if year is not None:
             outcome.table.insert(0, "year", year)
