@@ -23,16 +23,18 @@ append costs O(1) database reads; `verify` always replays from scratch.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pandas as pd
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.engine import Connection
 
 from pools import commands
+from pools.checkpoint import Checkpoint
 from pools.commands import Batch
 from pools.events import Event, LoanOpened, ledger_key
 from pools.results import LedgerStatus, LoanResult, loan_json, pool_figures, to_json, unit_json
@@ -326,13 +328,22 @@ class Ledger:
 
     # ---- verification ------------------------------------------------------------------
 
-    def verify(self) -> dict[str, Any]:
+    def verify(
+        self,
+        checkpoints: Sequence[tuple[str, Checkpoint]] = (),
+        public_key: Ed25519PublicKey | None = None,
+    ) -> dict[str, Any]:
         """Run the passes of `pools.verify` over the stored ledger from scratch: the hash
         chain, the replay with every invariant, the rules of every loan at its opening,
-        return-one-when-vacated settled, and a recount. Reports every problem found.
+        return-one-when-vacated settled, a recount and, given signed `checkpoints` ((name,
+        checkpoint) pairs) and the `public_key` that signed them, that the ledger extends
+        each one. Reports every problem found.
         {"ok", "events", "head", "problems": [{"seq", "problem", "rule"}]}."""
+        if checkpoints and public_key is None:
+            raise LedgerError("checking checkpoints needs the public key that signed them")
         with self._reading() as (conn, head), collector_paused():
-            return verify_rows(self.store.rows(conn), head, self._key).as_dict()
+            rows = self.store.rows(conn)
+            return verify_rows(rows, head, self._key, checkpoints, public_key).as_dict()
 
     # ---- internals ---------------------------------------------------------------------
 
