@@ -65,6 +65,11 @@ def _common(parser: argparse.ArgumentParser, handler: Handler) -> None:
         help="database URL or SQLite file (default: $QUOTAPOOL_DB or %(default)s)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument(
+        "--chain-key-file",
+        metavar="FILE",
+        help="file holding the ledger's chain (hash) key (default: $QUOTAPOOL_LEDGER_KEY)",
+    )
     parser.set_defaults(handler=handler)
 
 
@@ -86,6 +91,12 @@ def _init_parser(cmds: Any) -> None:
     p.add_argument("--term-years", type=int, default=defaults.term_years)
     p.add_argument("--pool-period-years", type=int, default=defaults.pool_period_years)
     p.add_argument("--expiry-warning-days", type=int, default=defaults.expiry_warning_days)
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="use the built-in, public demo chain key (for trying the product only); without "
+        "it a chain key is required ($QUOTAPOOL_LEDGER_KEY or --chain-key-file)",
+    )
 
 
 def _sync_parser(cmds: Any) -> None:
@@ -234,10 +245,38 @@ def _run(args: argparse.Namespace, action: Callable[[], Any], show: Callable[[An
     return EXIT_OK
 
 
+def _chain_key(args: argparse.Namespace) -> bytes | None:
+    """The chain key from --chain-key-file (None: $QUOTAPOOL_LEDGER_KEY or the demo key)."""
+    name = getattr(args, "chain_key_file", None)
+    if not name:
+        return None
+    try:
+        key = Path(name).read_bytes().strip()
+    except OSError as exc:
+        raise _BadInput(f"{name}: not a readable chain key file ({exc})") from exc
+    if not key:
+        raise _BadInput(f"{name}: the chain key file is empty")
+    return key
+
+
 def _open(args: argparse.Namespace) -> Ledger:
     from pools.ledger import Ledger
 
-    return Ledger.open(args.db)
+    return Ledger.open(args.db, key=_chain_key(args))
+
+
+DEMO_NOTE = (
+    "note: this is a DEMO ledger, sealed with the built-in public demo key: anyone can forge "
+    "its hash chain; create a real ledger with QUOTAPOOL_LEDGER_KEY (演示台账，勿用于正式数据)"
+)
+
+
+def _note_demo(ledger: Ledger) -> None:
+    """Say on standard error that a ledger is a demo one (every write, and status)."""
+    from pools.vocabulary import KeyMode
+
+    if ledger.key_mode() is KeyMode.DEMO:
+        print(DEMO_NOTE, file=sys.stderr)
 
 
 def _writes(args: argparse.Namespace) -> dict[str, Any]:
@@ -263,14 +302,23 @@ def _cmd_init(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
         from pools.ledger import Ledger
 
-        with Ledger.create(args.db, args.units, settings=settings, **writes) as ledger:
+        with Ledger.create(
+            args.db,
+            args.units,
+            settings=settings,
+            key=_chain_key(args),
+            demo=args.demo,
+            **writes,
+        ) as ledger:
             status = ledger.status(as_of=args.date)
+            _note_demo(ledger)
             return {
                 "db": _safe_url(ledger.url),
                 "events": status["head"]["seq"],
                 "units": len(status["units"]),
                 "pools": status["pools"],
                 "alerts": status["alerts"],
+                "demo": status["demo"],
             }
 
     def show(result: dict[str, Any]) -> None:
@@ -285,7 +333,9 @@ def _cmd_init(args: argparse.Namespace) -> int:
 def _cmd_sync(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
         with _open(args) as ledger:
-            return ledger.sync(args.units, **_writes(args))
+            result = ledger.sync(args.units, **_writes(args))
+            _note_demo(ledger)
+            return result
 
     def show(result: dict[str, Any]) -> None:
         kinds: dict[str, int] = {}
@@ -314,10 +364,15 @@ def _cmd_sync(args: argparse.Namespace) -> int:
 def _cmd_status(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
         with _open(args) as ledger:
+            _note_demo(ledger)
             return ledger.status(as_of=args.as_of)
 
     def show(result: dict[str, Any]) -> None:
         print(f"ledger as of {result['as_of']} (event {result['head']['seq']})")
+        if result["demo"]:
+            print("DEMO ledger: sealed with the built-in public demo key (演示台账)")
+        elif result["chain_key"] == "legacy":
+            print("legacy ledger: created before chain keys were recorded; writes are not checked")
         _show_pools(result["pools"])
         totals = result["totals"]
         print(
@@ -354,7 +409,9 @@ def _cmd_status(args: argparse.Namespace) -> int:
 def _cmd_rebuild(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
         with _open(args) as ledger:
-            return ledger.rebuild_pool(capacity=args.capacity, **_writes(args))
+            result = ledger.rebuild_pool(capacity=args.capacity, **_writes(args))
+            _note_demo(ledger)
+            return result
 
     def show(result: dict[str, Any]) -> None:
         print(
@@ -368,7 +425,7 @@ def _cmd_rebuild(args: argparse.Namespace) -> int:
 def _cmd_loan_open(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
         with _open(args) as ledger:
-            return ledger.open_loan(
+            result = ledger.open_loan(
                 pool=args.pool,
                 unit_id=args.unit,
                 count=args.count,
@@ -377,6 +434,8 @@ def _cmd_loan_open(args: argparse.Namespace) -> int:
                 key=args.key,
                 **_writes(args),
             )
+            _note_demo(ledger)
+            return result
 
     def show(result: dict[str, Any]) -> None:
         loan = result["loan"]
@@ -396,7 +455,9 @@ def _cmd_loan_open(args: argparse.Namespace) -> int:
 def _cmd_loan_return(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
         with _open(args) as ledger:
-            return ledger.return_loan(args.loan, count=args.count, **_writes(args))
+            result = ledger.return_loan(args.loan, count=args.count, **_writes(args))
+            _note_demo(ledger)
+            return result
 
     def show(result: dict[str, Any]) -> None:
         for item in result["returns"]:
@@ -411,13 +472,15 @@ def _cmd_loan_return(args: argparse.Namespace) -> int:
 def _cmd_loan_evaluate(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
         with _open(args) as ledger:
-            return ledger.evaluate_loan(
+            result = ledger.evaluate_loan(
                 args.loan,
                 score=args.score,
                 decision=args.decision,
                 new_end=args.until,
                 **_writes(args),
             )
+            _note_demo(ledger)
+            return result
 
     def show(result: dict[str, Any]) -> None:
         print(f"loan {args.loan} evaluated: score {args.score}, {args.decision}")

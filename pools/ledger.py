@@ -4,7 +4,7 @@
     ledger = Ledger.open("sqlite:///demo.db")           # or a postgresql:// URL
     ledger.open_loan(pool="admin", unit_id="M003", count=1, purpose="引进生", actor="王芳")
     ledger.sync("data/units/units-2026-11.csv", actor="王芳")
-    ledger.status()          # the SPEC 3.3 JSON document, as a dict
+    ledger.status()          # the SPEC 3.3 JSON document, as a dict ("demo": true if so)
     ledger.verify()          # {"ok": True, ...}
 
 Every write names its actor and may carry a reason and a document number (文号) and an
@@ -36,18 +36,19 @@ from sqlalchemy.engine import Connection
 from pools import commands
 from pools.checkpoint import Checkpoint
 from pools.commands import Batch
-from pools.events import Event, LoanOpened, ledger_key
+from pools.events import KEY_ENV, Event, LoanOpened, key_fingerprint, key_given, ledger_key
 from pools.results import LedgerStatus, LoanResult, loan_json, pool_figures, to_json, unit_json
 from pools.rules.institutional_pool import decision_named
+from pools.rules.ledger import chain_key_matches
 from pools.rules.loans import known_pool, settlement_problems, special_account_totals
 from pools.rules.monitoring import alerts
 from pools.rules.settings import Settings
-from pools.rules.violations import RuleViolation, Violation
+from pools.rules.violations import RuleViolation, Violation, refuse
 from pools.state import InvariantBroken, State, collector_paused, fold
 from pools.storage import Head, Store, redact
 from pools.units import Unit, read_units
 from pools.verify import verify_rows
-from pools.vocabulary import Decision, LoanStatus, PoolRef
+from pools.vocabulary import Decision, KeyMode, LoanStatus, PoolRef
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
@@ -69,6 +70,8 @@ class Ledger:
         self.store = Store(url)
         self.url = self.store.url
         self._key = ledger_key(key)
+        self._key_given = key_given(key)
+        self._fingerprint = key_fingerprint(self._key)
         self._clock = clock
         self._state: State | None = None
         self._lock = threading.RLock()
@@ -88,8 +91,22 @@ class Ledger:
         document: str = "",
         key: str | bytes | None = None,
         clock: Clock = utc_now,
+        demo: bool | None = None,
     ) -> Ledger:
-        """Create the schema (if needed) and initialise the ledger from a units snapshot."""
+        """Create the schema (if needed) and initialise the ledger from a units snapshot.
+
+        The chain key is `key`, else $QUOTAPOOL_LEDGER_KEY; its fingerprint is recorded in
+        the first event and every later write must use the same key. `demo=True` makes a
+        demo ledger with the built-in (public) demo key, and refuses a key; `demo=False`
+        (the command line) refuses to go on without a key. `demo=None`, the default of this
+        API: the demo key when no key is given. A demo ledger says so in every status."""
+        if demo is True and key_given(key):
+            raise LedgerError("a demo ledger uses the built-in demo key: give no chain key")
+        if demo is False and not key_given(key):
+            raise LedgerError(
+                f"no chain key: set {KEY_ENV} (or --chain-key-file) to create a ledger, or say "
+                "--demo to try the product with the built-in, public demo key"
+            )
         unit_list = _units(units)
         ledger = cls(url, key=key, clock=clock)
         ledger.store.create_schema()
@@ -273,8 +290,13 @@ class Ledger:
                 list(state.units.values()),
                 [loan for loan in state.loans.values() if loan.status is not LoanStatus.CLOSED],
                 alerts(state, day),
+                state.key_mode,
             )
             return to_json(status)
+
+    def key_mode(self) -> KeyMode:
+        """Which chain key the ledger was made with: own, demo (say so to the user) or legacy."""
+        return self.state().key_mode
 
     def units_frame(self, as_of: date | None = None) -> pd.DataFrame:
         return pd.DataFrame([unit_json(u) for u in self.state(as_of).units.values()])
@@ -343,7 +365,8 @@ class Ledger:
             raise LedgerError("checking checkpoints needs the public key that signed them")
         with self._reading() as (conn, head), collector_paused():
             rows = self.store.rows(conn)
-            return verify_rows(rows, head, self._key, checkpoints, public_key).as_dict()
+            found = verify_rows(rows, head, self._key, checkpoints, public_key, check_key=True)
+            return found.as_dict()
 
     # ---- internals ---------------------------------------------------------------------
 
@@ -389,6 +412,9 @@ class Ledger:
                     state = self._caught_up(conn, head)
                     if not state.initialised and head.seq > 0:
                         raise LedgerError("the ledger has no initialisation event")
+                    refuse(
+                        chain_key_matches(state.key_fingerprint, self._fingerprint, self._key_given)
+                    )
                     batch = Batch(
                         state,
                         self._key,

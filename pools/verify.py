@@ -8,6 +8,9 @@
    the passes that read the state stop with it.
 3. rules at open — every loan checked, before it is applied, against the rules of a loan
    request (`pools.rules.loans.check_open_loan`) as the state stood then.
+   With `check_key`, the key itself: the first event records the chain key's fingerprint
+   (issue 13), so checking with another key is said once (`ledger.wrong_key`), not only as
+   a hash problem on every event.
 4. settlement — at the end: return-one-when-vacated applied everywhere, and every loan that
    an evaluation sent back returned (`pools.rules.loans.settlement_problems`).
 5. recount — at the end: every running figure of the fold recounted from the loans and units.
@@ -30,7 +33,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from pools.checkpoint import Checkpoint
-from pools.events import GENESIS, Event, LoanOpened, chain_hash
+from pools.events import GENESIS, Event, LoanOpened, chain_hash, key_fingerprint
 from pools.merkle import MerkleTree, leaf_hash
 from pools.rules.loans import check_open_loan, known_pool, settlement_problems
 from pools.state import InvariantBroken, State
@@ -283,15 +286,34 @@ class CheckpointPass:
         return found
 
 
+def key_problems(state: State, key: bytes) -> PassProblems:
+    """The key the chain is checked with is the one the first event recorded (if it did)."""
+    found = PassProblems("key")
+    recorded, used = state.key_fingerprint, key_fingerprint(key)
+    if recorded is not None and recorded != used:
+        found.add(
+            Problem(
+                "ledger.wrong_key",
+                1,
+                f"the ledger was created with chain key {recorded[:12]}…, it is checked with "
+                f"{used[:12]}…: set QUOTAPOOL_LEDGER_KEY to the ledger's key (every hash differs)",
+            )
+        )
+    return found
+
+
 def verify_rows(
     rows: Iterable[Any],
     head: Head,
     key: bytes,
     checkpoints: Sequence[tuple[str, Checkpoint]] = (),
     public_key: Ed25519PublicKey | None = None,
+    *,
+    check_key: bool = False,
 ) -> Verification:
     """Run every pass over the stored `rows` (in sequence order) and the `head`; with
-    `checkpoints`, also pass 6 against them under `public_key`."""
+    `checkpoints`, also pass 6 against them under `public_key`; with `check_key` (the
+    ledger's `verify` sets it), also whether `key` is the chain key the first event names."""
     chain, replay, rules = ChainPass(key), ReplayPass(), RulesAtOpenPass()
     signed = CheckpointPass(checkpoints, public_key)
     count = 0
@@ -321,6 +343,8 @@ def verify_rows(
         for name, found_at_end in (("settlement", settlement), ("recount", recount)):
             passes.append(PassProblems(name))
             passes[-1].extend(found_at_end(state))
+    if check_key:
+        passes.append(key_problems(state, key))
     passes.append(signed.problems())
     ordered = sorted(
         ((problem, order) for order, found in enumerate(passes) for problem in found.report()),
