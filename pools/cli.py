@@ -37,6 +37,7 @@ def register(subparsers: Any) -> None:
     _sync_parser(ledger_cmds)
     _status_parser(ledger_cmds)
     _rebuild_parser(ledger_cmds)
+    _grant_parser(ledger_cmds)
 
     loan = subparsers.add_parser("loan", help="open, return, evaluate or list loans")
     loan_cmds = loan.add_subparsers(dest="loan_command", required=True, metavar="ACTION")
@@ -120,6 +121,15 @@ def _rebuild_parser(cmds: Any) -> None:
     _common(p, _cmd_rebuild)
     p.add_argument("--capacity", type=int, help="new capacity (default: the setting)")
     _writer(p)
+
+
+def _grant_parser(cmds: Any) -> None:
+    p = cmds.add_parser(
+        "grant", help="PostgreSQL: least-privilege grants for a writer (and a reader) role"
+    )
+    _common(p, _cmd_grant)
+    p.add_argument("--writer", required=True, help="role the program writes as (owns nothing)")
+    p.add_argument("--reader", help="role that may only read the ledger")
 
 
 def _loan_open_parser(cmds: Any) -> None:
@@ -226,6 +236,12 @@ def _run(args: argparse.Namespace, action: Callable[[], Any], show: Callable[[An
 
     from pools.ledger import LedgerError
 
+    unusable: tuple[type[Exception], ...] = (
+        LedgerError,
+        SQLAlchemyError,
+        _BadInput,
+        *_driver_errors(),
+    )
     try:
         result = action()
     except RuleViolation as refusal:
@@ -233,7 +249,7 @@ def _run(args: argparse.Namespace, action: Callable[[], Any], show: Callable[[An
             _print_json({"error": refusal.as_dict()})
         print(f"refused: {refusal}", file=sys.stderr)
         return EXIT_REFUSED
-    except (LedgerError, SQLAlchemyError, _BadInput) as problem:
+    except unusable as problem:
         if args.json:
             _print_json({"error": {"rule": None, "message_en": str(problem)}})
         print(f"error: {problem}", file=sys.stderr)
@@ -257,6 +273,19 @@ def _chain_key(args: argparse.Namespace) -> bytes | None:
     if not key:
         raise _BadInput(f"{name}: the chain key file is empty")
     return key
+
+
+def _driver_errors() -> tuple[type[Exception], ...]:
+    """Errors of the database drivers themselves: the hot write path talks to the driver's
+    cursor, so a refused privilege there (a reader role writing) is not wrapped by SQLAlchemy."""
+    import sqlite3
+
+    errors: list[type[Exception]] = [sqlite3.Error]
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - installed with the project
+        return tuple(errors)
+    return (*errors, psycopg.Error)
 
 
 def _open(args: argparse.Namespace) -> Ledger:
@@ -417,6 +446,30 @@ def _cmd_rebuild(args: argparse.Namespace) -> int:
         print(
             f"institutional pool rebuilt: capacity {result['capacity']}, lent {result['lent']}, "
             f"period ends {result['period_end']}"
+        )
+
+    return _run(args, action, show)
+
+
+def _cmd_grant(args: argparse.Namespace) -> int:
+    from pools.storage import GrantError, Store
+
+    def action() -> dict[str, Any]:
+        _open(args).close()  # a ledger must be there
+        store = Store(args.db)
+        try:
+            statements = store.grant(args.writer, args.reader)
+        except GrantError as problem:
+            raise _BadInput(str(problem)) from problem
+        finally:
+            store.dispose()
+        return {"writer": args.writer, "reader": args.reader, "statements": statements}
+
+    def show(result: dict[str, Any]) -> None:
+        reader = f"; {result['reader']} may only read" if result["reader"] else ""
+        print(
+            f"{result['writer']} may append events and move the head, nothing else{reader}; "
+            "TRUNCATE, UPDATE and DELETE of events are refused by triggers"
         )
 
     return _run(args, action, show)
