@@ -34,7 +34,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.engine import Connection
 
 from pools import commands
-from pools.checkpoint import Checkpoint
+from pools.autocheckpoint import AutoCheckpoints
+from pools.checkpoint import Checkpoint, CheckpointError
 from pools.commands import Batch
 from pools.events import KEY_ENV, Event, LoanOpened, key_fingerprint, key_given, ledger_key
 from pools.results import LedgerStatus, LoanResult, loan_json, pool_figures, to_json, unit_json
@@ -72,6 +73,10 @@ class Ledger:
         self._key = ledger_key(key)
         self._key_given = key_given(key)
         self._fingerprint = key_fingerprint(self._key)
+        try:
+            self._auto_checkpoints = AutoCheckpoints.from_env()
+        except CheckpointError as exc:
+            raise LedgerError(f"automatic checkpoints: {exc}") from exc
         self._clock = clock
         self._state: State | None = None
         self._lock = threading.RLock()
@@ -427,6 +432,9 @@ class Ledger:
                     result = command(batch)
                     _refuse_unsettled(state, _touched_units(state, batch.events))
                     self.store.append(conn, batch.events)
+                if self._auto_checkpoints is not None and batch.events:
+                    after = batch.events[-1].seq
+                    self._auto_checkpoints.after_write(self.url, head.seq, after)
                 return result
             except BaseException:
                 # a refused or failed command may have touched the cached state: refold
