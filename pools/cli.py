@@ -12,7 +12,8 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -300,6 +301,14 @@ DEMO_NOTE = (
 )
 
 
+@contextmanager
+def _writing(args: argparse.Namespace) -> Iterator[Ledger]:
+    """The ledger for one write; afterwards, a demo ledger says so on standard error."""
+    with _open(args) as ledger:
+        yield ledger
+        _note_demo(ledger)
+
+
 def _note_demo(ledger: Ledger) -> None:
     """Say on standard error that a ledger is a demo one (every write, and status)."""
     from pools.vocabulary import KeyMode
@@ -361,10 +370,8 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 def _cmd_sync(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
-        with _open(args) as ledger:
-            result = ledger.sync(args.units, **_writes(args))
-            _note_demo(ledger)
-            return result
+        with _writing(args) as ledger:
+            return ledger.sync(args.units, **_writes(args))
 
     def show(result: dict[str, Any]) -> None:
         kinds: dict[str, int] = {}
@@ -437,10 +444,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 def _cmd_rebuild(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
-        with _open(args) as ledger:
-            result = ledger.rebuild_pool(capacity=args.capacity, **_writes(args))
-            _note_demo(ledger)
-            return result
+        with _writing(args) as ledger:
+            return ledger.rebuild_pool(capacity=args.capacity, **_writes(args))
 
     def show(result: dict[str, Any]) -> None:
         print(
@@ -477,8 +482,8 @@ def _cmd_grant(args: argparse.Namespace) -> int:
 
 def _cmd_loan_open(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
-        with _open(args) as ledger:
-            result = ledger.open_loan(
+        with _writing(args) as ledger:
+            return ledger.open_loan(
                 pool=args.pool,
                 unit_id=args.unit,
                 count=args.count,
@@ -487,8 +492,6 @@ def _cmd_loan_open(args: argparse.Namespace) -> int:
                 key=args.key,
                 **_writes(args),
             )
-            _note_demo(ledger)
-            return result
 
     def show(result: dict[str, Any]) -> None:
         loan = result["loan"]
@@ -507,10 +510,8 @@ def _cmd_loan_open(args: argparse.Namespace) -> int:
 
 def _cmd_loan_return(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
-        with _open(args) as ledger:
-            result = ledger.return_loan(args.loan, count=args.count, **_writes(args))
-            _note_demo(ledger)
-            return result
+        with _writing(args) as ledger:
+            return ledger.return_loan(args.loan, count=args.count, **_writes(args))
 
     def show(result: dict[str, Any]) -> None:
         for item in result["returns"]:
@@ -524,16 +525,14 @@ def _cmd_loan_return(args: argparse.Namespace) -> int:
 
 def _cmd_loan_evaluate(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
-        with _open(args) as ledger:
-            result = ledger.evaluate_loan(
+        with _writing(args) as ledger:
+            return ledger.evaluate_loan(
                 args.loan,
                 score=args.score,
                 decision=args.decision,
                 new_end=args.until,
                 **_writes(args),
             )
-            _note_demo(ledger)
-            return result
 
     def show(result: dict[str, Any]) -> None:
         print(f"loan {args.loan} evaluated: score {args.score}, {args.decision}")
