@@ -12,8 +12,10 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pools.rules import RuleViolation, Settings
@@ -36,6 +38,7 @@ def register(subparsers: Any) -> None:
     _sync_parser(ledger_cmds)
     _status_parser(ledger_cmds)
     _rebuild_parser(ledger_cmds)
+    _grant_parser(ledger_cmds)
 
     loan = subparsers.add_parser("loan", help="open, return, evaluate or list loans")
     loan_cmds = loan.add_subparsers(dest="loan_command", required=True, metavar="ACTION")
@@ -48,6 +51,10 @@ def register(subparsers: Any) -> None:
     audit_cmds = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     _audit_log_parser(audit_cmds)
     _audit_verify_parser(audit_cmds)
+    _audit_keygen_parser(audit_cmds)
+    _audit_checkpoint_parser(audit_cmds)
+    _audit_prove_parser(audit_cmds)
+    _audit_check_proof_parser(audit_cmds)
 
 
 # ---- parsers ---------------------------------------------------------------------------
@@ -60,6 +67,11 @@ def _common(parser: argparse.ArgumentParser, handler: Handler) -> None:
         help="database URL or SQLite file (default: $QUOTAPOOL_DB or %(default)s)",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document")
+    parser.add_argument(
+        "--chain-key-file",
+        metavar="FILE",
+        help="file holding the ledger's chain (hash) key (default: $QUOTAPOOL_LEDGER_KEY)",
+    )
     parser.set_defaults(handler=handler)
 
 
@@ -81,6 +93,12 @@ def _init_parser(cmds: Any) -> None:
     p.add_argument("--term-years", type=int, default=defaults.term_years)
     p.add_argument("--pool-period-years", type=int, default=defaults.pool_period_years)
     p.add_argument("--expiry-warning-days", type=int, default=defaults.expiry_warning_days)
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="use the built-in, public demo chain key (for trying the product only); without "
+        "it a chain key is required ($QUOTAPOOL_LEDGER_KEY or --chain-key-file)",
+    )
 
 
 def _sync_parser(cmds: Any) -> None:
@@ -104,6 +122,15 @@ def _rebuild_parser(cmds: Any) -> None:
     _common(p, _cmd_rebuild)
     p.add_argument("--capacity", type=int, help="new capacity (default: the setting)")
     _writer(p)
+
+
+def _grant_parser(cmds: Any) -> None:
+    p = cmds.add_parser(
+        "grant", help="PostgreSQL: least-privilege grants for a writer (and a reader) role"
+    )
+    _common(p, _cmd_grant)
+    p.add_argument("--writer", required=True, help="role the program writes as (owns nothing)")
+    p.add_argument("--reader", help="role that may only read the ledger")
 
 
 def _loan_open_parser(cmds: Any) -> None:
@@ -153,6 +180,45 @@ def _audit_log_parser(cmds: Any) -> None:
 def _audit_verify_parser(cmds: Any) -> None:
     p = cmds.add_parser("verify", help="recompute the hash chain and replay every event")
     _common(p, _cmd_audit_verify)
+    p.add_argument(
+        "--checkpoint",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a signed checkpoint the ledger must extend (repeatable; needs --pubkey)",
+    )
+    p.add_argument("--pubkey", help="public key (PEM) that signed the checkpoints")
+
+
+def _audit_keygen_parser(cmds: Any) -> None:
+    p = cmds.add_parser("keygen", help="a new Ed25519 key pair for signing checkpoints")
+    p.add_argument("--out", required=True, help="writes NAME.key (owner only) and NAME.pub")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.set_defaults(handler=_cmd_audit_keygen)
+
+
+def _audit_checkpoint_parser(cmds: Any) -> None:
+    p = cmds.add_parser("checkpoint", help="write a signed checkpoint of the ledger")
+    _common(p, _cmd_audit_checkpoint)
+    p.add_argument("--key-file", required=True, help="private key (PEM) from audit keygen")
+    p.add_argument("--out", required=True, help="checkpoint file to write")
+
+
+def _audit_prove_parser(cmds: Any) -> None:
+    p = cmds.add_parser("prove", help="inclusion proofs of a loan's events under a checkpoint")
+    _common(p, _cmd_audit_prove)
+    p.add_argument("--loan", required=True)
+    p.add_argument("--checkpoint", required=True, metavar="FILE", help="a signed checkpoint")
+    p.add_argument("--out", help="write the proof to this file (default: standard output)")
+
+
+def _audit_check_proof_parser(cmds: Any) -> None:
+    p = cmds.add_parser("check-proof", help="check an inclusion proof offline (no database)")
+    p.add_argument("proof", help="proof file from audit prove")
+    p.add_argument("--checkpoint", required=True, metavar="FILE")
+    p.add_argument("--pubkey", required=True, help="public key (PEM) of the office")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+    p.set_defaults(handler=_cmd_audit_check_proof)
 
 
 def _date(text: str) -> date:
@@ -171,6 +237,12 @@ def _run(args: argparse.Namespace, action: Callable[[], Any], show: Callable[[An
 
     from pools.ledger import LedgerError
 
+    unusable: tuple[type[Exception], ...] = (
+        LedgerError,
+        SQLAlchemyError,
+        _BadInput,
+        *_driver_errors(),
+    )
     try:
         result = action()
     except RuleViolation as refusal:
@@ -178,7 +250,7 @@ def _run(args: argparse.Namespace, action: Callable[[], Any], show: Callable[[An
             _print_json({"error": refusal.as_dict()})
         print(f"refused: {refusal}", file=sys.stderr)
         return EXIT_REFUSED
-    except (LedgerError, SQLAlchemyError) as problem:
+    except unusable as problem:
         if args.json:
             _print_json({"error": {"rule": None, "message_en": str(problem)}})
         print(f"error: {problem}", file=sys.stderr)
@@ -190,10 +262,59 @@ def _run(args: argparse.Namespace, action: Callable[[], Any], show: Callable[[An
     return EXIT_OK
 
 
+def _chain_key(args: argparse.Namespace) -> bytes | None:
+    """The chain key from --chain-key-file (None: $QUOTAPOOL_LEDGER_KEY or the demo key)."""
+    name = getattr(args, "chain_key_file", None)
+    if not name:
+        return None
+    try:
+        key = Path(name).read_bytes().strip()
+    except OSError as exc:
+        raise _BadInput(f"{name}: not a readable chain key file ({exc})") from exc
+    if not key:
+        raise _BadInput(f"{name}: the chain key file is empty")
+    return key
+
+
+def _driver_errors() -> tuple[type[Exception], ...]:
+    """Errors of the database drivers themselves: the hot write path talks to the driver's
+    cursor, so a refused privilege there (a reader role writing) is not wrapped by SQLAlchemy."""
+    import sqlite3
+
+    errors: list[type[Exception]] = [sqlite3.Error]
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - installed with the project
+        return tuple(errors)
+    return (*errors, psycopg.Error)
+
+
 def _open(args: argparse.Namespace) -> Ledger:
     from pools.ledger import Ledger
 
-    return Ledger.open(args.db)
+    return Ledger.open(args.db, key=_chain_key(args))
+
+
+DEMO_NOTE = (
+    "note: this is a DEMO ledger, sealed with the built-in public demo key: anyone can forge "
+    "its hash chain; create a real ledger with QUOTAPOOL_LEDGER_KEY (演示台账，勿用于正式数据)"
+)
+
+
+@contextmanager
+def _writing(args: argparse.Namespace) -> Iterator[Ledger]:
+    """The ledger for one write; afterwards, a demo ledger says so on standard error."""
+    with _open(args) as ledger:
+        yield ledger
+        _note_demo(ledger)
+
+
+def _note_demo(ledger: Ledger) -> None:
+    """Say on standard error that a ledger is a demo one (every write, and status)."""
+    from pools.vocabulary import KeyMode
+
+    if ledger.key_mode() is KeyMode.DEMO:
+        print(DEMO_NOTE, file=sys.stderr)
 
 
 def _writes(args: argparse.Namespace) -> dict[str, Any]:
@@ -219,14 +340,23 @@ def _cmd_init(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
         from pools.ledger import Ledger
 
-        with Ledger.create(args.db, args.units, settings=settings, **writes) as ledger:
+        with Ledger.create(
+            args.db,
+            args.units,
+            settings=settings,
+            key=_chain_key(args),
+            demo=args.demo,
+            **writes,
+        ) as ledger:
             status = ledger.status(as_of=args.date)
+            _note_demo(ledger)
             return {
                 "db": _safe_url(ledger.url),
                 "events": status["head"]["seq"],
                 "units": len(status["units"]),
                 "pools": status["pools"],
                 "alerts": status["alerts"],
+                "demo": status["demo"],
             }
 
     def show(result: dict[str, Any]) -> None:
@@ -240,7 +370,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
 
 def _cmd_sync(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
-        with _open(args) as ledger:
+        with _writing(args) as ledger:
             return ledger.sync(args.units, **_writes(args))
 
     def show(result: dict[str, Any]) -> None:
@@ -270,10 +400,15 @@ def _cmd_sync(args: argparse.Namespace) -> int:
 def _cmd_status(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
         with _open(args) as ledger:
+            _note_demo(ledger)
             return ledger.status(as_of=args.as_of)
 
     def show(result: dict[str, Any]) -> None:
         print(f"ledger as of {result['as_of']} (event {result['head']['seq']})")
+        if result["demo"]:
+            print("DEMO ledger: sealed with the built-in public demo key (演示台账)")
+        elif result["chain_key"] == "legacy":
+            print("legacy ledger: created before chain keys were recorded; writes are not checked")
         _show_pools(result["pools"])
         totals = result["totals"]
         print(
@@ -309,7 +444,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
 def _cmd_rebuild(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
-        with _open(args) as ledger:
+        with _writing(args) as ledger:
             return ledger.rebuild_pool(capacity=args.capacity, **_writes(args))
 
     def show(result: dict[str, Any]) -> None:
@@ -321,9 +456,33 @@ def _cmd_rebuild(args: argparse.Namespace) -> int:
     return _run(args, action, show)
 
 
+def _cmd_grant(args: argparse.Namespace) -> int:
+    from pools.storage import GrantError, Store
+
+    def action() -> dict[str, Any]:
+        _open(args).close()  # a ledger must be there
+        store = Store(args.db)
+        try:
+            statements = store.grant(args.writer, args.reader)
+        except GrantError as problem:
+            raise _BadInput(str(problem)) from problem
+        finally:
+            store.dispose()
+        return {"writer": args.writer, "reader": args.reader, "statements": statements}
+
+    def show(result: dict[str, Any]) -> None:
+        reader = f"; {result['reader']} may only read" if result["reader"] else ""
+        print(
+            f"{result['writer']} may append events and move the head, nothing else{reader}; "
+            "TRUNCATE, UPDATE and DELETE of events are refused by triggers"
+        )
+
+    return _run(args, action, show)
+
+
 def _cmd_loan_open(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
-        with _open(args) as ledger:
+        with _writing(args) as ledger:
             return ledger.open_loan(
                 pool=args.pool,
                 unit_id=args.unit,
@@ -351,7 +510,7 @@ def _cmd_loan_open(args: argparse.Namespace) -> int:
 
 def _cmd_loan_return(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
-        with _open(args) as ledger:
+        with _writing(args) as ledger:
             return ledger.return_loan(args.loan, count=args.count, **_writes(args))
 
     def show(result: dict[str, Any]) -> None:
@@ -366,7 +525,7 @@ def _cmd_loan_return(args: argparse.Namespace) -> int:
 
 def _cmd_loan_evaluate(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
-        with _open(args) as ledger:
+        with _writing(args) as ledger:
             return ledger.evaluate_loan(
                 args.loan,
                 score=args.score,
@@ -414,10 +573,21 @@ def _cmd_audit_log(args: argparse.Namespace) -> int:
 
 def _cmd_audit_verify(args: argparse.Namespace) -> int:
     outcome: dict[str, Any] = {}
+    from pools.checkpoint import CheckpointError, load_public_key, read_checkpoint
+
+    try:
+        if args.checkpoint and not args.pubkey:
+            raise CheckpointError("--checkpoint needs --pubkey (the key that signed it)")
+        public_key = load_public_key(Path(args.pubkey)) if args.pubkey else None
+        checkpoints = [(name, read_checkpoint(Path(name))) for name in args.checkpoint]
+    except CheckpointError as problem:
+        return _bad_input(args, str(problem))
 
     def action() -> dict[str, Any]:
         with _open(args) as ledger:
-            outcome.update(ledger.verify())
+            outcome.update(ledger.verify(checkpoints, public_key))
+            if checkpoints:
+                outcome["checkpoints"] = [name for name, _ in checkpoints]
             return outcome
 
     def show(result: dict[str, Any]) -> None:
@@ -438,11 +608,148 @@ def _cmd_audit_verify(args: argparse.Namespace) -> int:
     return status
 
 
+def _cmd_audit_keygen(args: argparse.Namespace) -> int:
+    from pools.checkpoint import write_key_pair
+
+    private, public = Path(args.out + ".key"), Path(args.out + ".pub")
+    existing = [str(path) for path in (private, public) if path.exists()]
+    if existing:
+        return _bad_input(args, f"{', '.join(existing)} already exists; not overwritten")
+    try:
+        key_id = write_key_pair(private, public)
+    except OSError as exc:
+        return _bad_input(args, f"cannot write the key pair: {exc}")
+    result = {"private_key": str(private), "public_key": str(public), "key_id": key_id}
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"private key {private} (keep it secret), public key {public}, key id {key_id}")
+    return EXIT_OK
+
+
+def _cmd_audit_checkpoint(args: argparse.Namespace) -> int:
+    from pools.checkpoint import CheckpointError, load_private_key, write_checkpoint
+    from pools.transparency import checkpoint_log, read_log
+
+    try:
+        key = load_private_key(Path(args.key_file))
+    except CheckpointError as problem:
+        return _bad_input(args, str(problem))
+
+    def action() -> dict[str, Any]:
+        with _open(args) as ledger:
+            checkpoint = checkpoint_log(read_log(ledger.url), key)
+        try:
+            write_checkpoint(checkpoint, Path(args.out))
+        except OSError as exc:
+            raise _BadInput(f"cannot write {args.out}: {exc}") from exc
+        return {"checkpoint": args.out, **checkpoint.as_json()}
+
+    def show(result: dict[str, Any]) -> None:
+        print(
+            f"checkpoint {result['checkpoint']}: ledger {result['ledger_id']}, "
+            f"{result['size']} events, root {result['root']}"
+        )
+
+    return _run(args, action, show)
+
+
+def _cmd_audit_prove(args: argparse.Namespace) -> int:
+    from pools.checkpoint import CheckpointError, read_checkpoint
+    from pools.transparency import prove_loan, read_log
+
+    try:
+        checkpoint = read_checkpoint(Path(args.checkpoint))
+    except CheckpointError as problem:
+        return _bad_input(args, str(problem))
+    refused: list[str] = []
+
+    def action() -> dict[str, Any]:
+        with _open(args) as ledger:
+            log = read_log(ledger.url)
+        if checkpoint.size > log.size or log.tree.root(checkpoint.size) != checkpoint.root:
+            refused.append(
+                f"the ledger does not extend checkpoint {args.checkpoint}; run audit verify"
+            )
+            return {"error": {"rule": "checkpoint.rewritten", "message_en": refused[0]}}
+        try:
+            proof = prove_loan(log, args.loan, checkpoint)
+        except ValueError as exc:
+            refused.append(str(exc))
+            return {"error": {"rule": None, "message_en": str(exc)}}
+        if args.out:
+            Path(args.out).write_text(_json_text(proof) + "\n", encoding="utf-8")
+        return proof
+
+    def show(result: dict[str, Any]) -> None:
+        if refused:
+            return
+        if args.out:
+            print(f"{len(result['events'])} events of loan {args.loan} proved: {args.out}")
+        else:
+            _print_json(result)
+
+    status = _run(args, action, show)
+    if status == EXIT_OK and refused:
+        print(f"error: {refused[0]}", file=sys.stderr)
+        return EXIT_REFUSED
+    return status
+
+
+def _cmd_audit_check_proof(args: argparse.Namespace) -> int:
+    from pools.checkpoint import CheckpointError, load_public_key, read_checkpoint
+    from pools.transparency import proof_problems
+
+    try:
+        checkpoint = read_checkpoint(Path(args.checkpoint))
+        public_key = load_public_key(Path(args.pubkey))
+        proof = json.loads(Path(args.proof).read_text(encoding="utf-8"))
+    except CheckpointError as problem:
+        return _bad_input(args, str(problem))
+    except (OSError, ValueError) as exc:
+        return _bad_input(args, f"{args.proof}: not a readable proof ({exc})")
+    problems = proof_problems(proof, checkpoint, public_key)
+    result = {
+        "ok": not problems,
+        "loan_id": proof.get("loan_id") if isinstance(proof, dict) else None,
+        "events": len(proof.get("events") or []) if isinstance(proof, dict) else 0,
+        "size": checkpoint.size,
+        "problems": problems,
+    }
+    if args.json:
+        _print_json(result)
+    elif problems:
+        print("FAILED:")
+        for text in problems:
+            print(f"  {text}")
+    else:
+        print(
+            f"ok: {result['events']} events of loan {result['loan_id']} are in the "
+            f"{checkpoint.size} events signed by {checkpoint.key_id[:16]}… at {checkpoint.time}"
+        )
+    return EXIT_OK if not problems else EXIT_REFUSED
+
+
+class _BadInput(Exception):
+    """Bad input found while running a command (exit 2)."""
+
+
+def _bad_input(args: argparse.Namespace, message: str) -> int:
+    if getattr(args, "json", False):
+        _print_json({"error": {"rule": None, "message_en": message}})
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
 # ---- printing ------------------------------------------------------------------------
 
 
+def _json_text(document: Any) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=2, default=str)
+
+
 def _print_json(document: Any) -> None:
-    print(json.dumps(document, ensure_ascii=False, indent=2, default=str))
+    print(_json_text(document))
 
 
 def _safe_url(url: str) -> str:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from pools.events import (
+    FINGERPRINT_FIELD,
     Event,
     LedgerInitialised,
     LoanEvaluated,
@@ -37,6 +38,7 @@ from pools.events import (
     UnitRegistered,
     UnitRemoved,
     UnitUpdated,
+    key_fingerprint,
     seal,
 )
 from pools.results import (
@@ -111,7 +113,8 @@ class Batch:
 def init_ledger(batch: Batch, settings: Settings, units: Iterable[Unit]) -> None:
     if batch.state.initialised:
         refuse(Violation("ledger.exists", "this ledger is already initialised", "台账已经初始化"))
-    batch.emit(LedgerInitialised(settings.as_dict()))
+    recorded = {**settings.as_dict(), FINGERPRINT_FIELD: key_fingerprint(batch.key)}
+    batch.emit(LedgerInitialised(recorded))
     for unit in units:
         batch.emit(_registered(unit))
 

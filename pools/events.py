@@ -36,6 +36,26 @@ def ledger_key(explicit: str | bytes | None = None) -> bytes:
     return value.encode("utf-8") if isinstance(value, str) else value
 
 
+def key_given(explicit: str | bytes | None = None) -> bool:
+    """Whether a chain key was given (explicitly or in $QUOTAPOOL_LEDGER_KEY), rather than
+    falling back to the demo key."""
+    return explicit is not None or bool(os.environ.get(KEY_ENV))
+
+
+FINGERPRINT_LABEL = b"quotapool chain key fingerprint v1"
+FINGERPRINT_FIELD = "chain_key_fingerprint"  # where the first event records it
+
+
+def key_fingerprint(key: bytes) -> str:
+    """SHA-256 of an HMAC of a fixed label under the chain key, hex: names the key without
+    revealing it (recorded in the first event; writes under another key are refused)."""
+    mac = hmac.new(key, FINGERPRINT_LABEL, hashlib.sha256).digest()
+    return hashlib.sha256(mac).hexdigest()
+
+
+DEMO_FINGERPRINT = key_fingerprint(DEMO_KEY.encode("utf-8"))
+
+
 def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
@@ -58,7 +78,9 @@ class Payload:
 
 @dataclass(frozen=True)
 class LedgerInitialised(Payload):
-    """The ledger's settings, fixed for its life (see `pools.rules.Settings`)."""
+    """The ledger's settings, fixed for its life (see `pools.rules.Settings`), and since issue
+    13 the fingerprint of its chain key under `FINGERPRINT_FIELD` (`key_fingerprint`; not a
+    setting: `Settings.from_dict` ignores it). A first event without one is a legacy ledger."""
 
     kind: ClassVar[str] = "ledger_initialised"
     settings: dict[str, Any]

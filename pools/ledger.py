@@ -4,7 +4,7 @@
     ledger = Ledger.open("sqlite:///demo.db")           # or a postgresql:// URL
     ledger.open_loan(pool="admin", unit_id="M003", count=1, purpose="引进生", actor="王芳")
     ledger.sync("data/units/units-2026-11.csv", actor="王芳")
-    ledger.status()          # the SPEC 3.3 JSON document, as a dict
+    ledger.status()          # the SPEC 3.3 JSON document, as a dict ("demo": true if so)
     ledger.verify()          # {"ok": True, ...}
 
 Every write names its actor and may carry a reason and a document number (文号) and an
@@ -23,29 +23,33 @@ append costs O(1) database reads; `verify` always replays from scratch.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pandas as pd
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.engine import Connection
 
 from pools import commands
+from pools.autocheckpoint import AutoCheckpoints
+from pools.checkpoint import Checkpoint, CheckpointError
 from pools.commands import Batch
-from pools.events import Event, LoanOpened, ledger_key
+from pools.events import KEY_ENV, Event, LoanOpened, key_fingerprint, key_given, ledger_key
 from pools.results import LedgerStatus, LoanResult, loan_json, pool_figures, to_json, unit_json
 from pools.rules.institutional_pool import decision_named
+from pools.rules.ledger import chain_key_matches
 from pools.rules.loans import known_pool, settlement_problems, special_account_totals
 from pools.rules.monitoring import alerts
 from pools.rules.settings import Settings
-from pools.rules.violations import RuleViolation, Violation
+from pools.rules.violations import RuleViolation, Violation, refuse
 from pools.state import InvariantBroken, State, collector_paused, fold
 from pools.storage import Head, Store, redact
 from pools.units import Unit, read_units
 from pools.verify import verify_rows
-from pools.vocabulary import Decision, LoanStatus, PoolRef
+from pools.vocabulary import Decision, KeyMode, LoanStatus, PoolRef
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
@@ -67,6 +71,12 @@ class Ledger:
         self.store = Store(url)
         self.url = self.store.url
         self._key = ledger_key(key)
+        self._key_given = key_given(key)
+        self._fingerprint = key_fingerprint(self._key)
+        try:
+            self._auto_checkpoints = AutoCheckpoints.from_env()
+        except CheckpointError as exc:
+            raise LedgerError(f"automatic checkpoints: {exc}") from exc
         self._clock = clock
         self._state: State | None = None
         self._lock = threading.RLock()
@@ -86,8 +96,22 @@ class Ledger:
         document: str = "",
         key: str | bytes | None = None,
         clock: Clock = utc_now,
+        demo: bool | None = None,
     ) -> Ledger:
-        """Create the schema (if needed) and initialise the ledger from a units snapshot."""
+        """Create the schema (if needed) and initialise the ledger from a units snapshot.
+
+        The chain key is `key`, else $QUOTAPOOL_LEDGER_KEY; its fingerprint is recorded in
+        the first event and every later write must use the same key. `demo=True` makes a
+        demo ledger with the built-in (public) demo key, and refuses a key; `demo=False`
+        (the command line) refuses to go on without a key. `demo=None`, the default of this
+        API: the demo key when no key is given. A demo ledger says so in every status."""
+        if demo is True and key_given(key):
+            raise LedgerError("a demo ledger uses the built-in demo key: give no chain key")
+        if demo is False and not key_given(key):
+            raise LedgerError(
+                f"no chain key: set {KEY_ENV} (or --chain-key-file) to create a ledger, or say "
+                "--demo to try the product with the built-in, public demo key"
+            )
         unit_list = _units(units)
         ledger = cls(url, key=key, clock=clock)
         ledger.store.create_schema()
@@ -271,8 +295,13 @@ class Ledger:
                 list(state.units.values()),
                 [loan for loan in state.loans.values() if loan.status is not LoanStatus.CLOSED],
                 alerts(state, day),
+                state.key_mode,
             )
             return to_json(status)
+
+    def key_mode(self) -> KeyMode:
+        """Which chain key the ledger was made with: own, demo (say so to the user) or legacy."""
+        return self.state().key_mode
 
     def units_frame(self, as_of: date | None = None) -> pd.DataFrame:
         return pd.DataFrame([unit_json(u) for u in self.state(as_of).units.values()])
@@ -326,13 +355,23 @@ class Ledger:
 
     # ---- verification ------------------------------------------------------------------
 
-    def verify(self) -> dict[str, Any]:
+    def verify(
+        self,
+        checkpoints: Sequence[tuple[str, Checkpoint]] = (),
+        public_key: Ed25519PublicKey | None = None,
+    ) -> dict[str, Any]:
         """Run the passes of `pools.verify` over the stored ledger from scratch: the hash
         chain, the replay with every invariant, the rules of every loan at its opening,
-        return-one-when-vacated settled, and a recount. Reports every problem found.
+        return-one-when-vacated settled, a recount and, given signed `checkpoints` ((name,
+        checkpoint) pairs) and the `public_key` that signed them, that the ledger extends
+        each one. Reports every problem found.
         {"ok", "events", "head", "problems": [{"seq", "problem", "rule"}]}."""
+        if checkpoints and public_key is None:
+            raise LedgerError("checking checkpoints needs the public key that signed them")
         with self._reading() as (conn, head), collector_paused():
-            return verify_rows(self.store.rows(conn), head, self._key).as_dict()
+            rows = self.store.rows(conn)
+            found = verify_rows(rows, head, self._key, checkpoints, public_key, check_key=True)
+            return found.as_dict()
 
     # ---- internals ---------------------------------------------------------------------
 
@@ -378,6 +417,9 @@ class Ledger:
                     state = self._caught_up(conn, head)
                     if not state.initialised and head.seq > 0:
                         raise LedgerError("the ledger has no initialisation event")
+                    refuse(
+                        chain_key_matches(state.key_fingerprint, self._fingerprint, self._key_given)
+                    )
                     batch = Batch(
                         state,
                         self._key,
@@ -390,6 +432,9 @@ class Ledger:
                     result = command(batch)
                     _refuse_unsettled(state, _touched_units(state, batch.events))
                     self.store.append(conn, batch.events)
+                if self._auto_checkpoints is not None and batch.events:
+                    after = batch.events[-1].seq
+                    self._auto_checkpoints.after_write(self.url, head.seq, after)
                 return result
             except BaseException:
                 # a refused or failed command may have touched the cached state: refold

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pools.rules.admin_pool import admin_pool_suspended
 from pools.rules.loans import CityTotals
 from pools.rules.monitoring import Alert
-from pools.vocabulary import PoolKind, PoolRef, ReturnCause, day_text
+from pools.vocabulary import KeyMode, PoolKind, PoolRef, ReturnCause, day_text
 
 if TYPE_CHECKING:
     from pools.state import LoanState, State, UnitState
@@ -131,6 +131,7 @@ class LedgerStatus:
     units: list[UnitState]
     loans: list[LoanState]  # not closed
     alerts: list[Alert]
+    key_mode: KeyMode = KeyMode.LEGACY
 
 
 # ---- to JSON: the one place ----------------------------------------------------------------
@@ -153,6 +154,8 @@ def _(result: LedgerStatus) -> dict[str, Any]:
         "units": [unit_json(unit) for unit in result.units],
         "loans": [loan_json(loan, day) for loan in result.loans],
         "alerts": [alert_json(alert) for alert in result.alerts],
+        "demo": result.key_mode is KeyMode.DEMO,
+        "chain_key": result.key_mode.value,
     }
 
 

@@ -50,6 +50,8 @@ from datetime import date
 from typing import Any
 
 from pools.events import (
+    DEMO_FINGERPRINT,
+    FINGERPRINT_FIELD,
     GENESIS,
     Event,
     LedgerInitialised,
@@ -101,6 +103,7 @@ from pools.vocabulary import (
     STATUS_CLOSED,
     STATUS_OPEN,
     Decision,
+    KeyMode,
     LoanStatus,
     PoolKind,
     PoolRef,
@@ -230,12 +233,20 @@ class State:
         self._effective_text: str | None = None  # the same, as stored
         self._actor_text: str | None = None  # the last event's actor, once checked
         self.initialised = False
+        self.key_fingerprint: str | None = None  # of the chain key; None: a legacy ledger
         # running sums over municipal administrative organs, so capacity is O(1)
         self.admin_vacancies = 0
         self.admin_net = 0  # Σ (headcount − own limit): > 0 means over quota as a whole
         self._expiry_heap: list[tuple[date, int, str]] = []
 
     # ---- derived figures ---------------------------------------------------------------
+
+    @property
+    def key_mode(self) -> KeyMode:
+        """Which chain key the ledger was created with (its first event says)."""
+        if self.key_fingerprint is None:
+            return KeyMode.LEGACY
+        return KeyMode.DEMO if self.key_fingerprint == DEMO_FINGERPRINT else KeyMode.OWN
 
     @property
     def admin_suspended(self) -> bool:
@@ -320,6 +331,7 @@ class State:
 
     def _on_init(self, event: Event, day: date, payload: LedgerInitialised) -> None:
         self.settings = Settings.from_dict(payload.settings)
+        self.key_fingerprint = payload.settings.get(FINGERPRINT_FIELD)
         self.inst_capacity = self.settings.institutional_capacity
         self.inst_period_end = add_years(day, self.settings.pool_period_years)
         self.initialised = True

@@ -3,8 +3,10 @@
 Two tables, created by the program (`Store.create_schema`):
 
 - ``ledger_events``: one row per event, never updated or deleted (database triggers refuse
-  UPDATE and DELETE). The payload is stored as the canonical JSON text that was hashed.
-  ``idem_key`` is UNIQUE, so one client key can never open two loans.
+  UPDATE and DELETE, and on PostgreSQL TRUNCATE of either table). On PostgreSQL the program
+  should run as a writer role that owns nothing (`Store.grant`, ``quotapool ledger grant``):
+  only the owner could drop or disable the triggers. The payload is stored as the canonical
+  JSON text that was hashed. ``idem_key`` is UNIQUE, so one client key can never open two loans.
 - ``ledger_head``: one row holding the last sequence number, hash and effective date. Every
   writer locks it first, so appends are serialised and each append reads the latest state:
   on PostgreSQL with ``SELECT … FOR UPDATE`` (READ COMMITTED: after the lock every committed
@@ -75,7 +77,34 @@ _POSTGRES_APPEND_ONLY = [
     "DROP TRIGGER IF EXISTS ledger_events_append_only ON ledger_events",
     """CREATE TRIGGER ledger_events_append_only BEFORE UPDATE OR DELETE ON ledger_events
        FOR EACH ROW EXECUTE FUNCTION ledger_events_append_only()""",
+    # TRUNCATE fires no row trigger: refuse it with a statement trigger, on both tables
+    "DROP TRIGGER IF EXISTS ledger_events_no_truncate ON ledger_events",
+    """CREATE TRIGGER ledger_events_no_truncate BEFORE TRUNCATE ON ledger_events
+       FOR EACH STATEMENT EXECUTE FUNCTION ledger_events_append_only()""",
+    "DROP TRIGGER IF EXISTS ledger_head_no_truncate ON ledger_head",
+    """CREATE TRIGGER ledger_head_no_truncate BEFORE TRUNCATE ON ledger_head
+       FOR EACH STATEMENT EXECUTE FUNCTION ledger_events_append_only()""",
 ]
+
+# Least privilege on PostgreSQL (`Store.grant`, `quotapool ledger grant`): the owner (who
+# created the tables) keeps DDL; the writer role the program runs as may only append events
+# and move the head; a reader role only reads. {writer} / {reader} are quoted identifiers.
+_POSTGRES_WRITER_GRANTS = [
+    "REVOKE ALL ON ledger_events, ledger_head FROM PUBLIC",
+    "REVOKE ALL ON ledger_events, ledger_head FROM {writer}",
+    "GRANT USAGE ON SCHEMA public TO {writer}",
+    "GRANT SELECT, INSERT ON ledger_events TO {writer}",
+    "GRANT SELECT, UPDATE ON ledger_head TO {writer}",
+]
+_POSTGRES_READER_GRANTS = [
+    "REVOKE ALL ON ledger_events, ledger_head FROM {reader}",
+    "GRANT USAGE ON SCHEMA public TO {reader}",
+    "GRANT SELECT ON ledger_events, ledger_head TO {reader}",
+]
+
+
+class GrantError(ValueError):
+    """Roles that cannot be given least-privilege access as asked (named)."""
 
 
 @dataclass(frozen=True)
@@ -164,6 +193,49 @@ class Store:
                     ).where(~sa.exists().where(head_table.c.id == 1)),
                 )
             )
+
+    def grant(self, writer: str, reader: str | None = None) -> list[str]:
+        """Run as the tables' owner on PostgreSQL: make sure the append-only triggers (with
+        TRUNCATE) are in place, then give `writer` INSERT/SELECT on the events and
+        SELECT/UPDATE on the head, and `reader` SELECT only; nothing else for either (no
+        DELETE, TRUNCATE, DDL or trigger changes: they own nothing). Returns the statements
+        run. GrantError if the roles are missing, a superuser or an owner of the tables."""
+        if self.is_sqlite:
+            raise GrantError(
+                "SQLite has no roles: protect the database file with file permissions instead"
+            )
+        quote = self.engine.dialect.identifier_preparer.quote
+        done = []
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
+            owners = set(
+                conn.exec_driver_sql(
+                    "SELECT tableowner FROM pg_tables WHERE tablename IN "
+                    "('ledger_events', 'ledger_head')"
+                ).scalars()
+            )
+            if not owners:
+                raise GrantError("no ledger tables here: create the ledger (as its owner) first")
+            for role in [writer] + ([reader] if reader else []):
+                found = conn.execute(
+                    sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = :r"), {"r": role}
+                ).first()
+                if found is None:
+                    raise GrantError(f"role '{role}' does not exist (CREATE ROLE it first)")
+                if found[0] or role in owners:
+                    raise GrantError(
+                        f"role '{role}' is a superuser or owns the ledger tables: it could "
+                        "disable the triggers; use a role of its own"
+                    )
+            statements = list(_POSTGRES_APPEND_ONLY) + [
+                s.format(writer=quote(writer)) for s in _POSTGRES_WRITER_GRANTS
+            ]
+            if reader:
+                statements += [s.format(reader=quote(reader)) for s in _POSTGRES_READER_GRANTS]
+            for statement in statements:
+                conn.exec_driver_sql(statement)
+                done.append(" ".join(statement.split()))
+        return done
 
     def has_schema(self) -> bool:
         return sa.inspect(self.engine).has_table("ledger_head")

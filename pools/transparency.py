@@ -19,7 +19,7 @@ import base64
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -129,27 +129,52 @@ def _event_problems(item: Any, loan_id: Any, checkpoint: Checkpoint) -> list[str
     return problems
 
 
+class Finding(NamedTuple):
+    """One reason a ledger does not extend a checkpoint: a rule name and what is wrong."""
+
+    rule: str  # checkpoint.signature | checkpoint.other_ledger | checkpoint.truncated | …
+    message: str
+
+
+def checkpoint_findings(
+    ledger_id: str, tree: MerkleTree, checkpoint: Checkpoint, public_key: Ed25519PublicKey
+) -> list[Finding]:
+    """Why the ledger with this id and tree does not extend this checkpoint (empty when it
+    does), each with its rule name."""
+    signature = checkpoint_problems(checkpoint, public_key)
+    found = [Finding("checkpoint.signature", problem) for problem in signature]
+    if checkpoint.ledger_id != ledger_id:
+        found.append(
+            Finding(
+                "checkpoint.other_ledger",
+                f"the checkpoint is of ledger {checkpoint.ledger_id}, this is {ledger_id}: "
+                "re-created or replaced",
+            )
+        )
+    if checkpoint.size > tree.size:
+        found.append(
+            Finding(
+                "checkpoint.truncated",
+                f"the ledger has {tree.size} events but the checkpoint signed {checkpoint.size}: "
+                "events were deleted",
+            )
+        )
+        return found
+    if checkpoint.size == 0:
+        return found
+    proof = tree.consistency_proof(checkpoint.size)
+    if not verify_consistency(checkpoint.size, tree.size, proof, checkpoint.root, tree.root()):
+        found.append(
+            Finding(
+                "checkpoint.rewritten",
+                f"the first {checkpoint.size} events are not the ones signed: history rewritten",
+            )
+        )
+    return found
+
+
 def ledger_problems(
     log: LedgerLog, checkpoint: Checkpoint, public_key: Ed25519PublicKey
 ) -> list[str]:
     """Why the stored ledger does not extend this checkpoint (empty when it does)."""
-    problems = checkpoint_problems(checkpoint, public_key)
-    if checkpoint.ledger_id != log.ledger_id:
-        problems.append(
-            f"the checkpoint is of ledger {checkpoint.ledger_id}, this is {log.ledger_id}: "
-            "re-created or replaced"
-        )
-    if checkpoint.size > log.size:
-        return [
-            *problems,
-            f"the ledger has {log.size} events but the checkpoint signed {checkpoint.size}: "
-            "events were deleted",
-        ]
-    if checkpoint.size == 0:
-        return problems
-    proof = log.tree.consistency_proof(checkpoint.size)
-    if not verify_consistency(checkpoint.size, log.size, proof, checkpoint.root, log.tree.root()):
-        problems.append(
-            f"the first {checkpoint.size} events are not the ones signed: history rewritten"
-        )
-    return problems
+    return [f.message for f in checkpoint_findings(log.ledger_id, log.tree, checkpoint, public_key)]

@@ -8,9 +8,16 @@
    the passes that read the state stop with it.
 3. rules at open — every loan checked, before it is applied, against the rules of a loan
    request (`pools.rules.loans.check_open_loan`) as the state stood then.
+   With `check_key`, the key itself: the first event records the chain key's fingerprint
+   (issue 13), so checking with another key is said once (`ledger.wrong_key`), not only as
+   a hash problem on every event.
 4. settlement — at the end: return-one-when-vacated applied everywhere, and every loan that
    an evaluation sent back returned (`pools.rules.loans.settlement_problems`).
 5. recount — at the end: every running figure of the fold recounted from the loans and units.
+6. checkpoints — if signed checkpoints are given (SPEC 3.6): each is signed by the given public
+   key and the stored ledger extends it (same ledger, at least as many events, and the first
+   `size` events have the signed Merkle root: `pools.transparency.checkpoint_findings`), so
+   deleting the newest events or rewriting old ones is caught even by whoever knows the key.
 
 The passes run together in one read of the rows (a million events are read once, not five
 times). Every problem found is reported, in ledger order (then pass order); a pass lists at
@@ -19,14 +26,19 @@ most `MAX_LISTED` problems and then says how many more it found.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pools.events import GENESIS, Event, LoanOpened, chain_hash
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from pools.checkpoint import Checkpoint
+from pools.events import GENESIS, Event, LoanOpened, chain_hash, key_fingerprint
+from pools.merkle import MerkleTree, leaf_hash
 from pools.rules.loans import check_open_loan, known_pool, settlement_problems
 from pools.state import InvariantBroken, State
 from pools.storage import Head, event_from_row, row_json
+from pools.transparency import checkpoint_findings
 from pools.vocabulary import PoolKind, parse_day
 
 MAX_LISTED = 100
@@ -233,14 +245,84 @@ def recount(state: State) -> list[Problem]:
     return [Problem("recount", None, message) for message in found]
 
 
-def verify_rows(rows: Iterable[Any], head: Head, key: bytes) -> Verification:
-    """Run every pass over the stored `rows` (in sequence order) and the `head`."""
+class CheckpointPass:
+    """Pass 6: the stored rows as Merkle leaves (`pools.transparency`), then every given
+    checkpoint checked against them. `checkpoints` are (name, checkpoint) pairs; the name
+    (a file) is said in each problem."""
+
+    def __init__(
+        self, checkpoints: Sequence[tuple[str, Checkpoint]], public_key: Ed25519PublicKey | None
+    ):
+        self.checkpoints = checkpoints
+        self.public_key = public_key
+        self.leaves: list[bytes] = []
+        self.ledger_id = ""
+
+    def row(self, row: Any) -> None:
+        if not self.leaves:
+            self.ledger_id = str(row[1])
+        try:
+            text = row_json(row)
+        except (TypeError, ValueError):
+            text = repr(tuple(row[:10]))  # unreadable: the chain pass says so; no match anyway
+        self.leaves.append(leaf_hash(text.encode()))
+
+    def problems(self) -> PassProblems:
+        found = PassProblems("checkpoint")
+        if not self.checkpoints:
+            return found
+        assert self.public_key is not None, "checkpoints need the public key that signed them"
+        tree = MerkleTree(self.leaves)
+        for name, checkpoint in self.checkpoints:
+            for finding in checkpoint_findings(self.ledger_id, tree, checkpoint, self.public_key):
+                found.add(
+                    Problem(
+                        finding.rule,
+                        None,
+                        f"checkpoint {name} ({checkpoint.size} events, {checkpoint.time}): "
+                        f"{finding.message}",
+                    )
+                )
+        return found
+
+
+def key_problems(state: State, key: bytes) -> PassProblems:
+    """The key the chain is checked with is the one the first event recorded (if it did)."""
+    found = PassProblems("key")
+    recorded, used = state.key_fingerprint, key_fingerprint(key)
+    if recorded is not None and recorded != used:
+        found.add(
+            Problem(
+                "ledger.wrong_key",
+                1,
+                f"the ledger was created with chain key {recorded[:12]}…, it is checked with "
+                f"{used[:12]}…: set QUOTAPOOL_LEDGER_KEY to the ledger's key (every hash differs)",
+            )
+        )
+    return found
+
+
+def verify_rows(
+    rows: Iterable[Any],
+    head: Head,
+    key: bytes,
+    checkpoints: Sequence[tuple[str, Checkpoint]] = (),
+    public_key: Ed25519PublicKey | None = None,
+    *,
+    check_key: bool = False,
+) -> Verification:
+    """Run every pass over the stored `rows` (in sequence order) and the `head`; with
+    `checkpoints`, also pass 6 against them under `public_key`; with `check_key` (the
+    ledger's `verify` sets it), also whether `key` is the chain key the first event names."""
     chain, replay, rules = ChainPass(key), ReplayPass(), RulesAtOpenPass()
+    signed = CheckpointPass(checkpoints, public_key)
     count = 0
     state = replay.state
     for row in rows:
         count += 1
         chain.row(row)
+        if checkpoints:
+            signed.row(row)
         if not replay.running:
             continue
         # the replay pass, inline (a million events: no call that is not needed)
@@ -261,6 +343,9 @@ def verify_rows(rows: Iterable[Any], head: Head, key: bytes) -> Verification:
         for name, found_at_end in (("settlement", settlement), ("recount", recount)):
             passes.append(PassProblems(name))
             passes[-1].extend(found_at_end(state))
+    if check_key:
+        passes.append(key_problems(state, key))
+    passes.append(signed.problems())
     ordered = sorted(
         ((problem, order) for order, found in enumerate(passes) for problem in found.report()),
         key=lambda item: (item[0].seq is None, item[0].seq or 0, item[1]),

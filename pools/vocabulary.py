@@ -105,6 +105,14 @@ class ReturnCause(StrEnum):
     EVALUATION = "evaluation"  # a performance evaluation decided "return"
 
 
+class KeyMode(StrEnum):
+    """Which chain key a ledger was created with (recorded in its first event)."""
+
+    OWN = "own"  # an explicit key ($QUOTAPOOL_LEDGER_KEY or --chain-key-file)
+    DEMO = "demo"  # the built-in, public demo key: for trying the product only
+    LEGACY = "legacy"  # created before keys were recorded: nothing to check against
+
+
 class Decision(StrEnum):
     """The decision of a performance evaluation (绩效评估)."""
 

@@ -1,5 +1,6 @@
 """The ledger's own rules (SPEC 4: every event attributable; state at a date is a prefix):
-every write names its actor, and effective dates never go backwards."""
+every write names its actor, effective dates never go backwards, and every write is sealed
+with the chain key the ledger was created with (SPEC 3.6, issue 13)."""
 
 from __future__ import annotations
 
@@ -24,4 +25,26 @@ def not_backdated(last: date | None, effective: date) -> Violation | None:
         f"effective date {effective} is before the ledger's last event ({last}); "
         "the ledger never goes back in time",
         f"生效日期 {effective} 早于台账最后一笔（{last}），不能倒签",
+    )
+
+
+def chain_key_matches(recorded: str | None, used: str, given: bool) -> Violation | None:
+    """A write is sealed with the key whose fingerprint the first event recorded (`recorded`;
+    None for a legacy ledger: nothing to check). `used` is the fingerprint of the key at hand,
+    `given` whether a key was given at all (else the demo key is at hand)."""
+    if recorded is None or recorded == used:
+        return None
+    if not given:
+        return Violation(
+            "ledger.wrong_key",
+            "this ledger was created with its own chain key and none was given: set "
+            "QUOTAPOOL_LEDGER_KEY (or --chain-key-file); nothing was written",
+            "本台账使用专用链密钥，未提供密钥：请设置 QUOTAPOOL_LEDGER_KEY；未写入任何内容",
+        )
+    return Violation(
+        "ledger.wrong_key",
+        f"the chain key given (fingerprint {used[:12]}…) is not the one this ledger was created "
+        f"with (fingerprint {recorded[:12]}…); nothing was written",
+        f"链密钥（指纹 {used[:12]}…）与创建本台账时的密钥（指纹 {recorded[:12]}…）不符；"
+        "未写入任何内容",
     )

@@ -125,7 +125,7 @@ def test_walk_through(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     october, november = str(DATA / "units-2026-10.csv"), str(DATA / "units-2026-11.csv")
     status, init = run_json(
         capsys, "ledger", "init", "--db", db, "--units", october, "--actor", "王芳",
-        "--date", "2026-10-08",
+        "--date", "2026-10-08", "--demo",
     )  # fmt: skip
     assert status == 0 and init["units"] == 432
     assert init["pools"]["admin"]["capacity"] == 15  # floor(0.2 × 77 vacancies)
@@ -165,7 +165,7 @@ def test_refusal_in_text_mode_names_the_rule(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = str(tmp_path / "bare-path.db")  # a bare path is a SQLite file
-    run(capsys, "ledger", "init", "--db", db, "--units", str(DATA / "units-2026-10.csv"))
+    run(capsys, "ledger", "init", "--db", db, "--units", str(DATA / "units-2026-10.csv"), "--demo")
     status, _out, err = run(
         capsys, "loan", "open", "--db", db, "--pool", "admin", "--unit", "M003", "--count", "1",
         "--purpose", "旅游", "--actor", "王芳",
@@ -178,7 +178,16 @@ def test_verify_exits_1_when_tampered(tmp_path: Path, capsys: pytest.CaptureFixt
     import sqlite3
 
     db = tmp_path / "t.db"
-    run(capsys, "ledger", "init", "--db", str(db), "--units", str(DATA / "units-2026-10.csv"))
+    run(
+        capsys,
+        "ledger",
+        "init",
+        "--db",
+        str(db),
+        "--units",
+        str(DATA / "units-2026-10.csv"),
+        "--demo",
+    )
     with sqlite3.connect(db) as conn:
         conn.execute("DROP TRIGGER ledger_events_no_update")
         conn.execute("UPDATE ledger_events SET actor = 'mallory' WHERE seq = 7")
@@ -197,7 +206,7 @@ def test_bad_units_file_exits_2_and_writes_nothing(
     bad = tmp_path / "bad.csv"
     bad.write_text("unit_id,name\nM1,x\n", encoding="utf-8")
     status, out, _ = run(
-        capsys, "ledger", "init", "--db", str(tmp_path / "x.db"), "--units", str(bad)
+        capsys, "ledger", "init", "--db", str(tmp_path / "x.db"), "--units", str(bad), "--demo"
     )
     assert status == 2 and "missing column 'approved'" in out
     assert not (tmp_path / "x.db").exists()
