@@ -124,8 +124,10 @@ LABELS: dict[str, tuple[str, str]] = {
     # ledger pages
     "no_ledger": ("找不到台账：", "No ledger at"),
     "no_ledger_hint": (
-        "请先用 `quotapool ledger init --db URL --units FILE --chain-key-file KEY`（演示可用 `--demo`） 建立台账。",
-        "Create it first with `quotapool ledger init --db URL --units FILE --chain-key-file KEY` (or `--demo` for a demonstration).",
+        "请先用 `quotapool ledger init --db URL --units FILE --chain-key-file KEY`"
+        "（演示可用 `--demo`）建立台账。",
+        "Create it first with `quotapool ledger init --db URL --units FILE "
+        "--chain-key-file KEY` (or `--demo` for a demonstration).",
     ),
     "ledger_created": ("已用示例名册建立演示台账：", "Demo ledger created from the sample units:"),
     "pools_title": ("周转池与调借", "Pools and loans"),
