@@ -35,8 +35,8 @@ PROOF_FORMAT = "quotapool inclusion proof v1"
 class LedgerLog:
     """The stored events as Merkle leaves, with what proofs need to find them."""
 
+    url: str
     ledger_id: str  # the first event's id: a ledger created again gets another
-    texts: list[str]  # the sealed text of each event, in sequence order
     seqs: list[int]
     loans: list[str | None]  # the loan each event concerns, if any
     tree: MerkleTree
@@ -50,15 +50,28 @@ def read_log(url: str | Path) -> LedgerLog:
     """Every stored event of the ledger at `url`, read in one consistent snapshot."""
     store = Store(url)
     try:
-        texts, seqs, loans = [], [], []
+        leaves, seqs, loans, first = [], [], [], ""
         with store.read() as (conn, head):
             for row in store.rows(conn, upto=head.seq):
-                texts.append(row_json(row))
+                leaves.append(leaf_hash(row_json(row).encode()))  # the text is not kept
                 seqs.append(int(row[0]))
                 loans.append(orjson.loads(row[9]).get("loan_id"))
-        first = texts and orjson.loads(texts[0]).get("event_id")
-        tree = MerkleTree(leaf_hash(text.encode()) for text in texts)
-        return LedgerLog(str(first or ""), texts, seqs, loans, tree)
+                first = first or str(row[1])  # event_id
+        return LedgerLog(store.url, first, seqs, loans, MerkleTree(leaves))
+    finally:
+        store.dispose()
+
+
+def _event_texts(url: str, seqs: list[int]) -> dict[int, str]:
+    """The sealed text of a few events, read again by sequence number."""
+    store = Store(url)
+    try:
+        with store.read() as (conn, _):
+            return {
+                seq: row_json(row)
+                for seq in seqs
+                for row in store.rows(conn, after=seq - 1, upto=seq)
+            }
     finally:
         store.dispose()
 
@@ -80,6 +93,7 @@ def prove_loan(log: LedgerLog, loan_id: str, checkpoint: Checkpoint) -> dict[str
     wanted = [i for i in range(checkpoint.size) if log.loans[i] == loan_id]
     if not wanted:
         raise ValueError(f"no event of loan '{loan_id}' in the first {checkpoint.size} events")
+    texts = _event_texts(log.url, [log.seqs[i] for i in wanted])
     return {
         "format": PROOF_FORMAT,
         "ledger_id": checkpoint.ledger_id,
@@ -90,7 +104,7 @@ def prove_loan(log: LedgerLog, loan_id: str, checkpoint: Checkpoint) -> dict[str
             {
                 "seq": log.seqs[i],
                 "index": i,
-                "event": log.texts[i],
+                "event": texts[log.seqs[i]],
                 "path": [_b64(node) for node in log.tree.inclusion_proof(i, checkpoint.size)],
             }
             for i in wanted
