@@ -39,10 +39,16 @@ def _checked_inputs(
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _plan(counties: pd.DataFrame, enrolment: pd.DataFrame, standards: Any, policy: Any) -> Any:
+def _plan(
+    counties: pd.DataFrame,
+    enrolment: pd.DataFrame,
+    standards: Any,
+    policy: Any,
+    departures: pd.DataFrame | None = None,
+) -> Any:
     from optimizer.plan import make_plan
 
-    return make_plan(counties, enrolment, standards, policy)
+    return make_plan(counties, enrolment, standards, policy, departures=departures)
 
 
 def solve(current: WhatIfSession) -> PlanResult | None:
@@ -55,14 +61,17 @@ def solve(current: WhatIfSession) -> PlanResult | None:
     except InputErrors as errors:
         messages.show_input_errors(errors)
         return None
-    result: PlanResult = _plan(counties, enrolment, current.standards, current.policy)
+    result: PlanResult = _plan(
+        counties, enrolment, current.standards, current.policy, current.departures
+    )
     return result
 
 
 def render() -> None:
     user = current_user()
-    st.title(t("whatif_title"))
     current = starting_session()
+    projected = current is not None and current.projected
+    st.title(t("whatif_title_projected" if projected else "whatif_title"))
     if current is None:
         return
     editable = access.can(user, Action.RUN_SCENARIO)
