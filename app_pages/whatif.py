@@ -11,6 +11,7 @@ from app_ui import config, messages, scenarios, session
 from app_ui.components import inputs, saved
 from app_ui.components.plan_view import show_plan
 from app_ui.components.settings_form import settings_form
+from app_ui.components.uncertainty import uncertainty_panel
 from app_ui.labels import lang, t
 from app_ui.session import WhatIfSession
 from app_ui.signin import current_user
@@ -98,6 +99,8 @@ def render() -> None:
         return
     info = scenarios.scenario_info(current.name, current.edits(), current.standards, current.policy)
     show_plan(info, current.standards, current.policy, result)
+    if result.summary.get("status") == "optimal":
+        uncertainty_panel(current, info)
     saved.save_section(current, result, user)
     optimal = result.summary.get("status") == "optimal"
     saved.compare_section(result.table if optimal else None)

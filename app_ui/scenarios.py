@@ -78,12 +78,12 @@ def check_inputs(
     with tempfile.TemporaryDirectory(prefix="quotapool-edit-") as tmp:
         counties_path = Path(tmp) / "counties.csv"
         enrolment_path = Path(tmp) / "enrolment.csv"
-        _drop_empty_optional(counties).to_csv(counties_path, index=False)
-        _drop_empty_optional(enrolment).to_csv(enrolment_path, index=False)
+        drop_empty_optional(counties).to_csv(counties_path, index=False)
+        drop_empty_optional(enrolment).to_csv(enrolment_path, index=False)
         return load_teacher_inputs(counties_path, enrolment_path, class_required=class_required)
 
 
-def _drop_empty_optional(frame: pd.DataFrame) -> pd.DataFrame:
+def drop_empty_optional(frame: pd.DataFrame) -> pd.DataFrame:
     """Optional columns that are entirely empty are left out rather than written blank."""
     empty = [c for c in frame.columns if c in {"year", "class"} and frame[c].isna().all()]
     return frame.drop(columns=empty)

@@ -42,6 +42,7 @@ def read_scenario(path: Path) -> WhatIfSession | None:
         policy=scenario.policy,
         departures=None if departures is None else departures.reset_index(drop=True),
         projected=scenario.projection is not None,
+        relative_error=scenario.uncertainty.relative_error if scenario.uncertainty else None,
     )
 
 
@@ -64,6 +65,7 @@ def bundled_section(session: WhatIfSession) -> None:
                 loaded.policy,
                 departures=loaded.departures,
                 projected=loaded.projected,
+                relative_error=loaded.relative_error,
             )
             st.rerun()
 
