@@ -421,5 +421,9 @@ def summary_for_people(summary: Mapping[str, Any], info: Mapping[str, Any]) -> d
     """The summary sheet's content: the scenario's edits one per line, not as JSON records."""
     from optimizer import output
 
-    readable = {**info, "edits": "\n".join(edit_text(e) for e in info["edits"]) or "—"}
-    return output.summary_document(summary, readable)
+    return output.summary_document(summary, readable_info(info))
+
+
+def readable_info(info: Mapping[str, Any]) -> dict[str, Any]:
+    """A scenario record for a workbook's 测算依据 sheet: the edits one per line."""
+    return {**info, "edits": "\n".join(edit_text(e) for e in info["edits"]) or "—"}

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import streamlit as st
 
-from app_ui import fan_charts, messages, numbers, sweeps
+from app_ui import fan_charts, messages, numbers, scenarios, sweeps
 from app_ui.components.plan_view import download_stem, plan_for_display, plan_header, show_chart
 from app_ui.labels import lang, t
 from app_ui.numbers import fraction, percent, whole
@@ -121,24 +122,27 @@ def _robust_table(view: sweeps.SweepView) -> None:
     )
 
 
+def _robust_file(view: sweeps.SweepView, info: Mapping[str, Any], name: str) -> bytes:
+    return sweeps.robust_files(view, info)[name]
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def _downloads(view: sweeps.SweepView, info: Mapping[str, Any]) -> None:
-    # Files are written only when a button is clicked, as the plan's downloads are.
+    # Files are written only when a button is clicked, as the plan's downloads are; the
+    # workbook's 测算依据 sheet lists the edits one per line, as the plan's does.
     stem = f"{download_stem(info)}-robust"
-    left, right = st.columns(2)
-    left.download_button(
-        t("download_robust_csv"),
-        lambda: sweeps.robust_files(view, info)["plan.csv"],
-        f"{stem}-plan.csv",
-        "text/csv",
-        key="robust_csv",
-    )
-    right.download_button(
-        t("download_robust_xlsx"),
-        lambda: sweeps.robust_files(view, info)["plan.xlsx"],
-        f"{stem}-plan.xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key="robust_xlsx",
-    )
+    readable = scenarios.readable_info(info)
+    kinds = (("csv", "text/csv"), ("xlsx", XLSX))
+    for column, (kind, mime) in zip(st.columns(2), kinds, strict=True):
+        column.download_button(
+            t(f"download_robust_{kind}"),
+            partial(_robust_file, view, readable, f"plan.{kind}"),
+            f"{stem}-plan.{kind}",
+            mime,
+            key=f"robust_{kind}",
+        )
 
 
 def show(view: sweeps.SweepView, info: Mapping[str, Any]) -> None:

@@ -318,28 +318,13 @@ def test_one_language_at_a_time_and_planner_numbers_in_chromium(
             browser.close()
 
 
-def projected_plan_summary() -> dict:
-    """The summary of the bundled projected scenario's plan, computed without the app."""
-    from app_ui.config import SAMPLE_SCENARIO
-    from optimizer.plan import make_plan
-    from optimizer.scenario import load_plan_inputs, load_scenario
-
-    scenario = load_scenario(SAMPLE_SCENARIO.parent / "projected_5y.toml")
-    inputs = load_plan_inputs(scenario)
-    return make_plan(
-        inputs.counties,
-        inputs.enrolment,
-        scenario.standards,
-        scenario.policy,
-        departures=inputs.departures,
-    ).summary
-
-
 def test_projection_sent_to_the_whatif_page_in_chromium(app_url: str) -> None:
     """预测 → 送入模拟测算 → the what-if page plans the projected five years, in Chinese."""
     from playwright.sync_api import expect, sync_playwright
 
-    expected = projected_plan_summary()
+    from tests.app.projected import projected_plan
+
+    expected = projected_plan().summary
     with sync_playwright() as playwright:
         browser = launch(playwright)
         try:

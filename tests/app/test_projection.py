@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_ui import config, projections
+from app_ui import projections
 from optimizer.output import TOTAL_LABEL
+from tests.app.projected import PROJECTED, projected_plan
 from tests.app.test_app_pages import (  # noqa: F401  (environment: the autouse fixture)
     TIMEOUT,
     button,
@@ -22,8 +23,6 @@ from tests.app.test_app_pages import (  # noqa: F401  (environment: the autouse 
     signed_in,
     start,
 )
-
-PROJECTED = config.SAMPLE_SCENARIO.parent / "projected_5y.toml"
 
 
 def bundled_projection() -> AppTest:
@@ -37,22 +36,6 @@ def plan_rows(at: AppTest) -> pd.DataFrame:
     assert len(tables) == 1, "exactly one plan table"
     rows = tables[0][~tables[0]["区划代码 county_id"].astype(str).str.startswith(TOTAL_LABEL)]
     return rows.reset_index(drop=True)
-
-
-def expected_plan():  # type: ignore[no-untyped-def]
-    """make_plan on the scenario's own inputs, without the app."""
-    from optimizer.plan import make_plan
-    from optimizer.scenario import load_plan_inputs, load_scenario
-
-    scenario = load_scenario(PROJECTED)
-    inputs = load_plan_inputs(scenario)
-    return make_plan(
-        inputs.counties,
-        inputs.enrolment,
-        scenario.standards,
-        scenario.policy,
-        departures=inputs.departures,
-    )
 
 
 def test_the_projection_page_draws_the_bundled_projection() -> None:
@@ -91,7 +74,7 @@ def test_send_to_whatif_plans_the_projected_five_years_as_make_plan_does() -> No
     at = rerun(at)
     assert [title.value for title in at.title] == ["教师编制调配：模拟测算（预测方案）"]
     shown = plan_rows(at)
-    expected = expected_plan()
+    expected = projected_plan()
     assert expected.summary["years"] == [2027, 2028, 2029, 2030, 2031]
     keys = ["年度 year", "区划代码 county_id"]
     got = shown.set_index(keys)["调整后编制 new"].astype(int)

@@ -3,16 +3,18 @@ one `quotapool sweep` runs on the same files with the same seed, figure for figu
 
 from __future__ import annotations
 
+import io
 import json
 import time
 from pathlib import Path
 
+import openpyxl
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_ui import config, sweeps
-from app_ui.components.uncertainty import RESULT_KEY
+from app_ui.components.uncertainty import RESULT_KEY, _robust_file
 from optimizer.output import TOTAL_LABEL
 from tests.app.test_app_pages import (  # noqa: F401  (environment: the autouse fixture)
     FIXTURES,
@@ -24,6 +26,7 @@ from tests.app.test_app_pages import (  # noqa: F401  (environment: the autouse 
 
 SCENARIOS = config.SAMPLE_SCENARIO.parent
 NEW = "调整后编制 new"
+INFO = {"name": "baseline", "source": "baseline", "edited": False, "edits": "—"}
 
 
 def with_uncertainty(source: Path, folder: Path, relative_error: float) -> Path:
@@ -99,6 +102,13 @@ def test_with_no_spread_the_robust_plan_is_the_current_plan(
     fan = view.fan.pivot(index="county_id", columns="plan", values="p90")
     assert (fan["current"] == fan["robust"]).all()
     assert len(at.get("vega_lite_chart")) == 3  # the plan's two charts and the sweep's fan
+    downloads = [d.proto.label for d in at.get("download_button")]
+    assert "下载稳健方案 CSV" in downloads and "下载稳健方案 Excel" in downloads
+    workbook = _robust_file(view, INFO, "plan.xlsx")
+    book = openpyxl.load_workbook(io.BytesIO(workbook))
+    cells = {str(c.value) for row in book.worksheets[0].iter_rows() for c in row}
+    assert set(view.outcome.instance.names) <= cells  # the plan's sheet, as plan.xlsx has it
+    assert len(book.sheetnames) >= 2  # and what produced it
 
 
 def test_seeds_reproduce_on_any_number_of_workers_and_differ_between_seeds() -> None:
