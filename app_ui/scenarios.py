@@ -149,6 +149,8 @@ class SavedScenario:
     summary: dict[str, Any]
     saved_by: str = ""
     saved_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    departures: pd.DataFrame | None = None  # per county and year, when the scenario has them
+    projected: bool = False  # enrolment and departures came from a projection
 
 
 def standards_as_dict(standards: Standards) -> dict[str, Any]:
@@ -173,8 +175,11 @@ def saved_scenario(
     plan: pd.DataFrame,
     summary: dict[str, Any],
     saved_by: str,
+    departures: pd.DataFrame | None = None,
+    projected: bool = False,
 ) -> SavedScenario:
-    """A scenario to save, with every setting (e.g. attrition_years) of its policy."""
+    """A scenario to save, with every setting (e.g. attrition_years) of its policy, and its
+    departures per year when it has them."""
     return SavedScenario(
         name=name,
         counties=counties,
@@ -184,6 +189,8 @@ def saved_scenario(
         plan=plan,
         summary=summary,
         saved_by=saved_by,
+        departures=departures,
+        projected=projected,
     )
 
 
@@ -239,6 +246,8 @@ class ScenarioStore:
             "counties": _records(scenario.counties),
             "enrolment": _records(scenario.enrolment),
             "plan": _records(scenario.plan),
+            "departures": None if scenario.departures is None else _records(scenario.departures),
+            "projected": scenario.projected,
         }
         self.directory.mkdir(parents=True, exist_ok=True)
         target = self._path(name)
@@ -273,6 +282,8 @@ class ScenarioStore:
             summary=document["summary"],
             saved_by=document.get("saved_by", ""),
             saved_at=document.get("saved_at", ""),
+            departures=_frame(departures) if (departures := document.get("departures")) else None,
+            projected=bool(document.get("projected", False)),
         )
 
     def delete(self, name: str) -> None:

@@ -111,3 +111,21 @@ def test_viewers_see_the_projection_and_only_planners_send_it(
     at = rerun(at)
     assert len(at.get("vega_lite_chart")) == 2
     assert any(b.label == "送入模拟测算" for b in at.button) is can_send
+
+
+def test_a_saved_projected_scenario_loads_back_with_its_departures() -> None:
+    at = bundled_projection()
+    button(at, "送入模拟测算").click()
+    at = rerun(at)
+    at.text_input(key="save_name").set_value("五年预测")
+    button(at, "保存").click()
+    at = rerun(at)
+    at.button(key="load_bundled").click()  # another scenario first: departures dropped
+    at = rerun(at)
+    assert [title.value for title in at.title] == ["教师编制调配：模拟测算"]
+    at.selectbox(key="load_saved_name").set_value("五年预测")
+    at.button(key="load_saved").click()
+    at = rerun(at)
+    assert [title.value for title in at.title] == ["教师编制调配：模拟测算（预测方案）"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["调整编制数"] == f"{projected_plan().summary['moved']:,}"
