@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from app_pages import audit, loan_desk, overview, pools, whatif
-from app_ui import labels, signin
+from app_pages import audit, loan_desk, overview, pools, projection, whatif
+from app_ui import labels, navigation, signin
 from app_ui.labels import t
 from pools import access
 from pools.access import Action, User
@@ -46,6 +46,7 @@ class PageSpec:
 PAGES = (
     PageSpec("overview", overview.render, "page_overview", ":material/dashboard:"),
     PageSpec("whatif", whatif.render, "page_whatif", ":material/school:"),
+    PageSpec("projection", projection.render, "page_projection", ":material/trending_down:"),
     PageSpec("pools", pools.render, "page_pools", ":material/account_balance:"),
     PageSpec(
         "loans", loan_desk.render, "page_loan_desk", ":material/edit_note:", Action.WRITE_LEDGER
@@ -86,11 +87,14 @@ def main(start: str = DEFAULT_PAGE) -> None:
     signin.sidebar(user)
     shown = pages_for(user)
     default = start if start in {p.name for p in shown} else DEFAULT_PAGE
-    pages = [
-        st.Page(p.render, title=t(p.title), icon=p.icon, url_path=p.name, default=p.name == default)
+    pages = {
+        p.name: st.Page(
+            p.render, title=t(p.title), icon=p.icon, url_path=p.name, default=p.name == default
+        )
         for p in shown
-    ]
-    st.navigation(pages).run()
+    }
+    navigation.remember(pages)
+    st.navigation(list(pages.values())).run()
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from app_ui import config, messages, scenarios, session
 from app_ui.components import inputs, saved
 from app_ui.components.plan_view import show_plan
 from app_ui.components.settings_form import settings_form
+from app_ui.components.uncertainty import uncertainty_panel
 from app_ui.labels import lang, t
 from app_ui.session import WhatIfSession
 from app_ui.signin import current_user
@@ -39,10 +40,16 @@ def _checked_inputs(
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _plan(counties: pd.DataFrame, enrolment: pd.DataFrame, standards: Any, policy: Any) -> Any:
+def _plan(
+    counties: pd.DataFrame,
+    enrolment: pd.DataFrame,
+    standards: Any,
+    policy: Any,
+    departures: pd.DataFrame | None = None,
+) -> Any:
     from optimizer.plan import make_plan
 
-    return make_plan(counties, enrolment, standards, policy)
+    return make_plan(counties, enrolment, standards, policy, departures=departures)
 
 
 def solve(current: WhatIfSession) -> PlanResult | None:
@@ -55,14 +62,17 @@ def solve(current: WhatIfSession) -> PlanResult | None:
     except InputErrors as errors:
         messages.show_input_errors(errors)
         return None
-    result: PlanResult = _plan(counties, enrolment, current.standards, current.policy)
+    result: PlanResult = _plan(
+        counties, enrolment, current.standards, current.policy, current.departures
+    )
     return result
 
 
 def render() -> None:
     user = current_user()
-    st.title(t("whatif_title"))
     current = starting_session()
+    projected = current is not None and current.projected
+    st.title(t("whatif_title_projected" if projected else "whatif_title"))
     if current is None:
         return
     editable = access.can(user, Action.RUN_SCENARIO)
@@ -89,6 +99,8 @@ def render() -> None:
         return
     info = scenarios.scenario_info(current.name, current.edits(), current.standards, current.policy)
     show_plan(info, current.standards, current.policy, result)
+    if result.summary.get("status") == "optimal":
+        uncertainty_panel(current, info)
     saved.save_section(current, result, user)
     optimal = result.summary.get("status") == "optimal"
     saved.compare_section(result.table if optimal else None)

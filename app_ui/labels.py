@@ -286,6 +286,123 @@ LABELS: dict[str, tuple[str, str]] = {
         "Drop the file in the box or click Browse files (CSV or Excel .xlsx, up to 200MB a file).",
     ),
     "return_cancelled": ("已取消归还，未作任何记录。", "Return cancelled; nothing was recorded."),
+    # projection page (SPEC 2.10)
+    "page_projection": ("生源与减员预测", "Projection"),
+    "projection_title": ("生源与减员预测", "Projected enrolment and departures"),
+    "projection_intro": (
+        "按年级递进法预测各区县在校生（一年级由六年前出生人口推算），按法定退休年龄"
+        "（2025 年起渐进式延迟）和其他减员率预测减员。",
+        "Enrolment is projected by cohort progression (grade 1 from births six years"
+        " earlier); departures from the roster by statutory retirement age (raised"
+        " gradually from 2025) plus other departures at a rate per year.",
+    ),
+    "projection_files": ("预测所用文件", "Files to project from"),
+    "projection_use_bundled": ("使用示例文件预测", "Project the bundled files"),
+    "projection_upload_run": ("用上传的文件预测", "Project the uploaded files"),
+    "projection_need_history": (
+        "请至少上传历年在校生表（按年级）。",
+        "Upload at least the enrolment history (by grade).",
+    ),
+    "projection_upload_history": ("历年在校生（按年级）history", "Enrolment history by grade"),
+    "projection_upload_births": ("出生人口 births（可选）", "Births (optional)"),
+    "projection_upload_roster": (
+        "在编教师名册 roster（可选，用于预测减员）",
+        "Teacher roster (optional: projects departures)",
+    ),
+    "projection_upload_counties": (
+        "区县编制表 counties（可选，默认示例区县）",
+        "Counties table (optional; default: the bundled counties)",
+    ),
+    "projection_upload_help": (
+        "未上传名册时不预测减员；上传名册时其他减员率按每年 1% 计。",
+        "Without a roster no departures are projected; with one, other departures are"
+        " counted at 1% a year.",
+    ),
+    "projection_years": ("预测年数", "Years to project"),
+    "projection_band": ("区间", "Band"),
+    "projection_band_option": ("第 {low} – {high} 百分位", "{low}th – {high}th percentile"),
+    "projection_of": (
+        "预测结果：{name}（{first}–{last} 年）",
+        "Projection: {name} ({first}–{last})",
+    ),
+    "projection_where": ("查看", "Show"),
+    "projection_city": ("全市合计", "Whole city"),
+    "projection_city_band": (
+        "全市区间为各区县区间之和（各区县误差不会同向，实际区间更窄）。",
+        "The city's band is the sum of the counties' bands (wider than the city's own:"
+        " counties do not all err the same way).",
+    ),
+    "projection_enrolment": ("预测在校生数", "Projected students"),
+    "projection_departures": ("预测减员（人）", "Projected departures (people)"),
+    "projection_no_roster": (
+        "未提供名册，未预测减员。",
+        "No roster given: no departures projected.",
+    ),
+    "projection_table": ("各区县预测在校生", "Projected students per county"),
+    "projection_notes": ("预测说明", "Notes on the projection"),
+    "year": ("年度", "Year"),
+    "county": ("区县", "County"),
+    "students": ("在校生数", "Students"),
+    "level": ("学段", "Level"),
+    "people": ("人数", "People"),
+    "departure_kind": ("减员类型", "Kind"),
+    "retirements": ("退休", "Retirements"),
+    "other_departures": ("其他减员", "Other departures"),
+    "send_to_whatif": ("送入模拟测算", "Send to what-if"),
+    "sent_to_whatif": (
+        "已送入模拟测算：{name}（多年方案，含逐年减员）。",
+        "Sent to the what-if page: {name} (multi-year, with departures per year).",
+    ),
+    "whatif_title_projected": (
+        "教师编制调配：模拟测算（预测方案）",
+        "Teacher quota allocation: what-if (projected)",
+    ),
+    # uncertainty panel on the what-if page (SPEC 2.11)
+    "uncertainty": ("不确定性分析（稳健方案）", "Uncertainty (robust plan)"),
+    "uncertainty_intro": (
+        "按相对误差随机生成多种生源情景，逐一求解，并求出在各情景下都稳妥的稳健方案。"
+        "多年方案只分析第一年。",
+        "Draws many enrolment futures at a relative error, solves each, and finds one"
+        " robust plan that holds up across them. A multi-year scenario is swept in its"
+        " first year.",
+    ),
+    "sweep_draws": ("情景数", "Futures (draws)"),
+    "sweep_error": ("相对误差（在校生数标准差占比）", "Relative error (sd of enrolment, share)"),
+    "sweep_quantile": (
+        "忽略最差情景的比例（分位数）",
+        "Leave out the worst share of futures (quantile)",
+    ),
+    "sweep_seed": ("随机种子", "Seed"),
+    "sweep_workers": ("本机工作进程数", "Local worker processes"),
+    "sweep_run": ("运行不确定性分析", "Run the sweep"),
+    "sweep_running": ("正在求解 {done}/{total} 个情景…", "Solving futures {done}/{total}…"),
+    "sweep_done": (
+        "已求解 {draws} 个情景（种子 {seed}，{seconds} 秒）。",
+        "{draws} futures solved (seed {seed}, {seconds} s).",
+    ),
+    "sweep_year": ("分析年度：{year}", "Year swept: {year}"),
+    "sweep_stale": (
+        "输入或设置已改变，请重新运行不确定性分析。",
+        "The inputs or settings have changed: run the sweep again.",
+    ),
+    "sweep_infeasible": (
+        "第一年没有满足全部约束的方案，无法分析：",
+        "No plan meets every limit of the first year; nothing to sweep:",
+    ),
+    "plan_current": ("当前方案", "Current plan"),
+    "plan_robust": ("稳健方案", "Robust plan"),
+    "plan_kind": ("方案", "Plan"),
+    "sweep_worst": ("各情景中最大缺口比例", "Largest shortfall over all futures"),
+    "sweep_expected": ("期望缺口总数", "Expected total shortfall"),
+    "sweep_moved": ("调整编制数", "Quotas moved"),
+    "sweep_fan": (
+        "各区县缺口分布（第 10–90 百分位，横线为中位数）",
+        "Shortfall per county over the futures (p10–p90, tick at the median)",
+    ),
+    "shortfall": ("缺编数", "Shortfall"),
+    "sweep_robust_table": ("稳健方案", "The robust plan"),
+    "download_robust_csv": ("下载稳健方案 CSV", "Download the robust plan (CSV)"),
+    "download_robust_xlsx": ("下载稳健方案 Excel", "Download the robust plan (Excel)"),
 }
 
 

@@ -78,12 +78,12 @@ def check_inputs(
     with tempfile.TemporaryDirectory(prefix="quotapool-edit-") as tmp:
         counties_path = Path(tmp) / "counties.csv"
         enrolment_path = Path(tmp) / "enrolment.csv"
-        _drop_empty_optional(counties).to_csv(counties_path, index=False)
-        _drop_empty_optional(enrolment).to_csv(enrolment_path, index=False)
+        drop_empty_optional(counties).to_csv(counties_path, index=False)
+        drop_empty_optional(enrolment).to_csv(enrolment_path, index=False)
         return load_teacher_inputs(counties_path, enrolment_path, class_required=class_required)
 
 
-def _drop_empty_optional(frame: pd.DataFrame) -> pd.DataFrame:
+def drop_empty_optional(frame: pd.DataFrame) -> pd.DataFrame:
     """Optional columns that are entirely empty are left out rather than written blank."""
     empty = [c for c in frame.columns if c in {"year", "class"} and frame[c].isna().all()]
     return frame.drop(columns=empty)
@@ -149,6 +149,8 @@ class SavedScenario:
     summary: dict[str, Any]
     saved_by: str = ""
     saved_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    departures: pd.DataFrame | None = None  # per county and year, when the scenario has them
+    projected: bool = False  # enrolment and departures came from a projection
 
 
 def standards_as_dict(standards: Standards) -> dict[str, Any]:
@@ -173,8 +175,11 @@ def saved_scenario(
     plan: pd.DataFrame,
     summary: dict[str, Any],
     saved_by: str,
+    departures: pd.DataFrame | None = None,
+    projected: bool = False,
 ) -> SavedScenario:
-    """A scenario to save, with every setting (e.g. attrition_years) of its policy."""
+    """A scenario to save, with every setting (e.g. attrition_years) of its policy, and its
+    departures per year when it has them."""
     return SavedScenario(
         name=name,
         counties=counties,
@@ -184,6 +189,8 @@ def saved_scenario(
         plan=plan,
         summary=summary,
         saved_by=saved_by,
+        departures=departures,
+        projected=projected,
     )
 
 
@@ -239,6 +246,8 @@ class ScenarioStore:
             "counties": _records(scenario.counties),
             "enrolment": _records(scenario.enrolment),
             "plan": _records(scenario.plan),
+            "departures": None if scenario.departures is None else _records(scenario.departures),
+            "projected": scenario.projected,
         }
         self.directory.mkdir(parents=True, exist_ok=True)
         target = self._path(name)
@@ -273,6 +282,8 @@ class ScenarioStore:
             summary=document["summary"],
             saved_by=document.get("saved_by", ""),
             saved_at=document.get("saved_at", ""),
+            departures=_frame(departures) if (departures := document.get("departures")) else None,
+            projected=bool(document.get("projected", False)),
         )
 
     def delete(self, name: str) -> None:
@@ -421,5 +432,9 @@ def summary_for_people(summary: Mapping[str, Any], info: Mapping[str, Any]) -> d
     """The summary sheet's content: the scenario's edits one per line, not as JSON records."""
     from optimizer import output
 
-    readable = {**info, "edits": "\n".join(edit_text(e) for e in info["edits"]) or "—"}
-    return output.summary_document(summary, readable)
+    return output.summary_document(summary, readable_info(info))
+
+
+def readable_info(info: Mapping[str, Any]) -> dict[str, Any]:
+    """A scenario record for a workbook's 测算依据 sheet: the edits one per line."""
+    return {**info, "edits": "\n".join(edit_text(e) for e in info["edits"]) or "—"}

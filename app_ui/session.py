@@ -43,6 +43,11 @@ class WhatIfSession:
     version: int = 0  # changes when the inputs are replaced: new editors, form filled again
     # The inputs as loaded (file, upload or saved scenario): what the edits are counted from.
     origin: Origin | None = None
+    # Departures per county and year (county_id, year, attrition) of a multi-year scenario,
+    # when it has them (a projection's roster); None: `attrition` spread evenly.
+    departures: pd.DataFrame | None = None
+    projected: bool = False  # enrolment and departures come from a projection (SPEC 2.10)
+    relative_error: float | None = None  # the scenario's [uncertainty], for a sweep (SPEC 2.11)
 
     def __post_init__(self) -> None:
         if self.origin is None:
@@ -63,11 +68,19 @@ class WhatIfSession:
         enrolment: pd.DataFrame,
         standards: Standards | None = None,
         policy: Policy | None = None,
+        *,
+        departures: pd.DataFrame | None = None,
+        projected: bool = False,
+        relative_error: float | None = None,
     ) -> None:
-        """Start from other inputs (and settings, when given); edits of the old ones are dropped."""
+        """Start from other inputs (and settings, when given); edits of the old ones are dropped,
+        and so are the old departures unless new ones are given."""
         self.name = name
         self.counties = counties.reset_index(drop=True)
         self.enrolment = enrolment.reset_index(drop=True)
+        self.departures = None if departures is None else departures.reset_index(drop=True)
+        self.projected = projected
+        self.relative_error = relative_error
         self.standards = standards if standards is not None else self.standards
         self.policy = policy if policy is not None else self.policy
         self.origin = Origin(self.counties, self.enrolment, self.standards, self.policy)

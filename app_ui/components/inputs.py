@@ -25,20 +25,24 @@ from pools.tabular import InputErrors
 
 def read_scenario(path: Path) -> WhatIfSession | None:
     """A scenario file's checked inputs and settings; None after showing what is wrong."""
-    from optimizer.scenario import load_inputs, load_scenario
+    from optimizer.scenario import load_plan_inputs, load_scenario
 
     try:
         scenario = load_scenario(path)
-        counties, enrolment = load_inputs(scenario)
+        inputs = load_plan_inputs(scenario)
     except InputErrors as errors:
         messages.show_input_errors(errors, f"{t('sample_missing')} {path}")
         return None
+    departures = inputs.departures
     return WhatIfSession(
         name=scenario.name,
-        counties=counties.reset_index(drop=True),
-        enrolment=enrolment.reset_index(drop=True),
+        counties=inputs.counties.reset_index(drop=True),
+        enrolment=inputs.enrolment.reset_index(drop=True),
         standards=scenario.standards,
         policy=scenario.policy,
+        departures=None if departures is None else departures.reset_index(drop=True),
+        projected=scenario.projection is not None,
+        relative_error=scenario.uncertainty.relative_error if scenario.uncertainty else None,
     )
 
 
@@ -54,7 +58,14 @@ def bundled_section(session: WhatIfSession) -> None:
             if loaded is None:
                 return
             session.replace(
-                loaded.name, loaded.counties, loaded.enrolment, loaded.standards, loaded.policy
+                loaded.name,
+                loaded.counties,
+                loaded.enrolment,
+                loaded.standards,
+                loaded.policy,
+                departures=loaded.departures,
+                projected=loaded.projected,
+                relative_error=loaded.relative_error,
             )
             st.rerun()
 

@@ -36,6 +36,8 @@ def save_section(session: WhatIfSession, result: PlanResult, user: User) -> None
             result.table,
             result.summary,
             saved_by=user.actor,
+            departures=session.departures,
+            projected=session.projected,
         )
     )
     st.success(f"{t('saved')} {name.strip()}")
@@ -78,5 +80,13 @@ def load_saved_section(session: WhatIfSession) -> None:
         if st.button(t("load"), key="load_saved"):
             saved = store.load(chosen)
             standards, policy = scenarios.saved_settings(saved)
-            session.replace(saved.name, saved.counties, saved.enrolment, standards, policy)
+            session.replace(
+                saved.name,
+                saved.counties,
+                saved.enrolment,
+                standards,
+                policy,
+                departures=saved.departures,
+                projected=saved.projected,
+            )
             st.rerun()

@@ -760,9 +760,9 @@ def test_the_pages_listed_follow_the_role() -> None:
     def names(role: access.Role) -> list[str]:
         return [page.name for page in app.pages_for(access.User("x", role))]
 
-    assert names("viewer") == ["overview", "whatif", "pools", "audit"]
-    assert names("planner") == ["overview", "whatif", "pools", "audit"]
-    assert names("approver") == ["overview", "whatif", "pools", "loans", "audit"]
+    assert names("viewer") == ["overview", "whatif", "projection", "pools", "audit"]
+    assert names("planner") == ["overview", "whatif", "projection", "pools", "audit"]
+    assert names("approver") == ["overview", "whatif", "projection", "pools", "loans", "audit"]
 
 
 WRITE_BUTTONS = ("提交借用", "提交归还", "提交评估", "导入并更新", "重建")

@@ -316,3 +316,37 @@ def test_one_language_at_a_time_and_planner_numbers_in_chromium(
             expect(metric).to_contain_text(total, timeout=30_000)
         finally:
             browser.close()
+
+
+def test_projection_sent_to_the_whatif_page_in_chromium(app_url: str) -> None:
+    """预测 → 送入模拟测算 → the what-if page plans the projected five years, in Chinese."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.app.projected import projected_plan
+
+    expected = projected_plan().summary
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1200})
+            page.goto(f"{app_url}/projection", wait_until="domcontentloaded")
+            title = page.get_by_role("heading", name="生源与减员预测")
+            expect(title).to_be_visible(timeout=60_000)
+            page.get_by_role("button", name="使用示例文件预测").click()
+            expect(page.get_by_text("预测结果：projected_5y（2027–2031 年）")).to_be_visible(
+                timeout=60_000
+            )
+            charts = page.locator('[data-testid="stVegaLiteChart"]')
+            expect(charts).to_have_count(2, timeout=30_000)
+            for chart in charts.all():  # the fan of enrolment and the departures' bars
+                expect(chart.locator("canvas, svg").first).to_be_visible(timeout=30_000)
+            page.get_by_role("button", name="送入模拟测算").click()
+            heading = page.get_by_role("heading", name="教师编制调配：模拟测算（预测方案）")
+            expect(heading).to_be_visible(timeout=60_000)
+            expect(page.get_by_text("已求得最优方案")).to_be_visible(timeout=60_000)
+            moved = page.locator('[data-testid="stMetric"]').filter(has_text="调整编制数").first
+            expect(moved).to_contain_text(f"{expected['moved']:,}", timeout=30_000)
+            plan = page.locator('[data-testid="stDataFrame"]').filter(has_text="调整后编制 new")
+            expect(plan).to_have_count(1, timeout=30_000)
+        finally:
+            browser.close()
