@@ -13,9 +13,12 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas loads where tables are read: a sweep's workers never need it
+    import pandas as pd
 
 LEVELS = ("primary", "junior", "senior")
 LEVEL_LABELS_ZH = {"primary": "小学", "junior": "初中", "senior": "高中"}
@@ -90,6 +93,8 @@ class ExactNeed:
 
 
 def _county_classes(counties: pd.DataFrame) -> list[str | None]:
+    import pandas as pd
+
     if "class" not in counties.columns:
         return [None] * len(counties)
     return [None if pd.isna(value) else str(value) for value in counties["class"].tolist()]
@@ -99,6 +104,8 @@ def county_level_sums(
     enrolment: pd.DataFrame, county_ids: list[str], column: str, year: int | None
 ) -> np.ndarray:
     """Σ `column` as an int array [county, level] in the order of `county_ids` (missing = 0)."""
+    import pandas as pd
+
     frame = enrolment
     if year is not None:
         frame = frame[frame["year"] == year]
@@ -188,6 +195,8 @@ def _level_sums_by_year(
     enrolment: pd.DataFrame, county_ids: list[str], column: str, years: Sequence[int | None]
 ) -> np.ndarray:
     """Σ `column` as [year, county, level] in one pass over the rows (None = every row)."""
+    import pandas as pd
+
     rows = pd.Index(county_ids).get_indexer(pd.Index(enrolment["county_id"].astype(str)))
     columns = pd.Index(LEVELS).get_indexer(pd.Index(enrolment["level"].astype(str)))
     if (columns < 0).any():
