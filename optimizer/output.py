@@ -1147,7 +1147,8 @@ def _edit_text(edit: Mapping[str, Any]) -> str:
     field = str(edit.get("field", ""))
     field_text = FIELD_TEXT.get(field) or POLICY_TEXT.get(field, (field, ""))[0] + f" {field}"
     old, new = _readable_text(edit.get("old")), _readable_text(edit.get("new"))
-    return f"{table} {where}：{field_text} {old} → {new}".replace("  ", " ").strip()
+    place = " ".join(part for part in (table, where) if part)
+    return f"{place}：{field_text.strip()} {old} → {new}"
 
 
 def _basis_sheet(
