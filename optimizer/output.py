@@ -974,15 +974,8 @@ POLICY_TEXT = {
     "attrition_years": ("减员折算年数", "Years the departures are spread over"),
     "time_limit": ("求解时限（秒）", "Solver time limit (s)"),
 }
-FIELD_TEXT = {
-    "quota": "教职工编制 quota",
-    "occupied": "在编人数 occupied",
-    "attrition": "预计减员 attrition",
-    "min_quota": "最低编制 min_quota",
-    "max_gain": "最多增编 max_gain",
-    "class": "城乡类别 class",
-    "name": "区划名称 name",
-    "students": "在校生数 students",
+# Fields of the standards an edit may change; input fields are named by their schema.
+STANDARDS_FIELD_TEXT = {
     "per_level": "生师比 students per staff",
     "by_class": "分城乡生师比 by class",
     "staff_per_class": "班师比 staff per class",
@@ -1144,11 +1137,22 @@ def _edit_text(edit: Mapping[str, Any]) -> str:
     where = " ".join(
         str(edit[key]) for key in ("county_id", "level", "year") if edit.get(key) is not None
     )
-    field = str(edit.get("field", ""))
-    field_text = FIELD_TEXT.get(field) or POLICY_TEXT.get(field, (field, ""))[0] + f" {field}"
+    field_text = _field_text(str(edit.get("field", "")))
     old, new = _readable_text(edit.get("old")), _readable_text(edit.get("new"))
     place = " ".join(part for part in (table, where) if part)
-    return f"{place}：{field_text.strip()} {old} → {new}"
+    return f"{place}：{field_text} {old} → {new}"
+
+
+def _field_text(field: str) -> str:
+    """'教职工编制 quota': an edited field's Chinese name (as the input files accept it)."""
+    from optimizer.io import COUNTIES_SCHEMA, ENROLMENT_SCHEMA
+
+    for column in (*COUNTIES_SCHEMA, *ENROLMENT_SCHEMA):
+        if column.name == field and column.aliases:
+            return f"{column.aliases[0]} {field}"
+    if field in POLICY_TEXT:
+        return f"{POLICY_TEXT[field][0]} {field}"
+    return STANDARDS_FIELD_TEXT.get(field, field)
 
 
 def _basis_sheet(
