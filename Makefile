@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test app lint bench browser-deps clean
+.PHONY: run test app lint bench browser-deps report-deps clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +38,15 @@ browser-deps:
 	    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null; } || true; \
 	  else echo "no Chinese font: browser screenshots will show boxes for Chinese text"; fi; }
 
-test: $(STAMP) browser-deps
+# LibreOffice (Debian's headless Calc) to print plan.xlsx to PDF in the page-count test;
+# installs only when missing and we may, else that test is skipped and says why.
+report-deps:
+	@command -v soffice >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui >/dev/null; \
+	  else echo "soffice missing and cannot be installed here: the print layout test will be skipped"; fi; }
+
+test: $(STAMP) browser-deps report-deps
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest

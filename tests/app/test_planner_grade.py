@@ -292,12 +292,17 @@ def test_downloads_after_edits_say_edited_and_list_every_edit(
     assert scenario["policy"]["extra_quota"] == 10
     workbook = openpyxl.load_workbook(io.BytesIO(files["下载方案 Excel"][1]))
     summary = {row[1]: row[2] for row in workbook["摘要 Summary"].iter_rows(values_only=True)}
-    assert summary["scenario"] == "测试城市 (edited)"
-    assert summary["scenario.edits"].splitlines() == [
+    assert summary["Scenario"] == "测试城市 (edited)"
+    # The edits, standards and policy are on the sheet 测算依据, a row each (SPEC 3.7).
+    basis = list(workbook["测算依据 Basis"].iter_rows(min_row=4, values_only=True))
+    assert [row[2] for row in basis if row[0] == "在应用中的修改 Edits in the app"] == [
         "counties B quota: 70 → 75",
         "policy extra_quota: 0 → 10",
     ]
-    assert json.loads(summary["scenario.standards"])["per_level"]["primary"] == 19
+    standards = {row[1]: row[2] for row in basis if row[0] == "编制标准 Standards"}
+    assert standards["小学 Primary 生师比 students per staff"].startswith("生师比 19:1")
+    policy = {row[1]: row[2] for row in basis if row[0] == "政策 Policy"}
+    assert policy["市级统筹增编 Extra quota from the city pool"] == 10
 
 
 # --- 6. one language at a time ---------------------------------------------------------------

@@ -9,7 +9,13 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from optimizer.output import PLAN_COLUMNS, SUMMARY_KEYS, TOTAL_LABEL
+from optimizer.output import (
+    ENGLISH_ROW,
+    FIRST_DATA_ROW,
+    PLAN_COLUMNS,
+    SUMMARY_KEYS,
+    TOTAL_LABEL,
+)
 from quotapool import main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -87,14 +93,15 @@ def test_xlsx_of_a_real_plan_has_totals_and_highlights_the_short_county(
     out = tmp_path / "out"
     assert run(scenario(city, "s.toml", "s"), "--out", out, "--jobs", "1") == 0
     sheet = openpyxl.load_workbook(out / "s" / "plan.xlsx").worksheets[0]
-    headers = [cell.value for cell in sheet[2]]
+    headers = [cell.value for cell in sheet[ENGLISH_ROW + 1]]
     totals = dict(zip(headers, [cell.value for cell in sheet[sheet.max_row]], strict=True))
-    assert totals["county_id"] == TOTAL_LABEL
+    assert totals["no"] == TOTAL_LABEL  # in 序号's column, merged over the county's
     assert (totals["current"], totals["new"], totals["change"]) == (350, 350, 0)
     letter = openpyxl.utils.get_column_letter(headers.index("shortfall_after") + 1)
     highlighted = [str(rng.sqref) for rng in sheet.conditional_formatting]
-    assert f"{letter}3:{letter}5" in highlighted
-    assert sheet[f"{letter}3"].value == pytest.approx(20)  # A: need 200, new 180
+    first = FIRST_DATA_ROW
+    assert f"{letter}{first}:{letter}{first + 2}" in highlighted
+    assert sheet[f"{letter}{first}"].value == pytest.approx(20)  # A: need 200, new 180
 
 
 def test_batch_with_one_bad_scenario_writes_the_others(

@@ -4,13 +4,37 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
 
-from optimizer.output import PLAN_COLUMNS, SUMMARY_KEYS, TOTAL_LABEL, write_plan
+from optimizer.output import (
+    ENGLISH_ROW,
+    FIRST_DATA_ROW,
+    PLAN_COLUMNS,
+    SUMMARY_KEYS,
+    TOTAL_LABEL,
+    write_plan,
+)
+
+EN = ENGLISH_ROW + 1  # the English header row, 1-based (row 5)
+ZH = EN - 1  # the Chinese header row (row 4); groups above it in row 3
+FIRST = FIRST_DATA_ROW  # row 6: the first county
+
+
+def english_headers(sheet: Any) -> list[Any]:
+    return [cell.value for cell in sheet[EN]]
+
+
+def is_merged(cell: Any) -> bool:
+    return isinstance(cell, openpyxl.cell.cell.MergedCell)
+
+
+def letter_of(sheet: Any, column: str) -> str:
+    return str(openpyxl.utils.get_column_letter(english_headers(sheet).index(column) + 1))
 
 
 def plan_frame() -> pd.DataFrame:
@@ -77,51 +101,62 @@ def test_summary_json_has_the_spec_keys_as_plain_json(tmp_path: Path) -> None:
 
 
 def test_xlsx_has_two_header_rows_totals_and_formats(tmp_path: Path) -> None:
+    """Layout of SPEC 3.7: 序号 first, the Chinese header above the English one (rows 4
+    and 5), three counties in rows 6-8, the totals in row 9."""
     target = write_plan(tmp_path / "p", plan_frame(), summary())
     book = openpyxl.load_workbook(target / "plan.xlsx")
     sheet = book.worksheets[0]
-    headers_zh = [cell.value for cell in sheet[1]]
-    headers_en = [cell.value for cell in sheet[2]]
-    assert headers_en[:3] == ["county_id", "name", "need"]
-    assert headers_zh[:3] == ["区划代码", "区划名称", "测算需求"]
-    assert sheet.max_row == 2 + 3 + 1  # headers, three counties, totals
-    totals = dict(zip(headers_en, [cell.value for cell in sheet[6]], strict=True))
-    assert totals["county_id"] == TOTAL_LABEL
+    headers_zh = [cell.value for cell in sheet[ZH]]
+    headers_en = english_headers(sheet)
+    assert headers_en[:4] == ["no", "county_id", "name", "need"]
+    assert sheet["A3"].value == "序号" and sheet["B3"].value == "区划代码"  # spanning rows 3-4
+    assert sheet["C3"].value == "区划名称" and sheet["D3"].value == "测算需求"
+    assert headers_zh[4] == "现有编制"  # under 调整前
+    assert sheet.max_row == FIRST + 3  # title, unit/date, 3 header rows, three counties, totals
+    totals = dict(zip(headers_en, [cell.value for cell in sheet[FIRST + 3]], strict=True))
+    assert totals["no"] == TOTAL_LABEL
     assert totals["need"] == pytest.approx(180.75)
     assert (totals["current"], totals["new"], totals["change"]) == (180, 180, 0)
     assert totals["shortfall_before"] == pytest.approx(20.75)
     assert totals["shortfall_after"] == pytest.approx(5.75)
     assert totals["coverage_after"] is None  # ratios are not summed
-    assert sheet.freeze_panes == "C3"
+    assert sheet.freeze_panes == f"D{FIRST}"  # below the headers, right of 序号 and the county
     column = {name: index + 1 for index, name in enumerate(headers_en)}
-    assert sheet.cell(row=3, column=column["change"]).number_format == "+#,##0;-#,##0;0"
-    assert sheet.cell(row=3, column=column["coverage_after"]).number_format == "0.0%"
-    assert sheet.cell(row=3, column=column["new"]).value == 95
+    assert sheet.cell(row=FIRST, column=column["change"]).number_format == "+#,##0;-#,##0;0"
+    assert sheet.cell(row=FIRST, column=column["coverage_after"]).number_format == "0.0%"
+    assert sheet.cell(row=FIRST, column=column["new"]).value == 95
+    assert [sheet.cell(row=r, column=1).value for r in range(FIRST, FIRST + 3)] == [1, 2, 3]
 
 
 def test_xlsx_highlights_shortfalls_after_the_plan(tmp_path: Path) -> None:
     target = write_plan(tmp_path / "p", plan_frame(), summary())
     sheet = openpyxl.load_workbook(target / "plan.xlsx").worksheets[0]
-    letter = "H"  # shortfall_after is the eighth column
-    assert sheet[f"{letter}2"].value == "shortfall_after"
+    letter = letter_of(sheet, "shortfall_after")
+    assert sheet[f"{letter}{EN}"].value == "shortfall_after"
     rules = {
         str(rng.sqref): rule
         for rng in sheet.conditional_formatting
         for rule in rng.rules
         if str(rng.sqref).startswith(letter)
     }
-    rule = rules[f"{letter}3:{letter}5"]  # the counties, not the totals row
+    rule = rules[f"{letter}{FIRST}:{letter}{FIRST + 2}"]  # the counties, not the totals row
     assert rule.operator == "greaterThan" and rule.formula == ["0"]
     assert rule.dxf.fill.bgColor.rgb.endswith("FFC7CE")  # Excel paints a rule's fill with bgColor
+
+
+def summary_values(sheet: Any) -> dict[Any, Any]:
+    """The summary sheet by its English labels (column B), values in column C."""
+    return {row[1]: row[2] for row in sheet.iter_rows(min_row=4, values_only=True)}
 
 
 def test_xlsx_summary_sheet(tmp_path: Path) -> None:
     target = write_plan(tmp_path / "p", plan_frame(), summary(), scenario_info={"name": "基线"})
     sheet = openpyxl.load_workbook(target / "plan.xlsx").worksheets[1]
-    values = {row[1]: row[2] for row in sheet.iter_rows(min_row=2, values_only=True)}
-    assert values["scenario"] == "基线"
-    assert values["status"] == "optimal"
-    assert values["moved"] == 15
+    values = summary_values(sheet)
+    assert values["Scenario"] == "基线"
+    assert values["Status"] == "已求得最优方案 optimal"
+    # No `movement` in the summary: quotas moved are the plan's increases, 5 + 10.
+    assert values["Quotas moved (each counted once)"] == 15
 
 
 def test_multi_year_plans_get_a_totals_row_per_year(tmp_path: Path) -> None:
@@ -130,15 +165,18 @@ def test_multi_year_plans_get_a_totals_row_per_year(tmp_path: Path) -> None:
     second = plan_frame().assign(year=2028, new=[100, 50, 30])
     target = write_plan(tmp_path / "p", pd.concat([first, second]), summary())
     sheet = openpyxl.load_workbook(target / "plan.xlsx").worksheets[0]
-    headers = [cell.value for cell in sheet[2]]
-    assert headers[:3] == ["county_id", "name", "year"]
+    headers = english_headers(sheet)
+    assert headers[:4] == ["no", "county_id", "name", "year"]
     rows = [
-        dict(zip(headers, r, strict=True)) for r in sheet.iter_rows(min_row=9, values_only=True)
+        dict(zip(headers, r, strict=True))
+        for r in sheet.iter_rows(min_row=FIRST + 6, values_only=True)
     ]
-    assert [(r["county_id"], r["year"], r["new"]) for r in rows] == [
+    assert [(r["no"], r["year"], r["new"]) for r in rows] == [
         (f"{TOTAL_LABEL} 2027", 2027, 180),
         (f"{TOTAL_LABEL} 2028", 2028, 180),
     ]
+    merged = {str(cells) for cells in sheet.merged_cells.ranges}
+    assert {f"A{FIRST + 6}:C{FIRST + 6}", f"A{FIRST + 7}:C{FIRST + 7}"} <= merged
 
 
 def test_infeasible_plan_writes_only_the_explanation(tmp_path: Path) -> None:
@@ -177,46 +215,54 @@ def test_a_rewrite_replaces_the_whole_directory(tmp_path: Path) -> None:
 def test_xlsx_keeps_headers_styled_totals_bold_and_a_filter_over_the_counties(
     tmp_path: Path,
 ) -> None:
-    """Three counties: data rows 3-5, totals row 6; the filter covers the English header row
-    (2) and the counties, not the totals; ten columns, so the filter ends in column J."""
+    """Three counties: data rows 6-8, totals row 9; the filter covers the English header row
+    (5) and the counties, not the totals; eleven columns (序号 and the plan's ten), so the
+    filter ends in column K."""
     target = write_plan(tmp_path / "p", plan_frame(), summary())
     sheet = openpyxl.load_workbook(target / "plan.xlsx").worksheets[0]
-    assert sheet.auto_filter.ref == "A2:J5"
-    assert all(cell.font.b for cell in sheet[1])  # Chinese header row bold
-    assert not any(cell.font.b for cell in sheet[2])  # English header row plain
-    assert all(cell.fill.fgColor.rgb.endswith("DDEBF7") for cell in (*sheet[1], *sheet[2]))
-    assert all(cell.font.b for cell in sheet[6])  # totals row bold, even its empty cells
-    assert all(not cell.font.b for row in sheet.iter_rows(min_row=3, max_row=5) for cell in row)
-    column = {cell.value: cell.column for cell in sheet[2]}
-    assert sheet.cell(row=6, column=column["need"]).number_format == "#,##0.0"
-    assert sheet.cell(row=6, column=column["change"]).number_format == "+#,##0;-#,##0;0"
-    assert sheet.cell(row=4, column=column["current"]).number_format == "#,##0"
-    assert sheet.cell(row=4, column=column["name"]).number_format == "General"
+    assert sheet.auto_filter.ref == f"A{EN}:K{FIRST + 2}"
+    # Merged cells show the style of their range's first cell (openpyxl reads them unstyled).
+    chinese = [cell for row in (ZH - 1, ZH) for cell in sheet[row] if not is_merged(cell)]
+    assert all(cell.font.b for cell in chinese)  # Chinese headers bold
+    assert not any(cell.font.b for cell in sheet[EN])  # English header row plain
+    headers = [cell for row in (ZH - 1, ZH, EN) for cell in sheet[row] if not is_merged(cell)]
+    assert all(cell.fill.fgColor.rgb.endswith("DDEBF7") for cell in headers)
+    totals = [cell for cell in sheet[FIRST + 3] if not is_merged(cell)]
+    assert all(cell.font.b for cell in totals)  # totals row bold, even its empty cells
+    assert all(
+        not cell.font.b for row in sheet.iter_rows(min_row=FIRST, max_row=FIRST + 2) for cell in row
+    )
+    column = {cell.value: cell.column for cell in sheet[EN]}
+    assert sheet.cell(row=FIRST + 3, column=column["need"]).number_format == "#,##0.0"
+    change_format = sheet.cell(row=FIRST + 3, column=column["change"]).number_format
+    assert change_format == "+#,##0;-#,##0;0"
+    assert sheet.cell(row=FIRST + 1, column=column["current"]).number_format == "#,##0"
+    assert sheet.cell(row=FIRST + 1, column=column["name"]).number_format == "General"
 
 
 def test_xlsx_highlights_shortfalls_before_the_plan_in_amber(tmp_path: Path) -> None:
     sheet = openpyxl.load_workbook(
         write_plan(tmp_path / "p", plan_frame(), summary()) / "plan.xlsx"
-    )
-    rules = {
-        str(rng.sqref): rule
-        for rng in sheet.worksheets[0].conditional_formatting
-        for rule in rng.rules
-    }
-    rule = rules["G3:G5"]  # shortfall_before is the seventh column
+    ).worksheets[0]
+    rules = {str(rng.sqref): rule for rng in sheet.conditional_formatting for rule in rng.rules}
+    letter = letter_of(sheet, "shortfall_before")
+    rule = rules[f"{letter}{FIRST}:{letter}{FIRST + 2}"]
     assert rule.operator == "greaterThan" and rule.formula == ["0"]
     assert rule.dxf.fill.bgColor.rgb.endswith("FFEB9C")
 
 
 def test_xlsx_column_widths_fit_the_widest_value(tmp_path: Path) -> None:
-    """Widths are display columns + 2, at least 8: '调整前缺口' is 5 Chinese characters = 10
-    columns, 'shortfall_before' 16 letters, so G is 18 wide; 'shares the common shortfall
-    level' is 33 letters, so the limited_by column (J) is 35 wide; F ('change', 6; '增减', 4;
-    '-15', 3) gets the minimum 8. Excel stores a width with its 0.71 padding (XlsxWriter adds
-    it, openpyxl wrote it without), so widths are compared to the whole column count."""
+    """Widths are display columns + 2, at least 6: 'shortfall_before' is 16 letters, so its
+    column is 18 wide; 'shares the common shortfall level' is 33 letters, so the limited_by
+    column is 35 wide; 'change' (6; '增减', 4; '-15', 3) gets 8. Excel stores a width with
+    its 0.71 padding (XlsxWriter adds it, openpyxl wrote it without), so widths are compared
+    to the whole column count."""
     book = openpyxl.load_workbook(write_plan(tmp_path / "p", plan_frame(), summary()) / "plan.xlsx")
-    widths = {letter: int(d.width) for letter, d in book.worksheets[0].column_dimensions.items()}
-    assert (widths["G"], widths["J"], widths["F"]) == (18, 35, 8)
+    sheet = book.worksheets[0]
+    widths = {letter: int(d.width) for letter, d in sheet.column_dimensions.items()}
+    assert widths[letter_of(sheet, "shortfall_before")] == 18
+    assert widths[letter_of(sheet, "limited_by")] == 35
+    assert widths[letter_of(sheet, "change")] == 8
 
 
 def test_xlsx_summary_sheet_formats_the_largest_shortfall_and_freezes_its_header(
@@ -225,14 +271,15 @@ def test_xlsx_summary_sheet_formats_the_largest_shortfall_and_freezes_its_header
     target = write_plan(tmp_path / "p", plan_frame(), summary(), scenario_info={"name": "基线"})
     sheet = openpyxl.load_workbook(target / "plan.xlsx").worksheets[1]
     assert sheet.title == "摘要 Summary"
-    assert [cell.value for cell in sheet[1]] == ["项目", "item", "值 value"]
-    assert all(cell.font.b for cell in sheet[1])
-    assert sheet.freeze_panes == "A2"
-    row = {r[1].value: r for r in sheet.iter_rows(min_row=2)}
-    assert row["max_relative_shortfall"][2].number_format == "0.00%"
-    assert row["max_relative_shortfall"][2].value == pytest.approx(5.5 / 100.5)
-    assert row["max_relative_shortfall"][0].value == "最大相对缺口"
-    assert row["note"][2].value is None  # NaN is shown as an empty cell
+    assert [cell.value for cell in sheet[3]] == ["项目", "Item", "值 Value"]
+    assert all(cell.font.b for cell in sheet[3])
+    assert sheet.freeze_panes == "A4"
+    row = {r[1].value: r for r in sheet.iter_rows(min_row=4)}
+    largest = row["Largest relative shortfall"]
+    assert largest[2].number_format == "0.00%"
+    assert largest[2].value == pytest.approx(5.5 / 100.5)
+    assert largest[0].value == "最大相对缺口"
+    assert row["Note"][2].value is None  # NaN is shown as an empty cell
 
 
 def test_xlsx_texts_stay_texts_and_missing_figures_stay_empty(tmp_path: Path) -> None:
@@ -244,11 +291,12 @@ def test_xlsx_texts_stay_texts_and_missing_figures_stay_empty(tmp_path: Path) ->
     frame["highest_allowed"] = pd.array([100, None, 40], dtype="Int64")
     target = write_plan(tmp_path / "p", frame, summary())
     sheet = openpyxl.load_workbook(target / "plan.xlsx").worksheets[0]
-    column = {cell.value: cell.column for cell in sheet[2]}
-    assert sheet.cell(row=3, column=column["name"]).value == "=SUM(A1)"
-    assert sheet.cell(row=3, column=column["name"]).data_type == "s"
-    assert sheet.cell(row=4, column=column["name"]).value == "http://example.org"
-    assert sheet.cell(row=4, column=column["name"]).hyperlink is None
-    assert sheet.cell(row=4, column=column["coverage_after"]).value is None
-    assert sheet.cell(row=4, column=column["highest_allowed"]).value is None
-    assert sheet.cell(row=5, column=column["highest_allowed"]).value == 40
+    column = {cell.value: cell.column for cell in sheet[EN]}
+    first, second, third = FIRST, FIRST + 1, FIRST + 2
+    assert sheet.cell(row=first, column=column["name"]).value == "=SUM(A1)"
+    assert sheet.cell(row=first, column=column["name"]).data_type == "s"
+    assert sheet.cell(row=second, column=column["name"]).value == "http://example.org"
+    assert sheet.cell(row=second, column=column["name"]).hyperlink is None
+    assert sheet.cell(row=second, column=column["coverage_after"]).value is None
+    assert sheet.cell(row=second, column=column["highest_allowed"]).value is None
+    assert sheet.cell(row=third, column=column["highest_allowed"]).value == 40
