@@ -98,7 +98,7 @@ def render() -> None:
     if result is None:
         return
     info = scenarios.scenario_info(current.name, current.edits(), current.standards, current.policy)
-    show_plan(info, current.standards, current.policy, result)
+    show_plan(info, current.standards, current.policy, result, (counties, enrolment))
     if result.summary.get("status") == "optimal":
         uncertainty_panel(current, info)
     saved.save_section(current, result, user)

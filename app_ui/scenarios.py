@@ -318,13 +318,21 @@ def plan_csv(table: pd.DataFrame) -> bytes:
         return path.read_bytes()
 
 
-def plan_xlsx(table: pd.DataFrame, summary: Mapping[str, Any]) -> bytes:
-    """plan.xlsx (formatted for people) as bytes, written by the same code as `quotapool plan`."""
+def plan_xlsx(
+    table: pd.DataFrame,
+    summary: Mapping[str, Any],
+    inputs: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+) -> bytes:
+    """plan.xlsx (formatted for people) as bytes, written by the same code as `quotapool plan`;
+    `inputs` (counties, enrolment) add students and staff as the command's workbook has them."""
     from optimizer import output
 
+    counties, enrolment = inputs if inputs is not None else (None, None)
     with tempfile.TemporaryDirectory(prefix="quotapool-download-") as tmp:
         path = Path(tmp) / "plan.xlsx"
-        output.write_xlsx(output.plan_table(table), summary, path)
+        output.write_xlsx(
+            output.plan_table(table), summary, path, counties=counties, enrolment=enrolment
+        )
         return path.read_bytes()
 
 

@@ -194,7 +194,14 @@ def plan_scenario(scenario_path: str, out_dir: str) -> dict[str, Any]:
         )
         status = str(result.summary.get("status", ERROR))
         table = result.table if status == PLANNED else None
-        write_plan(target, table, result.summary, scenario_info=scenario_info(scenario))
+        write_plan(
+            target,
+            table,
+            result.summary,
+            scenario_info=scenario_info(scenario),
+            counties=inputs.counties,
+            enrolment=inputs.enrolment,
+        )
     except Exception as exc:  # reported per scenario; the batch goes on
         return _failed(scenario.name, path, exc)
     return {

@@ -43,13 +43,19 @@ from optimizer.exact import Problem, Solution, shortfall_scaled, solve_exact
 from optimizer.need import (
     INT64_SAFE,
     ExactNeed,
-    NeedWeights,
     need_weights,
     students_by_county_level,
 )
 from optimizer.plan import CountyLimits
 from optimizer.robust import futures_targets, solve_robust
 from optimizer.scenario import Scenario
+from optimizer.sweep_worker import (
+    BatchResult,
+    SweepBase,
+    install,
+    installed_batch,
+    solve_batch,
+)
 from pools.tabular import InputError, InputErrors
 
 MAX_BATCH = 25  # draws per task: tens, so that a task outweighs its shipping
@@ -104,48 +110,6 @@ class SweepSettings:
 # ---------------------------------------------------------------- what every worker gets
 
 
-@dataclass(frozen=True)
-class SweepBase:
-    """The first plan year, shipped to every worker once. Arrays are [county, level]."""
-
-    problem: Problem  # point need, bounds and total
-    weights: NeedWeights
-    students: np.ndarray  # int64 point enrolment
-    sigma: np.ndarray  # float standard deviation of the enrolment
-    classes: np.ndarray | None  # int64 classes (the class minimum of SPEC 2.10), fixed
-    objective: str  # each future's own plan follows the scenario's objective
-
-
-def draw_students(base: SweepBase, seed: int, draw: int) -> np.ndarray:
-    """The enrolment of future `draw`: whole pupils, never below 0."""
-    noise = np.random.default_rng([seed, draw]).standard_normal(base.students.shape)
-    return np.maximum(np.rint(base.students + base.sigma * noise), 0).astype(np.int64)
-
-
-@dataclass(frozen=True)
-class BatchResult:
-    start: int  # the first draw number; rows are draws start, start + 1, …
-    needs: np.ndarray  # [draw, county] scaled needs (int64, or Python ints)
-    optimal: np.ndarray  # [draw, county] int64 optimal quotas of each future
-    by_classes: np.ndarray | None  # [draw, county] bool: the class minimum set the need
-    draw_seconds: float
-    solve_seconds: float
-
-
-def solve_batch(base: SweepBase, seed: int, start: int, stop: int) -> BatchResult:
-    """Draw futures start … stop − 1 and solve each exactly (runs on a worker)."""
-    started = time.perf_counter()
-    students = np.stack([draw_students(base, seed, draw) for draw in range(start, stop)])
-    classes = None if base.classes is None else np.broadcast_to(base.classes, students.shape)
-    needs, by_classes = base.weights.scaled(students, classes)
-    drawn = time.perf_counter()
-    optimal = np.stack(
-        [solve_exact(replace(base.problem, scaled_need=need), base.objective).x for need in needs]
-    )
-    solved = time.perf_counter()
-    return BatchResult(start, needs, optimal, by_classes, drawn - started, solved - drawn)
-
-
 # ---------------------------------------------------------------- engines
 
 
@@ -192,22 +156,11 @@ def _local_engine(base: SweepBase, settings: SweepSettings) -> Iterator[BatchRes
     # spawn: the same on Linux, macOS and Windows, and no fork of a threaded parent
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_install, initargs=(base,)
+        max_workers=workers, mp_context=context, initializer=install, initargs=(base,)
     ) as pool:
-        futures = [pool.submit(_installed_batch, settings.seed, *batch) for batch in batches]
+        futures = [pool.submit(installed_batch, settings.seed, *batch) for batch in batches]
         for future in concurrent.futures.as_completed(futures):
             yield future.result()
-
-
-_WORKER_BASE: list[SweepBase] = []  # a local worker's base, set once by the pool initializer
-
-
-def _install(base: SweepBase) -> None:
-    _WORKER_BASE[:] = [base]
-
-
-def _installed_batch(seed: int, start: int, stop: int) -> BatchResult:
-    return solve_batch(_WORKER_BASE[0], seed, start, stop)
 
 
 def _ray_engine(base: SweepBase, settings: SweepSettings) -> Iterator[BatchResult]:

@@ -125,9 +125,14 @@ def solved_name(info: Mapping[str, Any]) -> str:
 
 
 def show_plan(
-    info: Mapping[str, Any], standards: Standards, policy: Policy, result: PlanResult
+    info: Mapping[str, Any],
+    standards: Standards,
+    policy: Policy,
+    result: PlanResult,
+    inputs: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> None:
-    """The plan of `info` (`scenarios.scenario_info`) solved with `standards` and `policy`."""
+    """The plan of `info` (`scenarios.scenario_info`) solved with `standards` and `policy`;
+    `inputs` (counties, enrolment) add students and staff to the downloaded workbook."""
     st.header(f"{t('plan')}: {solved_name(info)} · {edition_label(standards)}")
     st.caption(solved_with(standards, policy))
     if info["edited"]:
@@ -144,7 +149,7 @@ def show_plan(
     with right:
         st.subheader(t("chart_coverage"))
         show_chart(charts.coverage_chart(table, chart_labels()))
-    _downloads(info, result)
+    _downloads(info, result, inputs)
 
 
 def download_stem(info: Mapping[str, Any]) -> str:
@@ -152,7 +157,11 @@ def download_stem(info: Mapping[str, Any]) -> str:
     return f"{info['source']}-edited" if info["edited"] else str(info["source"])
 
 
-def _downloads(info: Mapping[str, Any], result: PlanResult) -> None:
+def _downloads(
+    info: Mapping[str, Any],
+    result: PlanResult,
+    inputs: tuple[pd.DataFrame, pd.DataFrame] | None,
+) -> None:
     # Files are written only when a button is clicked: re-solving stays instant.
     table, summary, stem = result.table, result.summary, download_stem(info)
     first, second, third = st.columns(3)
@@ -164,7 +173,7 @@ def _downloads(info: Mapping[str, Any], result: PlanResult) -> None:
     )
     second.download_button(
         t("download_xlsx"),
-        lambda: scenarios.plan_xlsx(table, scenarios.summary_for_people(summary, info)),
+        lambda: scenarios.plan_xlsx(table, scenarios.summary_for_people(summary, info), inputs),
         file_name=f"{stem}-plan.xlsx",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
