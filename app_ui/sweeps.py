@@ -124,20 +124,9 @@ def run(
 
 def robust_table(outcome: SweepOutcome) -> pd.DataFrame:
     """The robust plan as `quotapool sweep` writes it to robust/plan.csv."""
-    from optimizer.plan import plan_frame
+    from optimizer.sweep_cli import robust_table as table
 
-    instance, robust = outcome.instance, outcome.robust
-    plan = plan_frame(
-        instance.ids,
-        instance.names,
-        robust.requirement,
-        instance.limits,
-        robust.solution.x,
-        robust.codes,
-    )
-    if instance.year is not None:
-        plan.insert(0, "year", instance.year)
-    return plan
+    return table(outcome)
 
 
 def shortfall_fan(outcome: SweepOutcome) -> pd.DataFrame:

@@ -224,20 +224,11 @@ def robust_summary(outcome: SweepOutcome, document: dict[str, Any]) -> dict[str,
 # --- the files ---------------------------------------------------------------------------------
 
 
-def write_sweep(out: Path, scenario: Any, outcome: SweepOutcome) -> dict[str, Any]:
-    """robust/, distribution.csv and sweep.parquet under `out`, each written atomically."""
-    import pyarrow.parquet as pq
-
-    from optimizer.cli import scenario_info
-    from optimizer.output import write_plan
+def robust_table(outcome: SweepOutcome) -> Any:
+    """The robust plan as a plan table (what robust/plan.csv holds)."""
     from optimizer.plan import plan_frame
 
-    started = time.perf_counter()
     instance, robust = outcome.instance, outcome.robust
-    distribution = county_distribution(instance, outcome.draws, robust)
-    table = draw_table(instance, outcome.draws)
-    outcome.seconds["aggregate"] = time.perf_counter() - started
-    document = sweep_document(outcome)
     plan = plan_frame(
         instance.ids,
         instance.names,
@@ -248,6 +239,23 @@ def write_sweep(out: Path, scenario: Any, outcome: SweepOutcome) -> dict[str, An
     )
     if instance.year is not None:
         plan.insert(0, "year", instance.year)
+    return plan
+
+
+def write_sweep(out: Path, scenario: Any, outcome: SweepOutcome) -> dict[str, Any]:
+    """robust/, distribution.csv and sweep.parquet under `out`, each written atomically."""
+    import pyarrow.parquet as pq
+
+    from optimizer.cli import scenario_info
+    from optimizer.output import write_plan
+
+    started = time.perf_counter()
+    instance, robust = outcome.instance, outcome.robust
+    distribution = county_distribution(instance, outcome.draws, robust)
+    table = draw_table(instance, outcome.draws)
+    outcome.seconds["aggregate"] = time.perf_counter() - started
+    document = sweep_document(outcome)
+    plan = robust_table(outcome)
     out.mkdir(parents=True, exist_ok=True)
     summary = robust_summary(outcome, document)
     write_plan(out / "robust", plan, summary, scenario_info=scenario_info(scenario))
