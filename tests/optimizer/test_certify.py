@@ -60,13 +60,21 @@ def in_box(x: np.ndarray, box: Box) -> bool:
     return bool(np.all((box.lower <= x) & (x <= box.upper)))
 
 
-@settings(max_examples=150)
-@given(problem=small_problems(), stage=st.sampled_from(["shortfall", "movement", "tiebreak"]))
-def test_the_box_holds_exactly_the_optima(problem: Problem, stage: str):
+STAGES = st.sampled_from(["shortfall", "movement", "tiebreak"])
+
+
+def enumerated(problem: Problem, stage: str):
+    """(the whole box, every plan in it, the stage's best value, the stage's unit cost)."""
     box = Box(problem.lower, problem.upper)
     candidates = plans(problem, box)
     best = min(stage_value(problem, stage, x) for x in candidates)
-    cost = STAGE_COSTS[stage](problem)
+    return box, candidates, best, STAGE_COSTS[stage](problem)
+
+
+@settings(max_examples=150)
+@given(problem=small_problems(), stage=STAGES)
+def test_the_box_holds_exactly_the_optima(problem: Problem, stage: str):
+    box, candidates, best, cost = enumerated(problem, stage)
     for x in candidates:
         optima = optimal_box(cost, box, x)
         if stage_value(problem, stage, x) == best:
@@ -79,12 +87,9 @@ def test_the_box_holds_exactly_the_optima(problem: Problem, stage: str):
 
 
 @settings(max_examples=100)
-@given(problem=small_problems(), stage=st.sampled_from(["shortfall", "movement", "tiebreak"]))
+@given(problem=small_problems(), stage=STAGES)
 def test_polishing_any_plan_ends_at_an_optimum(problem: Problem, stage: str):
-    box = Box(problem.lower, problem.upper)
-    candidates = plans(problem, box)
-    best = min(stage_value(problem, stage, x) for x in candidates)
-    cost = STAGE_COSTS[stage](problem)
+    box, candidates, best, cost = enumerated(problem, stage)
     for x in candidates:
         polished, moved = polish(cost, box, x, limit=1000)
         assert stage_value(problem, stage, polished) == best
