@@ -116,3 +116,21 @@ def test_kept_optima_are_whole_number_bounds_on_each_county():
 
 def test_every_backend_is_registered():
     assert set(BACKENDS) == {"highs", "cbc", "ortools"}
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc", "ortools"])
+@pytest.mark.parametrize("objective", ["fair", "shortfall", "movement"])
+@pytest.mark.parametrize("lower", [[0, 0, 0, 0, 0], [0, 0, 0, 1, 1]])
+def test_the_example_hypothesis_kept_plans_as_exact(solver: str, objective: str, lower: list):
+    """Found by Hypothesis on the code before the certified stages: HiGHS ended stage
+    'shortfall' with status 'error' (movement objective, needs 0, 1, 1.5, 0, 0)."""
+    problem = Problem(
+        np.array([0, 2, 3, 0, 0]),
+        2,
+        np.array([0, 0, 0, 1, 1]),
+        np.array(lower),
+        np.array([3, 1, 3, 3, 3]),
+        3,
+    )
+    exact = solve_exact(problem, objective)
+    assert solve_milp(problem, objective, solver).x.tolist() == exact.x.tolist()
