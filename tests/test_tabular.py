@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from pools.tabular import Column, InputError, InputErrors, load_table, notes, read_table
+from tests.sheets import sheet
 
 SCHEMA = (
     Column("county_id", ("区划代码",), unique=True),
@@ -306,22 +307,9 @@ def test_a_count_below_the_minimum_among_plain_counts_is_named(tmp_path: Path) -
 # --- planners' own sheets: titles above the headers, totals rows, near misses (issue 8.7) ------
 
 
-def workbook(path: Path, rows: list[list[object]]) -> Path:
-    book = openpyxl.Workbook()
-    sheet = book.active
-    assert sheet is not None
-    for row in rows:
-        sheet.append(row)
-    book.save(path)
-    return path
-
-
 def messy(tmp_path: Path, suffix: str, rows: list[list[object]]) -> Path:
-    """The same sheet as a CSV (cells joined by commas) or as an .xlsx workbook."""
-    if suffix == ".xlsx":
-        return workbook(tmp_path / "c.xlsx", rows)
-    text = "".join(",".join("" if c is None else str(c) for c in row) + "\n" for row in rows)
-    return write(tmp_path / "c.csv", text)
+    """The same sheet as a CSV or as an .xlsx workbook."""
+    return sheet(tmp_path / f"c{suffix}", rows)
 
 
 TITLED = [

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from optimizer.io import load_teacher_inputs, read_departures
 from pools.tabular import InputError, InputErrors
+from tests.sheets import sheet
 
 COUNTIES_EN = (
     "county_id,name,quota,occupied,attrition,min_quota,max_gain,class\n"
@@ -369,22 +370,6 @@ def test_classes_per_level_read_in_chinese_and_checked(tmp_path: Path) -> None:
 # --- planners' own files (issue 8.7) -----------------------------------------------------------
 
 
-def sheet(directory: Path, name: str, rows: list[list[object]]) -> Path:
-    """A sheet as CSV (cells joined by commas) or .xlsx, by the name's suffix."""
-    path = directory / name
-    if path.suffix == ".xlsx":
-        book = openpyxl.Workbook()
-        ws = book.active
-        assert ws is not None
-        for row in rows:
-            ws.append(row)
-        book.save(path)
-    else:
-        text = "".join(",".join("" if c is None else str(c) for c in row) + "\n" for row in rows)
-        path.write_text(text, encoding="utf-8")
-    return path
-
-
 def long_and_wide(tmp_path: Path, wide: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     counties = write(tmp_path, "counties.csv", COUNTIES_EN)
     _, from_long = load_teacher_inputs(counties, write(tmp_path, "enrolment.csv", ENROLMENT_EN))
@@ -403,7 +388,7 @@ def test_wide_enrolment_reads_as_the_long_table(tmp_path: Path, name: str) -> No
         ["339902", "北塘县", 15000, None, 5000],
         ["合计", None, 34000, 8100, 5000],
     ]
-    from_long, from_wide = long_and_wide(tmp_path, sheet(tmp_path, name, rows))
+    from_long, from_wide = long_and_wide(tmp_path, sheet(tmp_path / name, rows))
     assert list(from_wide.index) == [3, 3, 4, 4]  # the wide file's own rows
     pd.testing.assert_frame_equal(
         from_wide.reset_index(drop=True), from_long.reset_index(drop=True)
@@ -462,7 +447,7 @@ def test_messy_long_enrolment_is_read(tmp_path: Path, name: str) -> None:
     ]
     counties = write(tmp_path, "counties.csv", COUNTIES_EN)
     with pytest.raises(InputErrors) as caught:
-        load_teacher_inputs(counties, sheet(tmp_path, name, rows))
+        load_teacher_inputs(counties, sheet(tmp_path / name, rows))
     error = only(caught.value.errors)  # the totals row is no county, the title no header
     assert (error.row, error.column) == (5, "level [学段]")
     assert "did you mean" in error.message and "'初中'" in error.message
