@@ -239,20 +239,25 @@ LARGE = 5_000  # above this many counties, only ids and names sharing a first ch
 def county_hints(counties: pd.DataFrame) -> Callable[[str], str]:
     """ "; did you mean '339901' (东湖区) or ...?" for an id that is not in the counties: the
     closest ids (a mistyped digit) and the counties whose name it resembles (a name typed in
-    the id column), up to 3, or '' when nothing is close."""
-    ids = [str(i) for i in counties["county_id"].dropna().tolist()]
-    names = [str(n) for n in counties["name"].tolist()] if "name" in counties else [""] * len(ids)
-    name_of = dict(zip(ids, names, strict=False))
-    id_of_name = {name: county_id for county_id, name in zip(ids, names, strict=False) if name}
+    the id column), up to 3, or '' when nothing is close. The lookup is built at the first
+    unknown id: files without one pay nothing."""
+    name_of: dict[str, str] = {}
+    id_of_name: dict[str, str] = {}
     hints: dict[str, str] = {}
 
     def hint(value: str) -> str:
         value = str(value)
         if value in hints or len(hints) >= HINTED_IDS:
             return hints.get(value, "")
-        close_ids = _nearby(value, ids)
+        if not name_of:
+            names = counties["name"] if "name" in counties else pd.Series("", counties.index)
+            for county_id, name in zip(counties["county_id"], names, strict=True):
+                if not pd.isna(county_id):
+                    name_of[str(county_id)] = "" if pd.isna(name) else str(name)
+            id_of_name.update((name, i) for i, name in reversed(name_of.items()) if name)
+        close_ids = close_matches(value, _nearby(value, list(name_of)))
         by_name = [id_of_name[n] for n in close_matches(value, _nearby(value, list(id_of_name)))]
-        chosen = list(dict.fromkeys([*by_name[:1], *close_matches(value, close_ids), *by_name]))
+        chosen = list(dict.fromkeys([*by_name[:1], *close_ids, *by_name]))
         shown = [f"'{c}' ({name_of[c]})" if name_of.get(c) else f"'{c}'" for c in chosen[:3]]
         hints[value] = "" if not shown else f"; did you mean {_listed(shown)}?"
         return hints[value]
