@@ -233,7 +233,7 @@ def read_departures(
 
 
 HINTED_IDS = 20  # suggestions for this many distinct unknown ids; a wrong file gets no more
-LARGE = 5_000  # above this many counties, only ids and names sharing a first character compete
+LARGE = 5_000  # above this many counties, only ids and names sharing a beginning compete
 
 
 def county_hints(counties: pd.DataFrame) -> Callable[[str], str]:
@@ -266,9 +266,13 @@ def county_hints(counties: pd.DataFrame) -> Callable[[str], str]:
 
 
 def _nearby(value: str, candidates: list[str]) -> list[str]:
-    if len(candidates) <= LARGE or not value:
-        return candidates
-    return [c for c in candidates if c[:1] == value[:1]]
+    """Candidates worth comparing: all of a small table; of a large one, those sharing ever
+    longer beginnings with the value until at most LARGE remain (none if that fails)."""
+    length = 1
+    while len(candidates) > LARGE and length <= len(value):
+        candidates = [c for c in candidates if c[:length] == value[:length]]
+        length += 1
+    return candidates if len(candidates) <= LARGE else []
 
 
 def _listed(items: list[str]) -> str:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optimizer.io import load_teacher_inputs, read_departures
+from optimizer.io import county_hints, load_teacher_inputs, read_departures
 from pools.tabular import InputError, InputErrors
 from tests.sheets import sheet
 
@@ -475,3 +475,14 @@ def test_an_unknown_county_in_departures_gets_the_closest_ids(tmp_path: Path) ->
     error = only(read_departures(path, counties)[1])
     assert (error.row, error.column) == (2, "county_id [区划代码]")
     assert error.message.startswith("county '339920' is not in counties; did you mean '33990")
+
+
+def test_did_you_mean_on_a_national_table_compares_ids_sharing_a_beginning() -> None:
+    """Above 5,000 counties only ids (and names) sharing ever longer beginnings with the
+    unknown one are compared, so that a wrong file's errors come quickly."""
+    ids = [str(100000 + i) for i in range(20_000)]
+    counties = pd.DataFrame({"county_id": ids, "name": [f"第{i}县" for i in range(20_000)]})
+    hint = county_hints(counties)
+    assert "'112345' (第12345县)" in hint("1123450")
+    assert hint("第12345县城").startswith("; did you mean '112345' (第12345县)")  # the name first
+    assert hint("999999") == ""  # no id begins with 9: nothing compared, nothing suggested
