@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import difflib
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -42,3 +44,28 @@ class InputErrors(Exception):
     def report(self) -> str:
         head = f"input rejected ({len(self.errors)} problem{'s' if len(self.errors) != 1 else ''}):"
         return "\n".join([head, *(f"  {error}" for error in self.errors)])
+
+
+def close_matches(
+    value: str, candidates: Iterable[str], n: int = 3, cutoff: float = 0.6
+) -> list[str]:
+    """Up to `n` candidates that look like `value` (difflib), best first, compared as a person
+    reads them: full-width and half-width alike, case and surrounding spaces ignored."""
+    by_key: dict[str, str] = {}
+    for candidate in candidates:
+        by_key.setdefault(_key(candidate), candidate)
+    found = difflib.get_close_matches(_key(value), list(by_key), n=n, cutoff=cutoff)
+    return [by_key[key] for key in found]
+
+
+def did_you_mean(suggestions: Iterable[str]) -> str:
+    """'; did you mean 'a', 'b' or 'c'?' or '' when there is nothing to suggest."""
+    quoted = [f"'{s}'" for s in suggestions]
+    if not quoted:
+        return ""
+    listed = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+    return f"; did you mean {listed}?"
+
+
+def _key(text: str) -> str:
+    return unicodedata.normalize("NFKC", str(text)).strip().lower()

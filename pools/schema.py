@@ -20,6 +20,9 @@ class Column:
     choices: Mapping[str, str] = field(default_factory=dict)  # accepted spelling -> canonical
     minimum: float | None = None
     unique: bool = False
+    # Columns sharing a group name are each optional, but a file must carry at least one of
+    # them (the wide enrolment layout: a column per level, any of primary/junior/senior).
+    one_of: str | None = None
 
     @property
     def label(self) -> str:

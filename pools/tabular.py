@@ -3,26 +3,44 @@
 This is the one place where files become DataFrames. A schema names each column in English
 with its Chinese aliases; every problem found is returned as an `InputError` (file, row,
 column, message) so that a whole file is checked at once and the planner sees every mistake
-in one go. Rows are numbered as a spreadsheet shows them: the header is row 1.
+in one go. Rows are numbered as a spreadsheet shows them, whatever sits above the headers.
+
+Planners' own sheets are read as they come: the header row is looked for among the first
+`SCAN_ROWS` rows (a title or a "单位：人" line above it is skipped), a totals row (合计, 总计,
+小计, 共计, Total, Sum) is left out and its figures checked against the rows it totals, and a
+value or header that is nearly right gets a "did you mean". What was skipped or looks wrong
+but is not an error comes back as notes: `notes(frame)`.
 """
 
 from __future__ import annotations
 
+import csv
+import difflib
 import io
+import itertools
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from pools.input_errors import InputError, InputErrors  # re-exported: pandas-free home
+from pools.input_errors import (  # re-exported: pandas-free home
+    InputError,
+    InputErrors,
+    close_matches,
+    did_you_mean,
+)
 from pools.schema import Column  # re-exported: pandas-free home
 
 ENCODINGS = ("utf-8-sig", "gb18030")  # gb18030 is the superset of GBK that Excel on zh-CN writes
-HEADER_ROW = 1
+HEADER_ROW = 1  # where the headers are unless a title sits above them
+SCAN_ROWS = 10  # the header row is looked for among this many rows at the top of a sheet
+NOTES = "notes"  # frame.attrs key: what was skipped or looks wrong without being an error
+FOUND = "found_columns"  # frame.attrs key: the schema columns the file carries
 
 
 def normalise_text(value: str) -> str:
@@ -64,20 +82,45 @@ def _unmangled(header: str, headers: Sequence[str]) -> str:
     return header
 
 
-def _match_headers(
-    headers: Sequence[str], schema: Sequence[Column], file: str
-) -> tuple[dict[str, str], list[InputError]]:
-    """Map each schema column to the file header that carries it."""
-    wanted = {
+def _wanted(schema: Sequence[Column]) -> dict[str, str]:
+    """Normalised accepted header -> canonical column name."""
+    return {
         normalise_text(alias): column.name
         for column in schema
         for alias in (column.name, *column.aliases)
     }
+
+
+def _found_names(cells: Sequence[str], schema: Sequence[Column]) -> set[str]:
+    """The schema columns a row's cells name, as headers."""
+    wanted = _wanted(schema)
+    names = (_header_name(cell, wanted) for cell in cells if cell.strip())
+    return {name for name in names if name is not None}
+
+
+def _missing(found: Container[str], schema: Sequence[Column]) -> list[str]:
+    """Required columns (and groups of which one is required) the found columns lack."""
+    missing = [c.name for c in schema if c.required and c.name not in found]
+    groups = dict.fromkeys(c.one_of for c in schema if c.one_of)
+    for group in groups:
+        if not any(c.name in found for c in schema if c.one_of == group):
+            missing.append(f"one of {group}")
+    return missing
+
+
+def _match_headers(
+    headers: Sequence[str], schema: Sequence[Column], file: str, header_row: int = HEADER_ROW
+) -> tuple[dict[str, str], list[InputError]]:
+    """Map each schema column to the file header that carries it."""
+    wanted = _wanted(schema)
     found: dict[str, str] = {}
     errors: list[InputError] = []
+    unread: list[str] = []  # headers that name no column: a mistyped one may be among them
     for header in headers:
         name = _header_name(_unmangled(header, headers), wanted)
         if name is None:
+            if not header.startswith("Unnamed: ") and header.strip():
+                unread.append(_unmangled(header, headers))
             continue
         if name in found:
             shown = _unmangled(header, headers)
@@ -85,7 +128,7 @@ def _match_headers(
                 InputError(
                     file,
                     f"column '{name}' appears twice ('{found[name]}' and '{shown}')",
-                    row=HEADER_ROW,
+                    row=header_row,
                     column=shown,
                 )
             )
@@ -94,38 +137,117 @@ def _match_headers(
     for column in schema:
         if column.required and column.name not in found:
             accepted = " / ".join((column.name, *column.aliases))
+            hint, lookalike = _header_hint(column, unread)
             errors.append(
                 InputError(
                     file,
-                    f"missing column '{column.name}' (accepted headers: {accepted})",
-                    row=HEADER_ROW,
+                    f"missing column '{column.name}' (accepted headers: {accepted}){hint}",
+                    row=header_row,
+                    column=lookalike,
                 )
+            )
+    groups = dict.fromkeys(c.one_of for c in schema if c.one_of)
+    for group in groups:
+        members = [c for c in schema if c.one_of == group]
+        if not any(c.name in found for c in members):
+            accepted = ", ".join(" / ".join((c.name, *c.aliases[:1])) for c in members)
+            errors.append(
+                InputError(file, f"missing a {group} column (one of {accepted})", row=header_row)
             )
     return found, errors
 
 
-def read_raw(path: str | Path, sheet: str | int = 0) -> pd.DataFrame:
-    """The file's cells as text, header row included in the columns; raises InputErrors."""
-    path = Path(path)
+def _header_hint(column: Column, unread: Sequence[str]) -> tuple[str, str | None]:
+    """ "; did you mean ..." for a header in the file that looks like the missing column's."""
+    best: tuple[float, str, str] | None = None
+    for header in unread:
+        key = normalise_text(header)
+        for alias in (column.name, *column.aliases):
+            ratio = difflib.SequenceMatcher(None, key, normalise_text(alias)).ratio()
+            if ratio >= 0.6 and (best is None or ratio > best[0]):
+                best = (ratio, header, alias)
+    if best is None:
+        return "", None
+    _, header, alias = best
+    return f"; did you mean '{alias}' for the header '{header}'?", header
+
+
+@dataclass(frozen=True)
+class _Sheet:
+    """A file opened once: the text of its top rows, and its table under any of them."""
+
+    head: list[list[str]]  # the first SCAN_ROWS rows' cells, as text
+    table_under: Callable[[int], pd.DataFrame]  # headers on that 0-based row -> the rows below
+
+
+def _open(path: Path, sheet: str | int) -> _Sheet:
+    """Raises InputErrors for a file that is missing or cannot be read as a table."""
     name = path.name
     if not path.is_file():
         raise InputErrors([InputError(name, f"file not found: {path}")])
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm"):
-            return pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl")
+            return _workbook_sheet(path, sheet)
         if suffix == ".xls":
             raise InputErrors(
                 [InputError(name, "old .xls workbooks are not read; save as .xlsx or CSV")]
             )
-        return _read_csv_any_encoding(path)
+        return _csv_sheet(path)
     except InputErrors:
         raise
     except Exception as exc:  # a corrupt workbook raises many different library errors
         raise InputErrors([InputError(name, f"cannot be read as a table: {exc}")]) from exc
 
 
-def _read_csv_any_encoding(path: Path) -> pd.DataFrame:
+def _table_under(sheet: _Sheet, header: int, file: str) -> pd.DataFrame:
+    try:
+        return sheet.table_under(header)
+    except Exception as exc:  # a malformed CSV line below the headers
+        raise InputErrors([InputError(file, f"cannot be read as a table: {exc}")]) from exc
+
+
+def read_raw(path: str | Path, sheet: str | int = 0) -> pd.DataFrame:
+    """The file's cells as text, its first row as the columns; raises InputErrors."""
+    path = Path(path)
+    return _table_under(_open(path, sheet), 0, path.name)
+
+
+def _header_text(value: Any) -> str:
+    if _is_blank(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _workbook_sheet(path: Path, sheet: str | int) -> _Sheet:
+    # One read of the whole sheet; the header row is then found in its top rows.
+    cells = pd.read_excel(path, sheet_name=sheet, header=None, dtype=object, engine="openpyxl")
+    head = [[_header_text(v) for v in row] for row in cells.head(SCAN_ROWS).itertuples(False)]
+
+    def table_under(header: int) -> pd.DataFrame:
+        if cells.empty:
+            return pd.DataFrame()
+        names = [_header_text(v) or f"Unnamed: {i}" for i, v in enumerate(cells.iloc[header])]
+        body = cells.iloc[header + 1 :].set_axis(_pandas_repeats(names), axis=1)
+        return body.set_axis(pd.RangeIndex(len(body)), axis=0)
+
+    return _Sheet(head, table_under)
+
+
+def _pandas_repeats(names: list[str]) -> list[str]:
+    """A repeated header as pandas names it when it reads the header itself: 'x', 'x.1'."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        count = seen.get(name, 0)
+        out.append(f"{name}.{count}" if count else name)
+        seen[name] = count + 1
+    return out
+
+
+def _csv_sheet(path: Path) -> _Sheet:
     data = path.read_bytes()
     for encoding in ENCODINGS:
         try:
@@ -134,14 +256,45 @@ def _read_csv_any_encoding(path: Path) -> pd.DataFrame:
             continue
         if not text.strip():
             raise InputErrors([InputError(path.name, "the file is empty")])
-        return pd.read_csv(
-            io.StringIO(text),
-            dtype=str,
-            keep_default_na=False,
-            skipinitialspace=True,
-            skip_blank_lines=False,  # an empty line still counts as a row for the row numbers
-        )
+        # Only the top rows are parsed to find the headers; pandas then reads the file once.
+        top = csv.reader(io.StringIO(text), skipinitialspace=True)
+        head = [list(row) for row in itertools.islice(top, SCAN_ROWS)]
+
+        def table_under(header: int, text: str = text) -> pd.DataFrame:
+            return pd.read_csv(
+                io.StringIO(text),
+                header=header,
+                dtype=str,
+                keep_default_na=False,
+                skipinitialspace=True,
+                skip_blank_lines=False,  # an empty line still counts as a row for the row numbers
+            )
+
+        return _Sheet(head, table_under)
     raise InputErrors([InputError(path.name, "cannot be decoded as UTF-8 or GBK text")])
+
+
+@dataclass(frozen=True)
+class _HeaderFit:
+    row: int  # 0-based row of the sheet
+    found: frozenset[str]
+    complete: bool  # every required column (and one of each group) is there
+
+
+def _locate_header(head: Sequence[Sequence[str]], schema: Sequence[Column]) -> _HeaderFit:
+    """The row whose cells best name the schema's columns: the first row when it has every
+    required column (the usual file, no scan), else the complete row naming most columns,
+    else the row that comes closest."""
+    fits = []
+    for row, cells in enumerate(head):
+        found = frozenset(_found_names(cells, schema))
+        fit = _HeaderFit(row, found, not _missing(found, schema))
+        if row == 0 and fit.complete:
+            return fit
+        fits.append(fit)
+    if not fits:
+        return _HeaderFit(0, frozenset(), False)
+    return max(fits, key=lambda fit: (fit.complete, len(fit.found), -fit.row))
 
 
 def _is_blank(value: Any) -> bool:
@@ -184,7 +337,8 @@ def _convert(value: Any, column: Column) -> tuple[Any, str | None]:
         if key in column.choices:
             return column.choices[key], None
         accepted = sorted(set(column.choices))
-        return None, f"'{value}' is not one of {', '.join(accepted)}"
+        close = close_matches(str(value), accepted, cutoff=0.5)
+        return None, f"'{value}' is not one of {', '.join(accepted)}{did_you_mean(close)}"
     number = _parse_number(value, integer=column.kind == "int")
     if number is None:
         what = "a whole number" if column.kind == "int" else "a number"
@@ -262,18 +416,31 @@ def _convert_distinct(cells: pd.Series, column: Column) -> tuple[list[Any], list
 
 
 def validate_frame(
-    raw: pd.DataFrame, schema: Sequence[Column], file: str
+    raw: pd.DataFrame, schema: Sequence[Column], file: str, header_row: int = HEADER_ROW
 ) -> tuple[pd.DataFrame, list[InputError]]:
-    """Typed DataFrame with the schema's canonical columns, and every error found."""
+    """Typed DataFrame with the schema's canonical columns, and every error found.
+
+    `raw` holds the rows under the headers, numbered from 0; `header_row` is the spreadsheet
+    row of the headers, so that every row is named as the spreadsheet shows it. Totals rows are
+    left out; they, and a total that does not add up, are listed in `notes(frame)`.
+    """
     headers = [str(h) for h in raw.columns]
-    found, errors = _match_headers(headers, schema, file)
+    found, errors = _match_headers(headers, schema, file, header_row)
     if errors:
         return pd.DataFrame(columns=[c.name for c in schema]), errors
+    first = headers[0] if headers else None
     raw = raw.rename(columns={v: k for k, v in found.items()})
+    first = next((name for name, header in found.items() if header == first), first)
     present = [c for c in schema if c.name in found]
-    blank_rows = pd.concat([_blank_mask(raw[c.name]) for c in present], axis=1).all(axis=1)
+    blanks = [_blank_mask(raw[c.name]) for c in present]
+    blank_rows = pd.concat(blanks, axis=1).all(axis=1)
     raw = raw.loc[~blank_rows]  # trailing empty spreadsheet rows are not data
-    rows = (raw.index.to_numpy(dtype=np.int64) + HEADER_ROW + 1).tolist()
+    blank_ids = blanks[0][~blank_rows] if present and present[0] is schema[0] else None
+    totals = _totals_rows(raw, [schema[0].name, first, "name"], blank_ids)
+    totals_raw = raw.loc[totals.index]
+    if len(totals):
+        raw = raw.drop(index=totals.index)
+    rows = (raw.index.to_numpy(dtype=np.int64) + header_row + 1).tolist()
     out: dict[str, list[Any]] = {}
     problems: list[tuple[int, int, InputError]] = []
     for order, column in enumerate(schema):
@@ -290,7 +457,116 @@ def validate_frame(
     frame = pd.DataFrame(out, index=pd.Index(rows, name="row", dtype="int64"))
     _apply_dtypes(frame, schema)
     errors.extend(_uniqueness_errors(frame, schema, file))
+    checked = [c for c in present if c.label not in {e.column for _, _, e in problems}]
+    frame.attrs[NOTES] = _totals_notes(frame, totals_raw, totals, checked, file, header_row)
+    frame.attrs[FOUND] = [c.name for c in present]
     return frame, errors
+
+
+# A totals row's label, once full-width forms, case and spaces are set aside: 合计, 全市合计,
+# 总计, 小计, 共计, Total, Grand total, Subtotal, Sum, with a trailing colon or (unit) allowed.
+_TOTALS = re.compile(
+    r"(?:(?:全|本)\w{0,3})?(?P<zh>合计|总计|小计|共计|总合计)|(?P<en>grandtotal|sub-?total|total|sum)"
+)
+_TOTALS_HINT = "计|tot|sum|ｔｏｔ|ｓｕｍ"  # cheap filter on a whole column before the exact test
+_SUBTOTALS = ("小计", "subtotal", "sub-total")
+
+
+def _totals_label(value: Any) -> str | None:
+    """The cell's totals word (合计, total, ...) when the cell says nothing else, else None."""
+    if not isinstance(value, str):
+        return None
+    text = re.sub(r"\([^)]*\)$", "", normalise_text(value))  # 合计（人） -> 合计
+    match = _TOTALS.fullmatch(re.sub(r"[\s:]+", "", text))  # 合 计, Grand Total:, ＴＯＴＡＬ
+    return None if match is None else (match.group("zh") or match.group("en"))
+
+
+def _totals_rows(
+    raw: pd.DataFrame, columns: Sequence[str | None], blank_ids: pd.Series | None
+) -> pd.Series:
+    """Rows (index -> totals word) whose id, first or name cell is a totals label, or whose first
+    filled cell is when the id is blank (合计 written in a 序号 column)."""
+    labels: dict[Any, str] = {}
+    for name in dict.fromkeys(c for c in columns if c is not None and c in raw.columns):
+        cells = raw[name]
+        hint = _totals_hint(cells)
+        if hint is not None:
+            cells = cells[hint]
+        for index, cell in cells.items():
+            label = _totals_label(cell)
+            if label is not None:
+                labels.setdefault(index, label)
+    if blank_ids is not None and blank_ids.any():
+        for index, row in raw.loc[blank_ids.to_numpy(dtype=bool)].iterrows():
+            filled = next((cell for cell in row.tolist() if not _is_blank(cell)), None)
+            label = _totals_label(filled)
+            if label is not None:
+                labels.setdefault(index, label)
+    return pd.Series(labels, dtype=object).sort_index()
+
+
+def _totals_hint(cells: pd.Series) -> np.ndarray | None:
+    """Cells that may be a totals label, found with Arrow's kernels on CSV text (a 200,000-row
+    id column costs ~2 ms: codes are digits and are passed over first); None: test every cell."""
+    if not isinstance(cells.dtype, pd.StringDtype) or cells.dtype.storage != "pyarrow":
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pa.array(cells.array)  # the column's own Arrow data, not a copy
+    maybe = np.array(pc.invert(pc.fill_null(pc.ascii_is_decimal(text), True)), dtype=bool)
+    positions = np.flatnonzero(maybe)
+    if len(positions):
+        words = pc.match_substring_regex(pc.take(text, positions), _TOTALS_HINT, ignore_case=True)
+        maybe[positions] = np.asarray(pc.fill_null(words, False), dtype=bool)
+    return maybe
+
+
+def _totals_notes(
+    frame: pd.DataFrame,
+    totals_raw: pd.DataFrame,
+    totals: pd.Series,
+    present: Sequence[Column],
+    file: str,
+    header_row: int,
+) -> list[InputError]:
+    """A note per totals row left out, and a warning for each of its figures that is not the
+    sum of the rows it totals (all data rows; a 小计 only those since the previous total).
+    Columns with a bad cell are not summed: the bad cell is reported already."""
+    notes = []
+    numeric = [c for c in present if c.kind in ("int", "number")]
+    data_rows = frame.index.to_numpy(dtype=np.int64)
+    previous = 0  # spreadsheet row of the previous totals row
+    for position, label in enumerate(totals.tolist()):
+        row = int(totals.index[position]) + header_row + 1
+        cells = totals_raw.iloc[position]
+        notes.append(InputError(file, f"totals row '{_first_filled(cells)}' left out", row=row))
+        if label in _SUBTOTALS:
+            covered = (data_rows > previous) & (data_rows < row)
+        else:
+            covered = np.ones(len(data_rows), dtype=bool)
+        previous = row
+        for column in numeric:
+            given = _parse_number(cells[column.name], integer=False)
+            if given is None:
+                continue
+            values = pd.to_numeric(frame[column.name].iloc[covered], errors="coerce")
+            total = float(values.sum(skipna=True))
+            if abs(total - given) > 1e-6 * max(1.0, abs(total)):
+                notes.append(
+                    InputError(
+                        file,
+                        f"warning: the total {given:g} is not the sum {total:g} of the rows "
+                        "it totals",
+                        row=row,
+                        column=column.label,
+                    )
+                )
+    return notes
+
+
+def _first_filled(cells: pd.Series) -> str:
+    return str(next((cell for cell in cells.tolist() if not _is_blank(cell)), "")).strip()
 
 
 def _apply_dtypes(frame: pd.DataFrame, schema: Sequence[Column]) -> None:
@@ -329,12 +605,66 @@ def _uniqueness_errors(
 def read_table(
     path: str | Path, schema: Sequence[Column], sheet: str | int = 0
 ) -> tuple[pd.DataFrame, list[InputError]]:
-    """Read and validate one table; errors come back as data, nothing is raised for bad cells."""
+    """Read and validate one table; errors come back as data, nothing is raised for bad cells.
+
+    Notes (headers found below a title, totals rows left out, totals that do not add up) are
+    in `notes(frame)`; they are not errors and reject nothing.
+    """
+    _, frame, errors = read_first_layout(path, [schema], sheet)
+    return frame, errors
+
+
+def read_first_layout(
+    path: str | Path, schemas: Sequence[Sequence[Column]], sheet: str | int = 0
+) -> tuple[int, pd.DataFrame, list[InputError]]:
+    """Read a table that may come in several layouts: (which schema, frame, errors).
+
+    The file is opened once. The first schema whose columns all appear in one of the top rows
+    is read; when none does, the one coming closest, and its errors say what is missing.
+    """
+    path = Path(path)
+    file = path.name
     try:
-        raw = read_raw(path, sheet)
+        sheet_ = _open(path, sheet)
     except InputErrors as exc:
-        return pd.DataFrame(columns=[c.name for c in schema]), exc.errors
-    return validate_frame(raw, schema, Path(path).name)
+        return 0, pd.DataFrame(columns=[c.name for c in schemas[0]]), exc.errors
+    fits = [_locate_header(sheet_.head, schema) for schema in schemas]
+    chosen = next((i for i, fit in enumerate(fits) if fit.complete), None)
+    if chosen is None:
+        chosen = max(range(len(schemas)), key=lambda i: (len(fits[i].found), -i))
+    schema, fit = schemas[chosen], fits[chosen]
+    header_row = fit.row + 1
+    notes: list[InputError] = []
+    errors: list[InputError] = []
+    if fit.complete and fit.row > 0:
+        notes.append(
+            InputError(
+                file, f"headers found on row {header_row} (rows above them skipped)", header_row
+            )
+        )
+    elif not fit.complete and fit.row > 0:
+        required = ", ".join(c.label for c in schema if c.required)
+        errors.append(
+            InputError(
+                file,
+                f"no row among the first {SCAN_ROWS} has every required column ({required}); "
+                f"the closest is row {header_row}",
+                row=header_row,
+            )
+        )
+    try:
+        raw = _table_under(sheet_, fit.row, file)
+    except InputErrors as exc:
+        return chosen, pd.DataFrame(columns=[c.name for c in schema]), exc.errors
+    frame, found_errors = validate_frame(raw, schema, file, header_row)
+    frame.attrs[NOTES] = [*notes, *frame.attrs.get(NOTES, [])]
+    return chosen, frame, [*errors, *found_errors]
+
+
+def notes(frame: pd.DataFrame) -> list[InputError]:
+    """What reading the table skipped or found doubtful without rejecting it: the row the
+    headers were found on, totals rows left out, totals that are not the sum of their rows."""
+    return list(frame.attrs.get(NOTES, []))
 
 
 def load_table(path: str | Path, schema: Sequence[Column], sheet: str | int = 0) -> pd.DataFrame:

@@ -8,7 +8,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from pools.tabular import Column, InputError, InputErrors, load_table, read_table
+from pools.tabular import Column, InputError, InputErrors, load_table, notes, read_table
+from tests.sheets import sheet
 
 SCHEMA = (
     Column("county_id", ("区划代码",), unique=True),
@@ -301,3 +302,122 @@ def test_a_count_below_the_minimum_among_plain_counts_is_named(tmp_path: Path) -
     assert (error.row, error.column) == (52, "quota [教职工编制]")
     assert "below the minimum 0" in error.message
     assert frame["quota"].iloc[:50].tolist() == list(range(50))
+
+
+# --- planners' own sheets: titles above the headers, totals rows, near misses (issue 8.7) ------
+
+
+def messy(tmp_path: Path, suffix: str, rows: list[list[object]]) -> Path:
+    """The same sheet as a CSV or as an .xlsx workbook."""
+    return sheet(tmp_path / f"c{suffix}", rows)
+
+
+TITLED = [
+    ["2026年秋季学期各县教职工编制统计表"],
+    ["单位：人"],
+    ["区划代码", "区划名称", "教职工编制"],
+    ["339901", "东湖区", 1200],
+    [None, None, None],
+    ["339902", "北塘县", 800],
+    ["339903", "西山县", "很多"],
+]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_title_rows_above_the_headers_are_skipped(tmp_path: Path, suffix: str) -> None:
+    """Headers on row 3 under a title and a unit line: found, said so, and rows stay the
+    spreadsheet's own (the bad count is on row 7 and is called row 7)."""
+    frame, errors = read_table(messy(tmp_path, suffix, TITLED), SCHEMA)
+    assert [(e.row, e.column) for e in errors] == [(7, "quota [教职工编制]")]
+    assert list(frame.index) == [4, 6, 7]
+    assert list(frame["county_id"]) == ["339901", "339902", "339903"]
+    assert [(n.row, n.message) for n in notes(frame)] == [
+        (3, "headers found on row 3 (rows above them skipped)")
+    ]
+
+
+def test_headers_on_the_first_row_give_no_note(tmp_path: Path) -> None:
+    frame = load_table(write(tmp_path / "c.csv", "county_id,name,quota\nA,a,1\n"), SCHEMA)
+    assert notes(frame) == []
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_no_header_row_names_the_required_columns_and_the_closest_row(
+    tmp_path: Path, suffix: str
+) -> None:
+    rows: list[list[object]] = [["全县编制表"], ["区划代码", "区划名称", "编制数"], ["A", "a", 1]]
+    errors = read_table(messy(tmp_path, suffix, rows), SCHEMA)[1]
+    assert all(e.row == 2 for e in errors), errors
+    summary = errors[0].message
+    assert "closest is row 2" in summary
+    assert "county_id [区划代码], name [区划名称], quota [教职工编制]" in summary
+    assert any("missing column 'quota'" in e.message for e in errors)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+@pytest.mark.parametrize(
+    "label", ["合计", "总 计", "小计", "共计", "Total", "ＳＵＭ", "全县合计："]
+)
+def test_a_totals_row_is_left_out_not_read_as_a_county(
+    tmp_path: Path, suffix: str, label: str
+) -> None:
+    rows: list[list[object]] = [
+        ["区划代码", "区划名称", "教职工编制"],
+        ["339901", "东湖区", 1200],
+        ["339902", "北塘县", 800],
+        [label, None, 2000],
+    ]
+    frame, errors = read_table(messy(tmp_path, suffix, rows), SCHEMA)
+    assert errors == []
+    assert list(frame["county_id"]) == ["339901", "339902"]
+    assert [(n.row, n.message) for n in notes(frame)] == [(4, f"totals row '{label}' left out")]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_totals_row_that_does_not_add_up_is_a_warning(tmp_path: Path, suffix: str) -> None:
+    """合计 in a 序号 column with the id left blank; its quota is 1 short of the rows' sum."""
+    rows: list[list[object]] = [
+        ["序号", "区划代码", "区划名称", "教职工编制", "预计减员"],
+        [1, "339901", "东湖区", 1200, 10],
+        [2, "339902", "北塘县", 800, 5],
+        ["合计", None, None, 1999, 15],
+    ]
+    frame, errors = read_table(messy(tmp_path, suffix, rows), SCHEMA)
+    assert errors == []
+    assert len(frame) == 2
+    warning = notes(frame)[1]
+    assert (warning.row, warning.column) == (4, "quota [教职工编制]")
+    assert warning.message == "warning: the total 1999 is not the sum 2000 of the rows it totals"
+    assert len(notes(frame)) == 2  # attrition adds up: no warning for it
+
+
+def test_subtotals_are_checked_against_their_own_group(tmp_path: Path) -> None:
+    text = "county_id,name,quota\nA,a,1\nB,b,2\n小计,,3\nC,c,4\n小计,,5\n合计,,7\n"  # 5 is wrong
+    frame, errors = read_table(write(tmp_path / "c.csv", text), SCHEMA)
+    assert errors == []
+    assert list(frame.index) == [2, 3, 5]
+    warnings = [(n.row, n.message) for n in notes(frame) if n.message.startswith("warning")]
+    assert warnings == [(6, "warning: the total 5 is not the sum 4 of the rows it totals")]
+
+
+def test_a_county_whose_name_merely_contains_a_totals_word_is_kept(tmp_path: Path) -> None:
+    text = "county_id,name,quota\nA,合计镇,1\nTOTAL1,sum city,2\n"
+    assert list(load_table(write(tmp_path / "c.csv", text), SCHEMA)["name"]) == [
+        "合计镇",
+        "sum city",
+    ]
+
+
+def test_an_unknown_choice_suggests_the_closest(tmp_path: Path) -> None:
+    text = "county_id,name,quota,class\nA,a,1,urben\nB,b,1,城\n"
+    errors = read_table(write(tmp_path / "c.csv", text), SCHEMA)[1]
+    assert errors[0].message.endswith("; did you mean 'urban'?")
+    assert "did you mean" in errors[1].message and "'城市'" in errors[1].message
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_mistyped_header_gets_did_you_mean(tmp_path: Path, suffix: str) -> None:
+    rows: list[list[object]] = [["区划代码", "区划名称", "教职工编制数"], ["A", "a", 1]]
+    error = only_error(read_table(messy(tmp_path, suffix, rows), SCHEMA)[1])
+    assert (error.row, error.column) == (1, "教职工编制数")
+    assert error.message.endswith("; did you mean '教职工编制' for the header '教职工编制数'?")

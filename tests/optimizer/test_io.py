@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from optimizer.io import load_teacher_inputs
+from optimizer.io import county_hints, load_teacher_inputs, read_departures
 from pools.tabular import InputError, InputErrors
+from tests.sheets import sheet
 
 COUNTIES_EN = (
     "county_id,name,quota,occupied,attrition,min_quota,max_gain,class\n"
@@ -364,3 +365,124 @@ def test_classes_per_level_read_in_chinese_and_checked(tmp_path: Path) -> None:
     bad = "county_id,level,students,classes\n339901,primary,19000,-4\n339902,primary,1,1\n"
     error = only(rejection(tmp_path, enrolment=bad))
     assert (error.file, error.row, error.column) == ("enrolment.csv", 2, "classes [班级数]")
+
+
+# --- planners' own files (issue 8.7) -----------------------------------------------------------
+
+
+def long_and_wide(tmp_path: Path, wide: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    counties = write(tmp_path, "counties.csv", COUNTIES_EN)
+    _, from_long = load_teacher_inputs(counties, write(tmp_path, "enrolment.csv", ENROLMENT_EN))
+    _, from_wide = load_teacher_inputs(counties, wide)
+    return from_long, from_wide
+
+
+@pytest.mark.parametrize("name", ["wide.csv", "wide.xlsx"])
+def test_wide_enrolment_reads_as_the_long_table(tmp_path: Path, name: str) -> None:
+    """One row per county, a column per level (the layout the app shows), under a title and
+    above a totals row: the same table as the long file; a blank level is no row."""
+    rows: list[list[object]] = [
+        ["2026年秋季学期各县在校生统计表"],
+        ["区划代码", "区划名称", "小学", "初中", "高中"],
+        ["339901", "东湖区", 19000, 8100, None],
+        ["339902", "北塘县", 15000, None, 5000],
+        ["合计", None, 34000, 8100, 5000],
+    ]
+    from_long, from_wide = long_and_wide(tmp_path, sheet(tmp_path / name, rows))
+    assert list(from_wide.index) == [3, 3, 4, 4]  # the wide file's own rows
+    pd.testing.assert_frame_equal(
+        from_wide.reset_index(drop=True), from_long.reset_index(drop=True)
+    )
+
+
+def test_wide_enrolment_in_the_apps_english_layout(tmp_path: Path) -> None:
+    wide = "county_id,primary,junior,senior\n339901,19000,8100,\n339902,15000,,5000\n"
+    from_long, from_wide = long_and_wide(tmp_path, write(tmp_path, "wide.csv", wide))
+    assert from_wide["level"].tolist() == from_long["level"].tolist()
+    assert from_wide["students"].tolist() == from_long["students"].tolist()
+
+
+def test_wide_enrolment_with_years_and_classes(tmp_path: Path) -> None:
+    wide = (
+        "区划代码,年度,小学,小学班级数,初中,初中班级数\n"
+        "339901,2027,19000,400,8100,\n"
+        "339901,2028,19500,410,8000,180\n"
+    )
+    _, enrolment = load(tmp_path, enrolment=wide)
+    assert enrolment[["year", "level", "students"]].values.tolist() == [
+        [2027, "primary", 19000],
+        [2027, "junior", 8100],
+        [2028, "primary", 19500],
+        [2028, "junior", 8000],
+    ]
+    assert [None if pd.isna(c) else c for c in enrolment["classes"]] == [400, None, 410, 180]
+
+
+def test_wide_enrolment_errors_name_the_cell_of_the_level(tmp_path: Path) -> None:
+    wide = "区划代码,小学,初中,高中\n339901,19000,很多,\n339999,1,2,3\n339902,-5,,\n"
+    errors = rejection(tmp_path, enrolment=wide)
+    assert [(e.row, e.column) for e in errors] == [
+        (2, "junior [初中]"),
+        (4, "primary [小学]"),
+        (3, "county_id [区划代码]"),  # once for the row, not once per level
+    ]
+    assert "'很多' is not a whole number" in errors[0].message
+
+
+def test_a_file_with_neither_layout_names_both_ways(tmp_path: Path) -> None:
+    error = only(rejection(tmp_path, enrolment="区划代码,在校生数\n339901,1\n"))
+    assert (error.row, error.column) == (1, None)
+    assert "missing column 'level'" in error.message
+
+
+@pytest.mark.parametrize("name", ["enrolment.csv", "enrolment.xlsx"])
+def test_messy_long_enrolment_is_read(tmp_path: Path, name: str) -> None:
+    rows: list[list[object]] = [
+        ["2026年秋季学期各县在校生统计表", None, None],
+        ["单位：人", None, None],
+        ["区划代码", "学段", "在校生数"],
+        ["339901", "小学", 19000],
+        ["339902", "中学", 15000],
+        ["总计", None, 34000],
+    ]
+    counties = write(tmp_path, "counties.csv", COUNTIES_EN)
+    with pytest.raises(InputErrors) as caught:
+        load_teacher_inputs(counties, sheet(tmp_path / name, rows))
+    error = only(caught.value.errors)  # the totals row is no county, the title no header
+    assert (error.row, error.column) == (5, "level [学段]")
+    assert "did you mean" in error.message and "'初中'" in error.message
+
+
+def test_an_unknown_county_gets_the_closest_ids(tmp_path: Path) -> None:
+    enrolment = ENROLMENT_EN + "339910,junior,10\n北塘,junior,10\nzzz,junior,1\n"
+    errors = rejection(tmp_path, enrolment=enrolment)
+    assert [e.row for e in errors] == [6, 7, 8]
+    assert errors[0].message.startswith("county '339910' is not in counties.csv; did you mean ")
+    assert "'339901' (East Lake)" in errors[0].message
+    assert "'339902' (North Pond)" in errors[0].message
+    assert errors[1].message == "county '北塘' is not in counties.csv"  # no name like it
+    assert errors[2].message == "county 'zzz' is not in counties.csv"
+    # A county's name typed in the id column: its id is suggested.
+    chinese = rejection(tmp_path, COUNTIES_ZH, ENROLMENT_ZH + "北塘,初中,10\n")
+    assert only(chinese).message == (
+        "county '北塘' is not in counties.csv; did you mean '339902' (北塘县)?"
+    )
+
+
+def test_an_unknown_county_in_departures_gets_the_closest_ids(tmp_path: Path) -> None:
+    counties, _ = load(tmp_path)
+    path = write(tmp_path, "departures.csv", "区划代码,年度,预计减员\n339920,2027,3\n")
+    error = only(read_departures(path, counties)[1])
+    assert (error.row, error.column) == (2, "county_id [区划代码]")
+    assert error.message.startswith("county '339920' is not in counties; did you mean '33990")
+
+
+def test_did_you_mean_on_a_national_table_compares_ids_sharing_a_beginning() -> None:
+    """Above 5,000 counties only ids (and names) sharing ever longer beginnings with the
+    unknown one are compared, so that a wrong file's errors come quickly."""
+    ids = [str(100000 + i) for i in range(20_000)]
+    counties = pd.DataFrame({"county_id": ids, "name": [f"第{i}县" for i in range(20_000)]})
+    hint = county_hints(counties)
+    assert "'112345' (第12345县)" in hint("1123450")
+    assert hint("第12345县城").startswith("; did you mean '112345' (第12345县)")  # the name first
+    assert hint("999999") == ""  # no id begins with 9: nothing compared, nothing suggested
