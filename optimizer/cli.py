@@ -194,6 +194,7 @@ def plan_scenario(scenario_path: str, out_dir: str) -> dict[str, Any]:
         )
         status = str(result.summary.get("status", ERROR))
         table = result.table if status == PLANNED else None
+        _add_reading_notes(result.summary, inputs)
         write_plan(
             target,
             table,
@@ -211,6 +212,21 @@ def plan_scenario(scenario_path: str, out_dir: str) -> dict[str, Any]:
         "dir": str(target),
         "summary": summary_document(result.summary),
     }
+
+
+def _add_reading_notes(summary: dict[str, Any], inputs: Any) -> None:
+    """What the reader skipped or doubted (a title row, a totals row that does not add up)
+    goes with the plan's warnings, on the command line and in summary.json."""
+    from pools.tabular import notes
+
+    found = [
+        str(note)
+        for frame in (inputs.counties, inputs.enrolment, inputs.departures)
+        if frame is not None
+        for note in notes(frame)
+    ]
+    if found:
+        summary["warnings"] = [*summary.get("warnings", []), *found]
 
 
 def _relative_to(path: Path, base: Path) -> str:

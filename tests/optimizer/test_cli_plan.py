@@ -278,3 +278,19 @@ def test_every_solver_writes_the_same_plan_for_the_sample_baseline(tmp_path: Pat
         assert summary["solver"] == solver
         pd.testing.assert_series_equal(plan["new"], plans["exact"]["new"])
         pd.testing.assert_series_equal(plan["limited_by"], plans["exact"]["limited_by"])
+
+
+def test_what_the_reader_skipped_is_said_with_the_plan(
+    tmp_path: Path, city: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A title row and a totals row that does not add up: planned, and both said aloud."""
+    inputs = city
+    messy = "2027年在校生统计\n" + ENROLMENT + "合计,,1\n"
+    (inputs / "messy.csv").write_text(messy, encoding="utf-8")
+    path = scenario(inputs, "s.toml", "杂乱", enrolment="messy.csv")
+    assert run(path, "--out", tmp_path / "out") == 0
+    summary = json.loads((tmp_path / "out" / "杂乱" / "summary.json").read_text("utf-8"))
+    warnings = "\n".join(summary["warnings"])
+    assert "headers found on row 2" in warnings
+    assert "not the sum" in warnings
+    assert "headers found on row 2" in capsys.readouterr().err
