@@ -93,7 +93,22 @@ INPUT_PATTERNS = (
         "应为数字（学生数或教职工数），实际为 {v}",
     ),
     _p(r"must be greater than 0, got (?P<v>.*)", "应大于 0，实际为 {v}"),
+    _p(
+        r"headers found on row (?P<r>\d+) \(rows above them skipped\)",
+        "表头在第 {r} 行（其上各行已跳过）",
+    ),
+    _p(
+        r"no row among the first (?P<n>\d+) has every required column \((?P<c>.*)\); "
+        r"the closest is row (?P<r>\d+)",
+        "前 {n} 行中没有一行包含全部必填列（{c}）；最接近的是第 {r} 行",
+    ),
+    _p(r"is empty while the level's classes are given", "已填写班级数，但在校生数为空"),
+    _p(r"totals row '(?P<v>.*)' left out", "合计行“{v}”已跳过"),
 )
+
+# "…; did you mean 'a' or 'b'?" ends many input errors: the rest is translated by its own
+# pattern and the suggestion follows in the app's language.
+_SUGGESTION = re.compile(r"(?P<message>.*); did you mean (?P<options>.*)\?", re.S)
 
 ALERT_PATTERNS = (
     _p(
@@ -135,6 +150,13 @@ ALERT_PATTERNS = (
 
 
 def translate(message: str, patterns: tuple[Pattern, ...]) -> str:
+    suggested = _SUGGESTION.fullmatch(message)
+    if suggested is not None:
+        options = suggested["options"]
+        main = translate(suggested["message"], patterns)
+        if lang() == "zh":
+            return f"{main}；是否应为 {options.replace(' or ', '、')}？"
+        return f"{main}; did you mean {options}?"
     for pattern in patterns:
         wording = pattern.wording(message)
         if wording is not None:

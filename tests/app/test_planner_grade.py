@@ -375,10 +375,25 @@ def test_every_input_error_pattern_has_a_chinese_wording() -> None:
         "county 'Z' is not in counties.csv",
         "is empty, but the scenario's standards depend on the county class "
         "(urban/town/rural, 城市/县镇/农村)",
+        "headers found on row 3 (rows above them skipped)",
+        "no row among the first 10 has every required column (county_id [区划代码]); "
+        "the closest is row 2",
+        "is empty while the level's classes are given",
+        "totals row '合计' left out",
     ]
     for sample in samples:
         assert any(p.regex.fullmatch(sample) for p in INPUT_PATTERNS), sample
     assert translate("'1.5' is not a whole number", INPUT_PATTERNS) == "“1.5”不是整数"
+
+
+def test_a_suggestion_follows_in_the_apps_language() -> None:
+    """The reader's "did you mean" hint is not left in English inside a Chinese sentence."""
+    from app_ui.messages import INPUT_PATTERNS, translate
+
+    message = "county 'X' is not in counties.csv; did you mean '339901' (东湖区) or '339902'?"
+    assert translate(message, INPUT_PATTERNS) == (
+        "区县“X”不在 counties.csv 中；是否应为 '339901' (东湖区)、'339902'？"
+    )
 
 
 def test_alerts_are_in_one_language() -> None:
