@@ -14,11 +14,12 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pools.rules import RuleViolation, Settings
+from pools.rules.violations import InputRefused
 from pools.vocabulary import Decision, ReturnCause
 
 if TYPE_CHECKING:  # the ledger pulls in SQLAlchemy (~0.4 s): only commands that use it pay
@@ -112,6 +113,13 @@ def _status_parser(cmds: Any) -> None:
     p = cmds.add_parser("status", help="pools, units, loans and alerts")
     _common(p, _cmd_status)
     p.add_argument("--as-of", type=_date, help="state at the end of this date")
+    p.add_argument(
+        "--known-at",
+        type=_instant,
+        metavar="TIME",
+        help="as the ledger stood at this recording time (YYYY-MM-DD: the end of that day, "
+        "or an ISO time; UTC unless it says otherwise): only events recorded by then",
+    )
     p.add_argument("--all-units", action="store_true", help="list every unit, not only notable")
 
 
@@ -222,10 +230,31 @@ def _audit_check_proof_parser(cmds: Any) -> None:
 
 
 def _date(text: str) -> date:
+    from pools.rules.ledger import day_in_range
+
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
+    problem = day_in_range("the date", day)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem.message_en)
+    return day
+
+
+def _instant(text: str) -> datetime:
+    """A recording time: a date (the end of that day, UTC) or an ISO date and time."""
+    if len(text.strip()) == 10:
+        day = _date(text.strip())
+        return datetime.combine(day, time.max, tzinfo=UTC)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a time (YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM])"
+        ) from None
+    _date(moment.date().isoformat())
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 # ---- running -------------------------------------------------------------------------
@@ -245,6 +274,11 @@ def _run(args: argparse.Namespace, action: Callable[[], Any], show: Callable[[An
     )
     try:
         result = action()
+    except InputRefused as refusal:
+        if args.json:
+            _print_json({"error": refusal.as_dict()})
+        print(f"error: {refusal}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except RuleViolation as refusal:
         if args.json:
             _print_json({"error": refusal.as_dict()})
@@ -401,7 +435,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
         with _open(args) as ledger:
             _note_demo(ledger)
-            return ledger.status(as_of=args.as_of)
+            return ledger.status(as_of=args.as_of, known_at=args.known_at)
 
     def show(result: dict[str, Any]) -> None:
         print(f"ledger as of {result['as_of']} (event {result['head']['seq']})")

@@ -23,7 +23,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from pools.events import (
     FINGERPRINT_FIELD,
@@ -51,12 +51,12 @@ from pools.results import (
     pool_figures,
 )
 from pools.rules.institutional_pool import evaluation_allowed, rebuild_allowed
-from pools.rules.ledger import actor_named, not_backdated
+from pools.rules.ledger import actor_named, day_in_range, not_backdated, not_future_dated
 from pools.rules.loans import check_open_loan, return_allowed, return_one_when_vacated
 from pools.rules.monitoring import alerts
 from pools.rules.settings import Settings
 from pools.rules.units import unit_without_loans
-from pools.rules.violations import RuleViolation, Violation, refuse
+from pools.rules.violations import RuleViolation, Violation, refuse, refuse_input
 from pools.state import UNIT_FIELDS, LoanState, State
 from pools.units import Unit
 from pools.vocabulary import (
@@ -84,9 +84,17 @@ class Batch:
     events: list[Event] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        refuse_input(day_in_range("effective date", self.effective))
         refuse(actor_named(self.actor))
-        refuse(not_backdated(self.state.effective, self.effective))
         self._day = self.effective.isoformat()
+
+    def check_date(self) -> None:
+        """The effective date neither runs ahead of the recording time by more than the
+        setting nor goes back before the ledger's last event (every command, after an
+        idempotent replay had its chance to answer)."""
+        recorded = datetime.fromisoformat(self.recorded_at).date()
+        refuse(not_future_dated(recorded, self.effective, self.state.settings.max_future_days))
+        refuse(not_backdated(self.state.effective, self.effective))
 
     def emit(self, payload: Payload, idem_key: str | None = None) -> Event:
         event = seal(
@@ -111,6 +119,7 @@ class Batch:
 
 
 def init_ledger(batch: Batch, settings: Settings, units: Iterable[Unit]) -> None:
+    batch.check_date()
     if batch.state.initialised:
         refuse(Violation("ledger.exists", "this ledger is already initialised", "台账已经初始化"))
     recorded = {**settings.as_dict(), FINGERPRINT_FIELD: key_fingerprint(batch.key)}
@@ -149,6 +158,7 @@ def sync_units(batch: Batch, units: list[Unit]) -> SyncResult:
     and flagged over quota, not refused. Only a unit that disappears while it still has loans
     is refused, because its loans would have nowhere to go.
     """
+    batch.check_date()
     state = batch.state
     before = pool_figures(state)
     seen = {unit.unit_id for unit in units}
@@ -216,6 +226,7 @@ def open_loan(
                 )
             )
         return loan, True
+    batch.check_date()
     # every refusal comes before the first event, so a refused command changes nothing
     refuse(check_open_loan(state, pool, unit_id, count, purpose, batch.effective))
     assert isinstance(pool, PoolRef)
@@ -236,6 +247,7 @@ def open_loan(
 
 def return_loan(batch: Batch, loan_id: str, count: int | None = None) -> ReturnResult:
     """Return quotas of a loan by hand (task done, term over). Default: all outstanding."""
+    batch.check_date()
     loan = _existing_loan(batch.state, loan_id)
     count = loan.outstanding if count is None else count
     refuse(return_allowed(loan, count))
@@ -257,6 +269,7 @@ def evaluate_loan(
 ) -> EvaluationResult:
     """Record the performance evaluation of an expired loan: extend to `new_end`, or return.
     `decision` is the parsed request (`pools.rules.institutional_pool.decision_named`)."""
+    batch.check_date()
     state = batch.state
     loan = _existing_loan(state, loan_id)
     status = loan.status_on(batch.effective)
@@ -276,6 +289,7 @@ def evaluate_loan(
 
 def rebuild_pool(batch: Batch, capacity: int | None = None) -> InstitutionalPoolFigures:
     """到期重建: the institutional pool starts a new period with a capacity (default: setting)."""
+    batch.check_date()
     state = batch.state
     capacity = state.settings.institutional_capacity if capacity is None else capacity
     refuse(rebuild_allowed(state, batch.effective, capacity))

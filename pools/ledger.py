@@ -40,11 +40,11 @@ from pools.commands import Batch
 from pools.events import KEY_ENV, Event, LoanOpened, key_fingerprint, key_given, ledger_key
 from pools.results import LedgerStatus, LoanResult, loan_json, pool_figures, to_json, unit_json
 from pools.rules.institutional_pool import decision_named
-from pools.rules.ledger import chain_key_matches
+from pools.rules.ledger import chain_key_matches, day_in_range
 from pools.rules.loans import known_pool, settlement_problems, special_account_totals
 from pools.rules.monitoring import alerts
 from pools.rules.settings import Settings
-from pools.rules.violations import RuleViolation, Violation, refuse
+from pools.rules.violations import RuleViolation, Violation, refuse, refuse_input
 from pools.state import InvariantBroken, State, collector_paused, fold
 from pools.storage import Head, Store, redact
 from pools.units import Unit, read_units
@@ -241,6 +241,7 @@ class Ledger:
         """Record the performance evaluation (绩效评估) of an expired loan: decision "extend"
         (with `new_end`) or "return" (the quotas go back)."""
         parsed = decision if isinstance(decision, Decision) else decision_named(decision)
+        _check_day("--until", new_end)
         return self._write(
             effective,
             actor,
@@ -273,19 +274,29 @@ class Ledger:
 
     # ---- reads -----------------------------------------------------------------------
 
-    def state(self, as_of: date | None = None) -> State:
-        """The folded state: current, or as of the end of `as_of` (a fresh fold). Read only:
-        the current state is this object's cache."""
+    def state(self, as_of: date | None = None, known_at: datetime | None = None) -> State:
+        """The folded state: current, or as of the end of `as_of` (a fresh fold), as the
+        ledger stood at recording time `known_at` if given (only the events recorded by
+        then: a past answer, reproduced exactly). Read only: the current state is this
+        object's cache."""
+        _check_day("--as-of", as_of)
         with self._reading() as (conn, head):
-            if as_of is None:
+            if as_of is None and known_at is None:
                 return self._caught_up(conn, head)
-            return fold(self.store.events(conn, upto=head.seq, until=as_of.isoformat()))
+            until = None if as_of is None else as_of.isoformat()
+            events = self.store.events(conn, upto=head.seq, until=until)
+            return fold(events if known_at is None else recorded_by(events, known_at))
 
-    def status(self, as_of: date | None = None) -> dict[str, Any]:
-        """SPEC 3.3 status: pools, units, open loans and alerts (as of a date, if given)."""
+    def status(self, as_of: date | None = None, known_at: datetime | None = None) -> dict[str, Any]:
+        """SPEC 3.3 status: pools, units, open loans and alerts (as of a date, if given; as
+        the ledger stood at recording time `known_at`, if given). Without a date it is the
+        ledger as recorded, dated today or, when a write takes effect later than today, on
+        that write's date: the answer never says "today" for a state that is not today's."""
         with self._lock:
-            state = self.state(as_of)
-            day = as_of or self._today()
+            state = self.state(as_of, known_at)
+            day = as_of or _latest(
+                known_at.date() if known_at is not None else self._today(), state.effective
+            )
             status = LedgerStatus(
                 day,
                 state.seq,
@@ -310,6 +321,7 @@ class Ledger:
         self, *, unit_id: str | None = None, include_closed: bool = True, as_of: date | None = None
     ) -> list[dict[str, Any]]:
         """Loans (borrowed or lent by `unit_id`, if given)."""
+        _check_day("--as-of", as_of)
         with self._lock:
             state = self.state(as_of)
             day = as_of or self._today()
@@ -440,6 +452,29 @@ class Ledger:
                 # a refused or failed command may have touched the cached state: refold
                 self._state = None
                 raise
+
+
+def _latest(today: date, last: date | None) -> date:
+    return today if last is None or last <= today else last
+
+
+def _check_day(field: str, day: date | None) -> None:
+    """A date from the caller lies in the range a ledger can mean (else InputRefused)."""
+    if day is not None:
+        refuse_input(day_in_range(field, day))
+
+
+def recorded_by(events: Iterable[Event], known_at: datetime) -> Iterator[Event]:
+    """The events recorded at or before `known_at` (a naive time is UTC): the prefix of the
+    ledger that stood then (appends are serialised, so it ends at the first later one)."""
+    limit = known_at if known_at.tzinfo is not None else known_at.replace(tzinfo=UTC)
+    for event in events:
+        recorded = datetime.fromisoformat(event.recorded_at)
+        if recorded.tzinfo is None:
+            recorded = recorded.replace(tzinfo=UTC)
+        if recorded > limit:
+            return
+        yield event
 
 
 def _units(units: UnitsInput) -> list[Unit]:

@@ -22,6 +22,7 @@ class Settings:
     admin_term_years: int | None = None  # admin loans end by 空一还一; a term is optional
     pool_period_years: int = 5  # the institutional pool is rebuilt after this
     expiry_warning_days: int = 90
+    max_future_days: int = 31  # how far after its recording a write may take effect
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)

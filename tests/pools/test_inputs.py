@@ -1,0 +1,151 @@
+"""Input hardening of the ledger (issues 13 and 14): time, idempotency, settings and inputs.
+
+Every test here was written against an attack that worked on the code before it: the write
+dated decades ahead that froze the ledger, dates that crashed a command, keys replayed for a
+different request, settings that broke the ledger for good, text a database cannot store."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from pools import cli
+from pools.ledger import Ledger
+from pools.rules import RuleViolation, violations
+from pools.tabular import InputErrors
+
+from .conftest import DAY0, changed, city
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "units"
+OCTOBER = str(DATA / "units-2026-10.csv")
+NOVEMBER = str(DATA / "units-2026-11.csv")
+
+
+class Clock:
+    """A clock the test moves forward: what a write records as the time it was made."""
+
+    def __init__(self, day: date = DAY0) -> None:
+        self.now = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=9)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def move_to(self, day: date) -> datetime:
+        self.now = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=9)
+        return self.now
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    parser = argparse.ArgumentParser(prog="quotapool")
+    cli.register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(list(argv))
+    try:
+        status = args.handler(args)
+    except InputErrors as errors:  # quotapool.main maps these to exit 2
+        print(errors.report())
+        status = 2
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def demo_cli_ledger(capsys: pytest.CaptureFixture[str], url: str) -> None:
+    status, _out, err = run(capsys, "ledger", "init", "--db", url, "--units", OCTOBER, "--demo")
+    assert status == 0, err
+
+
+# ---- 1. time ---------------------------------------------------------------------------
+
+
+def test_a_write_far_ahead_is_refused_and_the_ledger_stays_writable(
+    any_url: str, future_dates_checked: None
+) -> None:
+    clock = Clock()
+    with Ledger.create(any_url, city(), actor="王芳", effective=DAY0, clock=clock) as ledger:
+        with pytest.raises(RuleViolation) as refused:
+            ledger.sync(changed(city(), A3=21), actor="王芳", effective=date(2062, 1, 1))
+        assert refused.value.rule == "ledger.future_dated"
+        with pytest.raises(RuleViolation) as refused:
+            ledger.sync(changed(city(), A3=21), actor="王芳", effective=DAY0 + timedelta(32))
+        assert refused.value.rule == "ledger.future_dated"
+        # at most the setting (31 days) ahead; and the ledger goes on as normal
+        ledger.sync(changed(city(), A3=21), actor="王芳", effective=DAY0 + timedelta(31))
+        clock.move_to(DAY0 + timedelta(40))
+        ledger.sync(changed(city(), A3=22), actor="王芳")
+        assert ledger.verify()["ok"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("ledger", "status", "--as-of", "9999-12-31"),
+        ("ledger", "status", "--as-of", "1900-01-01"),
+        ("ledger", "status", "--known-at", "9999-12-31"),
+        ("ledger", "sync", "--units", NOVEMBER, "--actor", "王芳", "--date", "9999-12-30"),
+        ("loan", "list", "--db", "x.db"),
+    ],
+)
+def test_no_date_crashes_a_command(
+    any_url: str, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...]
+) -> None:
+    demo_cli_ledger(capsys, any_url)
+    if argv[:2] == ("loan", "list"):  # the API too: a date out of range is refused, not a crash
+        with Ledger.open(any_url) as ledger:
+            with pytest.raises(violations.InputRefused) as refused:
+                ledger.status(as_of=date(9999, 12, 31))
+            assert refused.value.rule == "ledger.date_range"
+            with pytest.raises(violations.InputRefused):
+                ledger.sync(OCTOBER, actor="王芳", effective=date(9999, 12, 30))
+        return
+    with pytest.raises(SystemExit) as exited:
+        run(capsys, *argv, "--db", any_url)
+    assert exited.value.code == 2
+    assert "outside the dates a ledger can mean" in capsys.readouterr().err
+
+
+def test_known_at_reproduces_a_past_answer_exactly(any_url: str) -> None:
+    clock = Clock(date(2026, 10, 8))
+    october = date(2026, 10, 8)
+    with Ledger.create(any_url, city(), actor="王芳", effective=october, clock=clock) as ledger:
+        recorded_then = clock.move_to(date(2026, 10, 20))
+        ledger.open_loan(
+            pool="admin", unit_id="A1", count=1, purpose="引进生", actor="王芳",
+            effective=date(2026, 10, 20),
+        )  # fmt: skip
+        answer_then = ledger.status(as_of=date(2026, 11, 1))
+        plain_then = ledger.status()
+        clock.move_to(date(2026, 10, 28))
+        ledger.open_loan(
+            pool="admin", unit_id="A2", count=1, purpose="引进生", actor="王芳",
+            effective=date(2026, 10, 28),
+        )  # fmt: skip
+        assert ledger.status(as_of=date(2026, 11, 1)) != answer_then  # recorded since
+        assert ledger.status(as_of=date(2026, 11, 1), known_at=recorded_then) == answer_then
+        assert ledger.status(known_at=recorded_then) == plain_then
+
+
+def test_known_at_on_the_command_line(any_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    demo_cli_ledger(capsys, any_url)
+    status, out, err = run(
+        capsys, "ledger", "status", "--db", any_url, "--json", "--known-at", "1990-01-01"
+    )
+    assert status == 0, err
+    assert json.loads(out)["head"]["seq"] == 0  # nothing was recorded by 1990
+    status, out, _ = run(capsys, "ledger", "status", "--db", any_url, "--json", "--known-at",
+                         "2200-01-01T00:00:00+08:00")  # fmt: skip
+    assert status == 0 and json.loads(out)["head"]["seq"] > 0
+
+
+def test_status_never_calls_a_later_state_today(any_url: str, future_dates_checked: None) -> None:
+    clock = Clock()
+    with Ledger.create(any_url, city(), actor="王芳", effective=DAY0, clock=clock) as ledger:
+        ahead = DAY0 + timedelta(20)
+        ledger.sync(changed(city(), A3=21), actor="王芳", effective=ahead)
+        today = ledger.status(as_of=DAY0)
+        plain = ledger.status()
+        assert today["as_of"] == DAY0.isoformat()
+        assert plain["as_of"] == ahead.isoformat()  # it shows the later write: it says so
+        assert plain["head"] != today["head"]
