@@ -275,25 +275,51 @@ def _run(args: argparse.Namespace, action: Callable[[], Any], show: Callable[[An
     try:
         result = action()
     except InputRefused as refusal:
-        if args.json:
-            _print_json({"error": refusal.as_dict()})
+        with _printing():
+            if args.json:
+                _print_json({"error": refusal.as_dict()})
         print(f"error: {refusal}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except RuleViolation as refusal:
-        if args.json:
-            _print_json({"error": refusal.as_dict()})
+        with _printing():
+            if args.json:
+                _print_json({"error": refusal.as_dict()})
         print(f"refused: {refusal}", file=sys.stderr)
         return EXIT_REFUSED
     except unusable as problem:
-        if args.json:
-            _print_json({"error": {"rule": None, "message_en": str(problem)}})
+        with _printing():
+            if args.json:
+                _print_json({"error": {"rule": None, "message_en": str(problem)}})
         print(f"error: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if args.json:
-        _print_json(result)
-    else:
-        show(result)
+    with _printing():  # a write is committed by now: a reader gone away does not undo it
+        if args.json:
+            _print_json(result)
+        else:
+            show(result)
     return EXIT_OK
+
+
+@contextmanager
+def _printing() -> Iterator[None]:
+    """Printing to standard output whose reader may have gone (`quotapool … --json | head`):
+    a broken pipe ends the printing, not the command, so its exit status tells what was done
+    (0 after a committed write: a retry must not write it again)."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _stdout_to_devnull()
+
+
+def _stdout_to_devnull() -> None:
+    """Point standard output at /dev/null, so that flushing it at exit cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file behind sys.stdout
+        pass
 
 
 def _chain_key(args: argparse.Namespace) -> bytes | None:
@@ -654,10 +680,11 @@ def _cmd_audit_keygen(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _bad_input(args, f"cannot write the key pair: {exc}")
     result = {"private_key": str(private), "public_key": str(public), "key_id": key_id}
-    if args.json:
-        _print_json(result)
-    else:
-        print(f"private key {private} (keep it secret), public key {public}, key id {key_id}")
+    with _printing():
+        if args.json:
+            _print_json(result)
+        else:
+            print(f"private key {private} (keep it secret), public key {public}, key id {key_id}")
     return EXIT_OK
 
 
@@ -769,8 +796,9 @@ class _BadInput(Exception):
 
 
 def _bad_input(args: argparse.Namespace, message: str) -> int:
-    if getattr(args, "json", False):
-        _print_json({"error": {"rule": None, "message_en": message}})
+    with _printing():
+        if getattr(args, "json", False):
+            _print_json({"error": {"rule": None, "message_en": message}})
     print(f"error: {message}", file=sys.stderr)
     return EXIT_BAD_INPUT
 

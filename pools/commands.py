@@ -50,9 +50,15 @@ from pools.results import (
     UnitChange,
     pool_figures,
 )
+from pools.rules.idempotency import same_request
 from pools.rules.institutional_pool import evaluation_allowed, rebuild_allowed
 from pools.rules.ledger import actor_named, day_in_range, not_backdated, not_future_dated
-from pools.rules.loans import check_open_loan, return_allowed, return_one_when_vacated
+from pools.rules.loans import (
+    check_open_loan,
+    return_allowed,
+    return_one_when_vacated,
+    term_allowed,
+)
 from pools.rules.monitoring import alerts
 from pools.rules.settings import Settings
 from pools.rules.units import unit_without_loans
@@ -206,36 +212,47 @@ def open_loan(
     purpose: str,
     term_years: int | None = None,
     idem_key: str | None = None,
+    effective_stated: bool = True,
 ) -> tuple[LoanState, bool]:
     """Open a loan, or answer with the loan an earlier call with the same key opened.
 
     `pool` is the parsed request (`pools.rules.loans.known_pool`: a violation if it named no
-    pool, refused in its turn). Returns (loan, replayed). The same key with a different
-    request is refused.
+    pool, refused in its turn). Returns (loan, replayed). The same key with a request that
+    differs in any field (pool, unit, count, purpose, term, effective date if
+    `effective_stated`, document, reason) is refused naming the fields
+    (`pools.rules.idempotency`).
     """
     state = batch.state
     purpose = purpose.strip()
+    if term_years is not None:
+        refuse(term_allowed(term_years))
     if idem_key is not None and idem_key in state.keys:
+        # the key first: a retry gets its answer whatever happened since (SPEC 3.3)
         loan = state.loans[state.keys[idem_key]]
-        if (loan.pool, loan.borrower, loan.count, loan.purpose) != (pool, unit_id, count, purpose):
-            refuse(
-                Violation(
-                    "loan.key_conflict",
-                    f"key {idem_key!r} already opened loan {loan.loan_id} with a different request",
-                    f"幂等键 {idem_key!r} 已用于另一笔借用（{loan.loan_id}）",
-                )
-            )
+        if term_years is None:
+            term_years = _default_term(state.settings, loan.pool)
+        end = add_years(loan.opened, term_years) if term_years is not None else None
+        stored = {
+            "pool": loan.pool.text, "unit": loan.borrower, "count": loan.count,
+            "purpose": loan.purpose, "term": day_text(loan.end), "effective": loan.opened,
+            "document": loan.document, "reason": loan.reason,
+        }  # fmt: skip
+        asked = {
+            "pool": pool.text if isinstance(pool, PoolRef) else str(pool.rule), "unit": unit_id,
+            "count": count, "purpose": purpose, "term": day_text(end),
+            "effective": batch.effective if effective_stated else None,
+            "document": batch.document, "reason": batch.reason,
+        }  # fmt: skip
+        refuse(same_request(idem_key, loan.loan_id, stored, asked))
         return loan, True
     batch.check_date()
     # every refusal comes before the first event, so a refused command changes nothing
     refuse(check_open_loan(state, pool, unit_id, count, purpose, batch.effective))
     assert isinstance(pool, PoolRef)
     if term_years is None:
-        term_years = (
-            state.settings.admin_term_years if pool == ADMIN_POOL else state.settings.term_years
-        )
-    if term_years is not None and term_years < 1:
-        refuse(Violation("loan.term", "a loan term is at least 1 year", "借用期限至少 1 年"))
+        term_years = _default_term(state.settings, pool)
+    if term_years is not None:
+        refuse(term_allowed(term_years))
     expire_due(batch)
     end = add_years(batch.effective, term_years) if term_years is not None else None
     loan_id = f"L{state.seq + 1:06d}"
@@ -296,6 +313,10 @@ def rebuild_pool(batch: Batch, capacity: int | None = None) -> InstitutionalPool
     period_end = add_years(batch.effective, state.settings.pool_period_years)
     batch.emit(PoolRebuilt(INSTITUTIONAL_POOL.text, capacity, period_end.isoformat()))
     return pool_figures(state).institutional
+
+
+def _default_term(settings: Settings, pool: PoolRef) -> int | None:
+    return settings.admin_term_years if pool == ADMIN_POOL else settings.term_years
 
 
 def _existing_loan(state: State, loan_id: str) -> LoanState:

@@ -39,6 +39,7 @@ from pools.checkpoint import Checkpoint, CheckpointError
 from pools.commands import Batch
 from pools.events import KEY_ENV, Event, LoanOpened, key_fingerprint, key_given, ledger_key
 from pools.results import LedgerStatus, LoanResult, loan_json, pool_figures, to_json, unit_json
+from pools.rules.idempotency import key_named
 from pools.rules.institutional_pool import decision_named
 from pools.rules.ledger import chain_key_matches, day_in_range
 from pools.rules.loans import known_pool, settlement_problems, special_account_totals
@@ -193,6 +194,9 @@ class Ledger:
         Returns {"loan_id", "replayed", "loan": {...}, "pools": {...}}; `replayed` is true
         when `key` had already opened this loan (nothing new is written then)."""
         parsed = pool if isinstance(pool, PoolRef) else known_pool(pool)
+        if key is not None:
+            key = key.strip()  # ' K1' and 'K1' are one key
+            refuse_input(key_named(key))
 
         def run(batch: Batch) -> dict[str, Any]:
             loan, replayed = commands.open_loan(
@@ -203,6 +207,7 @@ class Ledger:
                 purpose=purpose,
                 term_years=term_years,
                 idem_key=key,
+                effective_stated=effective is not None,
             )
             return to_json(LoanResult(loan, replayed, batch.effective, pool_figures(batch.state)))
 

@@ -199,6 +199,8 @@ class LoanState:
     returned: dict[ReturnCause, int] = field(default_factory=dict)
     evaluations: list[Evaluation] = field(default_factory=list)
     awaiting_return: bool = False
+    document: str = ""  # of the opening event: an idempotent retry must repeat it
+    reason: str = ""
 
     @property
     def lender(self) -> str | None:
@@ -402,7 +404,7 @@ class State:
             borrower.borrowed += count
         loan = LoanState(
             p.loan_id, pool, p.borrower, count, p.purpose, day, seq, end, idem_key,
-            event.actor, count,
+            event.actor, count, document=event.document, reason=event.reason,
         )  # fmt: skip
         self.loans[p.loan_id] = loan
         self.open_by_borrower.setdefault(p.borrower, []).append(p.loan_id)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -20,7 +23,8 @@ from pools.tabular import InputErrors
 
 from .conftest import DAY0, changed, city
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "units"
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "data" / "units"
 OCTOBER = str(DATA / "units-2026-10.csv")
 NOVEMBER = str(DATA / "units-2026-11.csv")
 
@@ -149,3 +153,99 @@ def test_status_never_calls_a_later_state_today(any_url: str, future_dates_check
         assert today["as_of"] == DAY0.isoformat()
         assert plain["as_of"] == ahead.isoformat()  # it shows the later write: it says so
         assert plain["head"] != today["head"]
+
+
+# ---- 2. idempotency --------------------------------------------------------------------
+
+D1 = DAY0 + timedelta(10)
+
+
+def admin_loan(ledger: Ledger, **changes: object) -> dict:
+    request: dict = dict(pool="admin", unit_id="A1", count=1, purpose="引进生", actor="王芳",
+                         key="K1", effective=D1, document="临编〔2026〕3号")  # fmt: skip
+    return ledger.open_loan(**(request | changes))
+
+
+def test_an_exact_retry_gets_its_loan_after_the_ledger_moved_on(any_url: str) -> None:
+    with Ledger.create(any_url, city(), actor="王芳", effective=DAY0, clock=Clock()) as ledger:
+        first = admin_loan(ledger)
+        ledger.sync(changed(city(), A4=6), actor="王芳", effective=D1 + timedelta(5))
+        head = ledger.status()["head"]
+        again = admin_loan(ledger)  # dated D1, before the ledger's last event
+        assert (again["loan_id"], again["replayed"]) == (first["loan_id"], True)
+        assert ledger.status()["head"] == head
+        # an unstated effective date (today by default) is not compared
+        assert admin_loan(ledger, effective=None)["replayed"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "fields"),
+    [
+        ({"term_years": 2}, ["term"]),
+        ({"count": 2}, ["count"]),
+        (
+            {"document": "临编〔2026〕4号", "effective": D1 + timedelta(1)},
+            ["effective", "document"],
+        ),
+        ({"unit_id": "A2", "reason": "again"}, ["unit", "reason"]),
+    ],
+)
+def test_a_different_request_under_a_used_key_is_refused_naming_each_field(
+    any_url: str, changes: dict, fields: list[str]
+) -> None:
+    with Ledger.create(any_url, city(), actor="王芳", effective=DAY0, clock=Clock()) as ledger:
+        first = admin_loan(ledger)
+        head = ledger.status()["head"]
+        with pytest.raises(RuleViolation) as refused:
+            admin_loan(ledger, **changes)
+        assert refused.value.rule == "loan.key_conflict"
+        assert f"differs in {', '.join(fields)}:" in refused.value.message_en
+        assert first["loan_id"] in refused.value.message_en
+        assert ledger.status()["head"] == head
+
+
+def test_keys_are_trimmed_and_an_empty_key_is_refused(
+    any_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Ledger.create(any_url, city(), actor="王芳", effective=DAY0, clock=Clock()) as ledger:
+        first = admin_loan(ledger, key=" K1 ")
+        assert admin_loan(ledger, key="K1")["loan_id"] == first["loan_id"]
+        for empty in ("", "  "):
+            with pytest.raises(violations.InputRefused) as refused:
+                admin_loan(ledger, key=empty)
+            assert refused.value.rule == "idempotency.empty_key"
+        assert len(ledger.loans()) == 1
+    status, out, _err = run(
+        capsys, "loan", "open", "--db", any_url, "--pool", "admin", "--unit", "A1", "--count",
+        "1", "--purpose", "引进生", "--actor", "王芳", "--key", "", "--json",
+    )  # fmt: skip
+    assert status == 2 and json.loads(out)["error"]["rule"] == "idempotency.empty_key"
+
+
+def _quotapool_into_a_closed_pipe(*argv: str) -> subprocess.CompletedProcess[bytes]:
+    """Run `quotapool ARGV` with standard output a pipe whose reader has already gone."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        return subprocess.run(
+            [sys.executable, "-c", "import sys, quotapool; sys.exit(quotapool.main())", *argv],
+            stdout=write_end, stderr=subprocess.PIPE, cwd=ROOT, timeout=120, check=False,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+
+
+def test_a_broken_pipe_never_turns_a_committed_write_into_a_failure(
+    any_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    demo_cli_ledger(capsys, any_url)
+    opened = _quotapool_into_a_closed_pipe(
+        "loan", "open", "--db", any_url, "--pool", "admin", "--unit", "M003", "--count", "1",
+        "--purpose", "引进生", "--actor", "王芳", "--json",
+    )  # fmt: skip
+    assert opened.returncode == 0, opened.stderr.decode()
+    assert b"Traceback" not in opened.stderr
+    with Ledger.open(any_url) as ledger:
+        assert len(ledger.loans()) == 1
+    logged = _quotapool_into_a_closed_pipe("audit", "log", "--db", any_url)
+    assert logged.returncode == 0 and b"Traceback" not in logged.stderr, logged.stderr.decode()

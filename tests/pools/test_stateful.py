@@ -58,6 +58,7 @@ class MLoan:
     end: date | None
     purpose: str = ""
     expired: bool = False  # marked by the ledger once a write happens on/after the end
+    opened: date | None = None  # a retry under its key repeats the effective date too
 
     def status(self, day: date) -> str:
         if self.outstanding == 0:
@@ -211,8 +212,9 @@ class LedgerMachine(RuleBasedStateMachine):
             )  # fmt: skip
         except RuleViolation as refusal:
             if earlier is not None:
-                same = (earlier.pool, earlier.borrower, earlier.count, earlier.purpose)
-                assert same != (pool, uid, count, purpose)
+                same = (earlier.pool, earlier.borrower, earlier.count, earlier.purpose,
+                        earlier.opened)  # fmt: skip
+                assert same != (pool, uid, count, purpose, self.day)
                 assert refusal.rule == "loan.key_conflict"
                 return
             assert broken, f"refused by {refusal.rule} but the model finds no rule broken"
@@ -220,8 +222,9 @@ class LedgerMachine(RuleBasedStateMachine):
             event(f"refused: {refusal.rule}")
             return
         if earlier is not None:  # the same key again: the loan it opened, nothing new
-            same = (earlier.pool, earlier.borrower, earlier.count, earlier.purpose)
-            assert same == (pool, uid, count, purpose)
+            same = (earlier.pool, earlier.borrower, earlier.count, earlier.purpose,
+                    earlier.opened)  # fmt: skip
+            assert same == (pool, uid, count, purpose, self.day)
             assert result["replayed"] and result["loan_id"] == earlier.loan_id
             return
         assert not broken, f"accepted although the model finds {broken} broken"
@@ -231,7 +234,7 @@ class LedgerMachine(RuleBasedStateMachine):
         end = None if years is None else self.day.replace(year=self.day.year + years)
         if self.day.month == 2 and self.day.day == 29 and end is not None:
             end = end.replace(day=28)
-        loan = MLoan(result["loan_id"], pool, uid, count, count, end, purpose)
+        loan = MLoan(result["loan_id"], pool, uid, count, count, end, purpose, opened=self.day)
         self.loans.append(loan)
         if key:
             self.keys[key] = loan
