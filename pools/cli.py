@@ -95,6 +95,19 @@ def _init_parser(cmds: Any) -> None:
     p.add_argument("--pool-period-years", type=int, default=defaults.pool_period_years)
     p.add_argument("--expiry-warning-days", type=int, default=defaults.expiry_warning_days)
     p.add_argument(
+        "--max-future-days",
+        type=int,
+        default=defaults.max_future_days,
+        help="how many days after it is recorded a write may take effect (default %(default)s)",
+    )
+    p.add_argument(
+        "--max-removed-share",
+        type=float,
+        default=defaults.max_removed_share,
+        help="a snapshot dropping more of the units is refused without --allow-removals "
+        "(default %(default)s)",
+    )
+    p.add_argument(
         "--demo",
         action="store_true",
         help="use the built-in, public demo chain key (for trying the product only); without "
@@ -106,6 +119,11 @@ def _sync_parser(cmds: Any) -> None:
     p = cmds.add_parser("sync", help="apply a new headcount snapshot")
     _common(p, _cmd_sync)
     p.add_argument("--units", required=True, help="units file (CSV or .xlsx)")
+    p.add_argument(
+        "--allow-removals",
+        action="store_true",
+        help="apply a snapshot that drops more units than the setting max_removed_share",
+    )
     _writer(p)
 
 
@@ -393,6 +411,8 @@ def _cmd_init(args: argparse.Namespace) -> int:
         term_years=args.term_years,
         pool_period_years=args.pool_period_years,
         expiry_warning_days=args.expiry_warning_days,
+        max_future_days=args.max_future_days,
+        max_removed_share=args.max_removed_share,
     )
     writes = _writes(args)
     writes["actor"] = args.actor or os.environ.get("USER") or "quotapool"
@@ -431,7 +451,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
 def _cmd_sync(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
         with _writing(args) as ledger:
-            return ledger.sync(args.units, **_writes(args))
+            return ledger.sync(args.units, allow_removals=args.allow_removals, **_writes(args))
 
     def show(result: dict[str, Any]) -> None:
         kinds: dict[str, int] = {}

@@ -60,8 +60,8 @@ from pools.rules.loans import (
     term_allowed,
 )
 from pools.rules.monitoring import alerts
-from pools.rules.settings import Settings
-from pools.rules.units import unit_without_loans
+from pools.rules.settings import Settings, settings_valid
+from pools.rules.units import removals_plausible, unit_without_loans
 from pools.rules.violations import RuleViolation, Violation, refuse, refuse_input
 from pools.state import UNIT_FIELDS, LoanState, State
 from pools.units import Unit
@@ -125,6 +125,7 @@ class Batch:
 
 
 def init_ledger(batch: Batch, settings: Settings, units: Iterable[Unit]) -> None:
+    refuse_input(settings_valid(settings))
     batch.check_date()
     if batch.state.initialised:
         refuse(Violation("ledger.exists", "this ledger is already initialised", "台账已经初始化"))
@@ -157,12 +158,14 @@ def settle(batch: Batch, unit_ids: Iterable[str]) -> list[Returned]:
     return returns
 
 
-def sync_units(batch: Batch, units: list[Unit]) -> SyncResult:
+def sync_units(batch: Batch, units: list[Unit], allow_removals: bool = False) -> SyncResult:
     """Apply a snapshot: register new units, record changes, remove absent units, then 空一还一.
 
     A snapshot is a fact of the world: a unit whose headcount now exceeds its quota is recorded
     and flagged over quota, not refused. Only a unit that disappears while it still has loans
-    is refused, because its loans would have nowhere to go.
+    is refused, because its loans would have nowhere to go. A snapshot that drops more than
+    the setting `max_removed_share` of the units is refused unless `allow_removals`: a
+    truncated file is not a reorganisation.
     """
     batch.check_date()
     state = batch.state
@@ -171,6 +174,8 @@ def sync_units(batch: Batch, units: list[Unit]) -> SyncResult:
     gone = [unit_id for unit_id in state.units if unit_id not in seen]
     for unit_id in gone:
         refuse(unit_without_loans(state, unit_id))
+    if not allow_removals:
+        refuse(removals_plausible(len(state.units), len(gone), state.settings.max_removed_share))
     expired = expire_due(batch)
     changes: list[UnitChange] = []
     returns: list[Returned] = []

@@ -41,10 +41,10 @@ from pools.events import KEY_ENV, Event, LoanOpened, key_fingerprint, key_given,
 from pools.results import LedgerStatus, LoanResult, loan_json, pool_figures, to_json, unit_json
 from pools.rules.idempotency import key_named
 from pools.rules.institutional_pool import decision_named
-from pools.rules.ledger import chain_key_matches, day_in_range
+from pools.rules.ledger import chain_key_matches, day_in_range, text_storable
 from pools.rules.loans import known_pool, settlement_problems, special_account_totals
 from pools.rules.monitoring import alerts
-from pools.rules.settings import Settings
+from pools.rules.settings import Settings, settings_valid
 from pools.rules.violations import RuleViolation, Violation, refuse, refuse_input
 from pools.state import InvariantBroken, State, collector_paused, fold
 from pools.storage import Head, Store, redact
@@ -113,6 +113,10 @@ class Ledger:
                 f"no chain key: set {KEY_ENV} (or --chain-key-file) to create a ledger, or say "
                 "--demo to try the product with the built-in, public demo key"
             )
+        settings = settings or Settings()
+        refuse_input(settings_valid(settings))  # before the database sees anything
+        _check_texts(actor=actor, reason=reason, document=document)
+        _check_day("--date", effective)
         unit_list = _units(units)
         ledger = cls(url, key=key, clock=clock)
         ledger.store.create_schema()
@@ -121,7 +125,7 @@ class Ledger:
             actor,
             reason or "ledger initialised from units snapshot",
             document,
-            lambda batch: commands.init_ledger(batch, settings or Settings(), unit_list),
+            lambda batch: commands.init_ledger(batch, settings, unit_list),
         )
         return ledger
 
@@ -163,16 +167,19 @@ class Ledger:
         effective: date | None = None,
         reason: str = "",
         document: str = "",
+        allow_removals: bool = False,
     ) -> dict[str, Any]:
         """Apply a new units snapshot. Returns changes, 空一还一 returns, expiries, pools
-        before/after and the alerts (SPEC 2.6)."""
+        before/after and the alerts (SPEC 2.6). A snapshot that drops more than the setting
+        `max_removed_share` of the units (a truncated file, say) is refused unless
+        `allow_removals`."""
         unit_list = _units(units)
         return self._write(
             effective,
             actor,
             reason or "headcount snapshot",
             document,
-            lambda batch: to_json(commands.sync_units(batch, unit_list)),
+            lambda batch: to_json(commands.sync_units(batch, unit_list, allow_removals)),
         )
 
     def open_loan(
@@ -197,6 +204,7 @@ class Ledger:
         if key is not None:
             key = key.strip()  # ' K1' and 'K1' are one key
             refuse_input(key_named(key))
+            refuse_input(text_storable("--key", key))
 
         def run(batch: Batch) -> dict[str, Any]:
             loan, replayed = commands.open_loan(
@@ -428,6 +436,8 @@ class Ledger:
         command: Callable[[Batch], T],
     ) -> T:
         """Run one command in one transaction (see the module docstring)."""
+        _check_texts(actor=actor, reason=reason, document=document)
+        _check_day("--date", effective)
         with self._lock:
             try:
                 with self.store.write() as (conn, head):
@@ -461,6 +471,13 @@ class Ledger:
 
 def _latest(today: date, last: date | None) -> date:
     return today if last is None or last <= today else last
+
+
+def _check_texts(**texts: str) -> None:
+    """Text for an event's envelope fits the database, the same on SQLite and PostgreSQL
+    (lengths, no NUL byte): else InputRefused naming the field."""
+    for name, text in texts.items():
+        refuse_input(text_storable(f"--{name.replace('document', 'doc')}", text))
 
 
 def _check_day(field: str, day: date | None) -> None:

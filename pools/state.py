@@ -83,7 +83,7 @@ from pools.rules.loans import (
     return_allowed,
     vacancy_to_move_into,
 )
-from pools.rules.settings import Settings
+from pools.rules.settings import Settings, settings_valid
 from pools.rules.unit_loans import lender_has_spare, unit_loan_parties
 from pools.rules.units import (
     is_over_quota,
@@ -332,7 +332,11 @@ class State:
                 self.admin_vacancies -= sign * net
 
     def _on_init(self, event: Event, day: date, payload: LedgerInitialised) -> None:
-        self.settings = Settings.from_dict(payload.settings)
+        try:
+            self.settings = Settings.from_dict(payload.settings)
+        except TypeError as exc:
+            raise InvariantBroken(event.seq, f"unreadable settings: {exc}") from None
+        _refuse(event.seq, settings_valid(self.settings))
         self.key_fingerprint = payload.settings.get(FINGERPRINT_FIELD)
         self.inst_capacity = self.settings.institutional_capacity
         self.inst_period_end = add_years(day, self.settings.pool_period_years)

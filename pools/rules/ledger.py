@@ -59,6 +59,29 @@ def not_future_dated(recorded: date, effective: date, max_days: int) -> Violatio
     )
 
 
+# The envelope's text columns and their lengths (pools.storage: String(200) on PostgreSQL;
+# SQLite would store any length, so the ledger checks before either database sees it).
+TEXT_LIMITS = {"--key": 200, "--actor": 200, "--doc": 200, "--reason": 10_000}
+
+
+def text_storable(field: str, text: str) -> Violation | None:
+    """Text the ledger stores (key, actor, 文号, reason) has no NUL byte and fits its column."""
+    if "\x00" in text:
+        return Violation(
+            "input.nul_byte",
+            f"{field} contains a NUL byte, which the ledger cannot store",
+            f"{field} 含有 NUL 字符，无法保存",
+        )
+    limit = TEXT_LIMITS.get(field)
+    if limit is not None and len(text) > limit:
+        return Violation(
+            "input.too_long",
+            f"{field} is {len(text)} characters long; at most {limit} are stored",
+            f"{field} 长 {len(text)} 个字符，最多 {limit} 个",
+        )
+    return None
+
+
 def chain_key_matches(recorded: str | None, used: str, given: bool) -> Violation | None:
     """A write is sealed with the key whose fingerprint the first event recorded (`recorded`;
     None for a legacy ledger: nothing to check). `used` is the fingerprint of the key at hand,

@@ -249,3 +249,106 @@ def test_a_broken_pipe_never_turns_a_committed_write_into_a_failure(
         assert len(ledger.loans()) == 1
     logged = _quotapool_into_a_closed_pipe("audit", "log", "--db", any_url)
     assert logged.returncode == 0 and b"Traceback" not in logged.stderr, logged.stderr.decode()
+
+
+# ---- 3. settings and inputs ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        ("--admin-share", "nan"),
+        ("--admin-share", "5"),
+        ("--admin-share", "-1"),
+        ("--admin-share", "1e308"),
+        ("--institutional-capacity", "-5"),
+        ("--term-years", "100000"),
+        ("--max-removed-share", "inf"),
+    ],
+)
+def test_init_refuses_a_bad_setting_and_writes_nothing(
+    any_url: str, capsys: pytest.CaptureFixture[str], setting: tuple[str, str]
+) -> None:
+    status, out, err = run(
+        capsys, "ledger", "init", "--db", any_url, "--units", OCTOBER, "--demo", "--json", *setting
+    )
+    assert status == 2, err
+    error = json.loads(out)["error"]
+    assert error["rule"] == "settings.invalid"
+    assert setting[0][2:].replace("-", "_") in error["message_en"]
+    status, _out, err = run(capsys, "ledger", "status", "--db", any_url)
+    assert status == 2 and "no ledger" in err
+
+
+def test_a_loan_term_beyond_fifty_years_is_refused(
+    any_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    demo_cli_ledger(capsys, any_url)
+    status, out, err = run(
+        capsys, "loan", "open", "--db", any_url, "--pool", "institutional", "--unit", "S012",
+        "--count", "1", "--purpose", "高层次人才", "--actor", "李强", "--term-years", "100000",
+        "--json",
+    )  # fmt: skip
+    assert status == 1, err
+    assert json.loads(out)["error"]["rule"] == "loan.term"
+
+
+def test_a_truncated_snapshot_is_refused_unless_removals_are_allowed(
+    any_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    demo_cli_ledger(capsys, any_url)
+    lines = Path(NOVEMBER).read_text(encoding="utf-8").splitlines(keepends=True)
+    truncated = tmp_path / "units-truncated.csv"
+    truncated.write_text("".join(lines[:11]), encoding="utf-8")  # 10 of 432 units
+    with Ledger.open(any_url) as ledger:
+        head = ledger.status()["head"]
+    sync = ("ledger", "sync", "--db", any_url, "--units", str(truncated), "--actor", "王芳")
+    status, out, _err = run(capsys, *sync, "--json")
+    assert status == 1 and json.loads(out)["error"]["rule"] == "sync.mass_removal"
+    with Ledger.open(any_url) as ledger:
+        assert ledger.status()["head"] == head
+    status, out, err = run(capsys, *sync, "--allow-removals", "--json")
+    assert status == 0, err
+    assert sum(c["change"] == "removed" for c in json.loads(out)["changes"]) == 422
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "rule"),
+    [
+        ("--key", "k" * 201, "input.too_long"),
+        ("--actor", "a" * 201, "input.too_long"),
+        ("--doc", "d" * 201, "input.too_long"),
+        ("--reason", "why\x00not", "input.nul_byte"),
+        ("--actor", "王\x00芳", "input.nul_byte"),
+    ],
+)
+def test_database_limits_are_checked_before_the_database_sees_the_text(
+    any_url: str, capsys: pytest.CaptureFixture[str], option: str, value: str, rule: str
+) -> None:
+    demo_cli_ledger(capsys, any_url)
+    request = {"--pool": "admin", "--unit": "M003", "--count": "1", "--purpose": "引进生",
+               "--actor": "王芳", "--key": "K1"} | {option: value}  # fmt: skip
+    argv = [word for pair in request.items() for word in pair]
+    status, out, err = run(capsys, "loan", "open", "--db", any_url, *argv, "--json")
+    assert status == 2, err
+    error = json.loads(out)["error"]
+    assert error["rule"] == rule and option in error["message_en"]
+    with Ledger.open(any_url) as ledger:
+        assert ledger.loans() == []
+
+
+def test_the_stateful_model_adds_years_to_29_february() -> None:
+    from .test_stateful import plus_years
+
+    assert plus_years(date(2028, 2, 29), 1) == date(2029, 2, 28)
+    assert plus_years(date(2028, 2, 29), 4) == date(2032, 2, 29)
+    assert plus_years(date(2026, 10, 8), 2) == date(2028, 10, 8)
+
+
+def test_the_text_limits_are_the_columns_lengths() -> None:
+    from pools.rules.ledger import TEXT_LIMITS
+    from pools.storage import events_table
+
+    columns = {"--key": "idem_key", "--actor": "actor", "--doc": "document"}
+    for option, column in columns.items():
+        assert TEXT_LIMITS[option] == events_table.c[column].type.length

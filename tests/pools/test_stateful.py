@@ -48,6 +48,18 @@ class MUnit:
         return self.headcount > self.approved - self.lent
 
 
+def plus_years(day: date, years: int) -> date:
+    """The same day `years` later; 29 February becomes 28 February in a year without it (the
+    model's own arithmetic: `date.replace` alone raises on 29 February)."""
+    if day.month == 2 and day.day == 29 and not _leap(day.year + years):
+        return date(day.year + years, 2, 28)
+    return day.replace(year=day.year + years)
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
 @dataclass
 class MLoan:
     loan_id: str
@@ -231,9 +243,7 @@ class LedgerMachine(RuleBasedStateMachine):
         event(f"loan opened from {pool.split(':')[0]}")
         self._mark_expired()
         years = None if pool == "admin" else 1
-        end = None if years is None else self.day.replace(year=self.day.year + years)
-        if self.day.month == 2 and self.day.day == 29 and end is not None:
-            end = end.replace(day=28)
+        end = None if years is None else plus_years(self.day, years)
         loan = MLoan(result["loan_id"], pool, uid, count, count, end, purpose, opened=self.day)
         self.loans.append(loan)
         if key:
@@ -336,9 +346,7 @@ class LedgerMachine(RuleBasedStateMachine):
         assert self.day >= self.period_end and capacity >= self.pool_lent("institutional")
         self._mark_expired()
         self.inst_capacity = capacity
-        self.period_end = self.day.replace(year=self.day.year + 2)
-        if self.day.month == 2 and self.day.day == 29:
-            self.period_end = self.period_end.replace(day=28)
+        self.period_end = plus_years(self.day, 2)
 
     # ---- invariants --------------------------------------------------------------------
 
