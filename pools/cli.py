@@ -293,29 +293,28 @@ def _run(args: argparse.Namespace, action: Callable[[], Any], show: Callable[[An
     try:
         result = action()
     except InputRefused as refusal:
-        with _printing():
-            if args.json:
-                _print_json({"error": refusal.as_dict()})
-        print(f"error: {refusal}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return _failed(args, refusal.as_dict(), f"error: {refusal}", EXIT_BAD_INPUT)
     except RuleViolation as refusal:
-        with _printing():
-            if args.json:
-                _print_json({"error": refusal.as_dict()})
-        print(f"refused: {refusal}", file=sys.stderr)
-        return EXIT_REFUSED
+        return _failed(args, refusal.as_dict(), f"refused: {refusal}", EXIT_REFUSED)
     except unusable as problem:
-        with _printing():
-            if args.json:
-                _print_json({"error": {"rule": None, "message_en": str(problem)}})
-        print(f"error: {problem}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        error = {"rule": None, "message_en": str(problem)}
+        return _failed(args, error, f"error: {problem}", EXIT_BAD_INPUT)
     with _printing():  # a write is committed by now: a reader gone away does not undo it
         if args.json:
             _print_json(result)
         else:
             show(result)
     return EXIT_OK
+
+
+def _failed(args: argparse.Namespace, error: dict[str, Any], line: str, status: int) -> int:
+    """Say why a command did not go through: the JSON error (with --json), a line on
+    standard error; return its exit status."""
+    with _printing():
+        if args.json:
+            _print_json({"error": error})
+    print(line, file=sys.stderr)
+    return status
 
 
 @contextmanager

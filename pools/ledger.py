@@ -291,8 +291,7 @@ class Ledger:
         """The folded state: current, or as of the end of `as_of` (a fresh fold), as the
         ledger stood at recording time `known_at` if given (only the events recorded by
         then: a past answer, reproduced exactly). Read only: the current state is this
-        object's cache."""
-        _check_day("--as-of", as_of)
+        object's cache. Any date folds (`date.max`: every event, freshly folded)."""
         with self._reading() as (conn, head):
             if as_of is None and known_at is None:
                 return self._caught_up(conn, head)
@@ -305,6 +304,7 @@ class Ledger:
         the ledger stood at recording time `known_at`, if given). Without a date it is the
         ledger as recorded, dated today or, when a write takes effect later than today, on
         that write's date: the answer never says "today" for a state that is not today's."""
+        _check_day("--as-of", as_of)  # alerts and loan ends are computed from it
         with self._lock:
             state = self.state(as_of, known_at)
             day = as_of or _latest(

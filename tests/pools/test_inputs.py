@@ -6,7 +6,6 @@ different request, settings that broke the ledger for good, text a database cann
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -16,12 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from pools import cli
 from pools.ledger import Ledger
 from pools.rules import RuleViolation, violations
-from pools.tabular import InputErrors
 
 from .conftest import DAY0, changed, city
+from .test_units_and_cli import run
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "units"
@@ -41,19 +39,6 @@ class Clock:
     def move_to(self, day: date) -> datetime:
         self.now = datetime.combine(day, datetime.min.time(), tzinfo=UTC) + timedelta(hours=9)
         return self.now
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    parser = argparse.ArgumentParser(prog="quotapool")
-    cli.register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(list(argv))
-    try:
-        status = args.handler(args)
-    except InputErrors as errors:  # quotapool.main maps these to exit 2
-        print(errors.report())
-        status = 2
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def demo_cli_ledger(capsys: pytest.CaptureFixture[str], url: str) -> None:
