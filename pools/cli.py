@@ -14,11 +14,12 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pools.rules import RuleViolation, Settings
+from pools.rules.violations import InputRefused
 from pools.vocabulary import Decision, ReturnCause
 
 if TYPE_CHECKING:  # the ledger pulls in SQLAlchemy (~0.4 s): only commands that use it pay
@@ -94,6 +95,19 @@ def _init_parser(cmds: Any) -> None:
     p.add_argument("--pool-period-years", type=int, default=defaults.pool_period_years)
     p.add_argument("--expiry-warning-days", type=int, default=defaults.expiry_warning_days)
     p.add_argument(
+        "--max-future-days",
+        type=int,
+        default=defaults.max_future_days,
+        help="how many days after it is recorded a write may take effect (default %(default)s)",
+    )
+    p.add_argument(
+        "--max-removed-share",
+        type=float,
+        default=defaults.max_removed_share,
+        help="a snapshot dropping more of the units is refused without --allow-removals "
+        "(default %(default)s)",
+    )
+    p.add_argument(
         "--demo",
         action="store_true",
         help="use the built-in, public demo chain key (for trying the product only); without "
@@ -105,6 +119,11 @@ def _sync_parser(cmds: Any) -> None:
     p = cmds.add_parser("sync", help="apply a new headcount snapshot")
     _common(p, _cmd_sync)
     p.add_argument("--units", required=True, help="units file (CSV or .xlsx)")
+    p.add_argument(
+        "--allow-removals",
+        action="store_true",
+        help="apply a snapshot that drops more units than the setting max_removed_share",
+    )
     _writer(p)
 
 
@@ -112,6 +131,13 @@ def _status_parser(cmds: Any) -> None:
     p = cmds.add_parser("status", help="pools, units, loans and alerts")
     _common(p, _cmd_status)
     p.add_argument("--as-of", type=_date, help="state at the end of this date")
+    p.add_argument(
+        "--known-at",
+        type=_instant,
+        metavar="TIME",
+        help="as the ledger stood at this recording time (YYYY-MM-DD: the end of that day, "
+        "or an ISO time; UTC unless it says otherwise): only events recorded by then",
+    )
     p.add_argument("--all-units", action="store_true", help="list every unit, not only notable")
 
 
@@ -222,10 +248,31 @@ def _audit_check_proof_parser(cmds: Any) -> None:
 
 
 def _date(text: str) -> date:
+    from pools.rules.ledger import day_in_range
+
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a date (YYYY-MM-DD)") from None
+    problem = day_in_range("the date", day)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem.message_en)
+    return day
+
+
+def _instant(text: str) -> datetime:
+    """A recording time: a date (the end of that day, UTC) or an ISO date and time."""
+    if len(text.strip()) == 10:
+        day = _date(text.strip())
+        return datetime.combine(day, time.max, tzinfo=UTC)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"'{text}' is not a time (YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM])"
+        ) from None
+    _date(moment.date().isoformat())
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 # ---- running -------------------------------------------------------------------------
@@ -245,21 +292,51 @@ def _run(args: argparse.Namespace, action: Callable[[], Any], show: Callable[[An
     )
     try:
         result = action()
+    except InputRefused as refusal:
+        return _failed(args, refusal.as_dict(), f"error: {refusal}", EXIT_BAD_INPUT)
     except RuleViolation as refusal:
-        if args.json:
-            _print_json({"error": refusal.as_dict()})
-        print(f"refused: {refusal}", file=sys.stderr)
-        return EXIT_REFUSED
+        return _failed(args, refusal.as_dict(), f"refused: {refusal}", EXIT_REFUSED)
     except unusable as problem:
+        error = {"rule": None, "message_en": str(problem)}
+        return _failed(args, error, f"error: {problem}", EXIT_BAD_INPUT)
+    with _printing():  # a write is committed by now: a reader gone away does not undo it
         if args.json:
-            _print_json({"error": {"rule": None, "message_en": str(problem)}})
-        print(f"error: {problem}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    if args.json:
-        _print_json(result)
-    else:
-        show(result)
+            _print_json(result)
+        else:
+            show(result)
     return EXIT_OK
+
+
+def _failed(args: argparse.Namespace, error: dict[str, Any], line: str, status: int) -> int:
+    """Say why a command did not go through: the JSON error (with --json), a line on
+    standard error; return its exit status."""
+    with _printing():
+        if args.json:
+            _print_json({"error": error})
+    print(line, file=sys.stderr)
+    return status
+
+
+@contextmanager
+def _printing() -> Iterator[None]:
+    """Printing to standard output whose reader may have gone (`quotapool … --json | head`):
+    a broken pipe ends the printing, not the command, so its exit status tells what was done
+    (0 after a committed write: a retry must not write it again)."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _stdout_to_devnull()
+
+
+def _stdout_to_devnull() -> None:
+    """Point standard output at /dev/null, so that flushing it at exit cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file behind sys.stdout
+        pass
 
 
 def _chain_key(args: argparse.Namespace) -> bytes | None:
@@ -333,6 +410,8 @@ def _cmd_init(args: argparse.Namespace) -> int:
         term_years=args.term_years,
         pool_period_years=args.pool_period_years,
         expiry_warning_days=args.expiry_warning_days,
+        max_future_days=args.max_future_days,
+        max_removed_share=args.max_removed_share,
     )
     writes = _writes(args)
     writes["actor"] = args.actor or os.environ.get("USER") or "quotapool"
@@ -371,7 +450,7 @@ def _cmd_init(args: argparse.Namespace) -> int:
 def _cmd_sync(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
         with _writing(args) as ledger:
-            return ledger.sync(args.units, **_writes(args))
+            return ledger.sync(args.units, allow_removals=args.allow_removals, **_writes(args))
 
     def show(result: dict[str, Any]) -> None:
         kinds: dict[str, int] = {}
@@ -401,7 +480,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
         with _open(args) as ledger:
             _note_demo(ledger)
-            return ledger.status(as_of=args.as_of)
+            return ledger.status(as_of=args.as_of, known_at=args.known_at)
 
     def show(result: dict[str, Any]) -> None:
         print(f"ledger as of {result['as_of']} (event {result['head']['seq']})")
@@ -620,10 +699,11 @@ def _cmd_audit_keygen(args: argparse.Namespace) -> int:
     except OSError as exc:
         return _bad_input(args, f"cannot write the key pair: {exc}")
     result = {"private_key": str(private), "public_key": str(public), "key_id": key_id}
-    if args.json:
-        _print_json(result)
-    else:
-        print(f"private key {private} (keep it secret), public key {public}, key id {key_id}")
+    with _printing():
+        if args.json:
+            _print_json(result)
+        else:
+            print(f"private key {private} (keep it secret), public key {public}, key id {key_id}")
     return EXIT_OK
 
 
@@ -735,8 +815,9 @@ class _BadInput(Exception):
 
 
 def _bad_input(args: argparse.Namespace, message: str) -> int:
-    if getattr(args, "json", False):
-        _print_json({"error": {"rule": None, "message_en": message}})
+    with _printing():
+        if getattr(args, "json", False):
+            _print_json({"error": {"rule": None, "message_en": message}})
     print(f"error: {message}", file=sys.stderr)
     return EXIT_BAD_INPUT
 

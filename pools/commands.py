@@ -23,7 +23,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from pools.events import (
     FINGERPRINT_FIELD,
@@ -50,13 +50,19 @@ from pools.results import (
     UnitChange,
     pool_figures,
 )
+from pools.rules.idempotency import same_request
 from pools.rules.institutional_pool import evaluation_allowed, rebuild_allowed
-from pools.rules.ledger import actor_named, not_backdated
-from pools.rules.loans import check_open_loan, return_allowed, return_one_when_vacated
+from pools.rules.ledger import actor_named, day_in_range, not_backdated, not_future_dated
+from pools.rules.loans import (
+    check_open_loan,
+    return_allowed,
+    return_one_when_vacated,
+    term_allowed,
+)
 from pools.rules.monitoring import alerts
-from pools.rules.settings import Settings
-from pools.rules.units import unit_without_loans
-from pools.rules.violations import RuleViolation, Violation, refuse
+from pools.rules.settings import Settings, settings_valid
+from pools.rules.units import removals_plausible, unit_without_loans
+from pools.rules.violations import RuleViolation, Violation, refuse, refuse_input
 from pools.state import UNIT_FIELDS, LoanState, State
 from pools.units import Unit
 from pools.vocabulary import (
@@ -84,9 +90,17 @@ class Batch:
     events: list[Event] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        refuse_input(day_in_range("effective date", self.effective))
         refuse(actor_named(self.actor))
-        refuse(not_backdated(self.state.effective, self.effective))
         self._day = self.effective.isoformat()
+
+    def check_date(self) -> None:
+        """The effective date neither runs ahead of the recording time by more than the
+        setting nor goes back before the ledger's last event (every command, after an
+        idempotent replay had its chance to answer)."""
+        recorded = datetime.fromisoformat(self.recorded_at).date()
+        refuse(not_future_dated(recorded, self.effective, self.state.settings.max_future_days))
+        refuse(not_backdated(self.state.effective, self.effective))
 
     def emit(self, payload: Payload, idem_key: str | None = None) -> Event:
         event = seal(
@@ -111,6 +125,8 @@ class Batch:
 
 
 def init_ledger(batch: Batch, settings: Settings, units: Iterable[Unit]) -> None:
+    refuse_input(settings_valid(settings))
+    batch.check_date()
     if batch.state.initialised:
         refuse(Violation("ledger.exists", "this ledger is already initialised", "台账已经初始化"))
     recorded = {**settings.as_dict(), FINGERPRINT_FIELD: key_fingerprint(batch.key)}
@@ -142,19 +158,24 @@ def settle(batch: Batch, unit_ids: Iterable[str]) -> list[Returned]:
     return returns
 
 
-def sync_units(batch: Batch, units: list[Unit]) -> SyncResult:
+def sync_units(batch: Batch, units: list[Unit], allow_removals: bool = False) -> SyncResult:
     """Apply a snapshot: register new units, record changes, remove absent units, then 空一还一.
 
     A snapshot is a fact of the world: a unit whose headcount now exceeds its quota is recorded
     and flagged over quota, not refused. Only a unit that disappears while it still has loans
-    is refused, because its loans would have nowhere to go.
+    is refused, because its loans would have nowhere to go. A snapshot that drops more than
+    the setting `max_removed_share` of the units is refused unless `allow_removals`: a
+    truncated file is not a reorganisation.
     """
+    batch.check_date()
     state = batch.state
     before = pool_figures(state)
     seen = {unit.unit_id for unit in units}
     gone = [unit_id for unit_id in state.units if unit_id not in seen]
     for unit_id in gone:
         refuse(unit_without_loans(state, unit_id))
+    if not allow_removals:
+        refuse(removals_plausible(len(state.units), len(gone), state.settings.max_removed_share))
     expired = expire_due(batch)
     changes: list[UnitChange] = []
     returns: list[Returned] = []
@@ -196,35 +217,47 @@ def open_loan(
     purpose: str,
     term_years: int | None = None,
     idem_key: str | None = None,
+    effective_stated: bool = True,
 ) -> tuple[LoanState, bool]:
     """Open a loan, or answer with the loan an earlier call with the same key opened.
 
     `pool` is the parsed request (`pools.rules.loans.known_pool`: a violation if it named no
-    pool, refused in its turn). Returns (loan, replayed). The same key with a different
-    request is refused.
+    pool, refused in its turn). Returns (loan, replayed). The same key with a request that
+    differs in any field (pool, unit, count, purpose, term, effective date if
+    `effective_stated`, document, reason) is refused naming the fields
+    (`pools.rules.idempotency`).
     """
     state = batch.state
     purpose = purpose.strip()
+    if term_years is not None:
+        refuse(term_allowed(term_years))
     if idem_key is not None and idem_key in state.keys:
+        # the key first: a retry gets its answer whatever happened since (SPEC 3.3)
         loan = state.loans[state.keys[idem_key]]
-        if (loan.pool, loan.borrower, loan.count, loan.purpose) != (pool, unit_id, count, purpose):
-            refuse(
-                Violation(
-                    "loan.key_conflict",
-                    f"key {idem_key!r} already opened loan {loan.loan_id} with a different request",
-                    f"幂等键 {idem_key!r} 已用于另一笔借用（{loan.loan_id}）",
-                )
-            )
+        if term_years is None:
+            term_years = _default_term(state.settings, loan.pool)
+        end = add_years(loan.opened, term_years) if term_years is not None else None
+        stored = {
+            "pool": loan.pool.text, "unit": loan.borrower, "count": loan.count,
+            "purpose": loan.purpose, "term": day_text(loan.end), "effective": loan.opened,
+            "document": loan.document, "reason": loan.reason,
+        }  # fmt: skip
+        asked = {
+            "pool": pool.text if isinstance(pool, PoolRef) else str(pool.rule), "unit": unit_id,
+            "count": count, "purpose": purpose, "term": day_text(end),
+            "effective": batch.effective if effective_stated else None,
+            "document": batch.document, "reason": batch.reason,
+        }  # fmt: skip
+        refuse(same_request(idem_key, loan.loan_id, stored, asked))
         return loan, True
+    batch.check_date()
     # every refusal comes before the first event, so a refused command changes nothing
     refuse(check_open_loan(state, pool, unit_id, count, purpose, batch.effective))
     assert isinstance(pool, PoolRef)
     if term_years is None:
-        term_years = (
-            state.settings.admin_term_years if pool == ADMIN_POOL else state.settings.term_years
-        )
-    if term_years is not None and term_years < 1:
-        refuse(Violation("loan.term", "a loan term is at least 1 year", "借用期限至少 1 年"))
+        term_years = _default_term(state.settings, pool)
+    if term_years is not None:
+        refuse(term_allowed(term_years))
     expire_due(batch)
     end = add_years(batch.effective, term_years) if term_years is not None else None
     loan_id = f"L{state.seq + 1:06d}"
@@ -236,6 +269,7 @@ def open_loan(
 
 def return_loan(batch: Batch, loan_id: str, count: int | None = None) -> ReturnResult:
     """Return quotas of a loan by hand (task done, term over). Default: all outstanding."""
+    batch.check_date()
     loan = _existing_loan(batch.state, loan_id)
     count = loan.outstanding if count is None else count
     refuse(return_allowed(loan, count))
@@ -257,6 +291,7 @@ def evaluate_loan(
 ) -> EvaluationResult:
     """Record the performance evaluation of an expired loan: extend to `new_end`, or return.
     `decision` is the parsed request (`pools.rules.institutional_pool.decision_named`)."""
+    batch.check_date()
     state = batch.state
     loan = _existing_loan(state, loan_id)
     status = loan.status_on(batch.effective)
@@ -276,12 +311,17 @@ def evaluate_loan(
 
 def rebuild_pool(batch: Batch, capacity: int | None = None) -> InstitutionalPoolFigures:
     """到期重建: the institutional pool starts a new period with a capacity (default: setting)."""
+    batch.check_date()
     state = batch.state
     capacity = state.settings.institutional_capacity if capacity is None else capacity
     refuse(rebuild_allowed(state, batch.effective, capacity))
     period_end = add_years(batch.effective, state.settings.pool_period_years)
     batch.emit(PoolRebuilt(INSTITUTIONAL_POOL.text, capacity, period_end.isoformat()))
     return pool_figures(state).institutional
+
+
+def _default_term(settings: Settings, pool: PoolRef) -> int | None:
+    return settings.admin_term_years if pool == ADMIN_POOL else settings.term_years
 
 
 def _existing_loan(state: State, loan_id: str) -> LoanState:

@@ -39,12 +39,13 @@ from pools.checkpoint import Checkpoint, CheckpointError
 from pools.commands import Batch
 from pools.events import KEY_ENV, Event, LoanOpened, key_fingerprint, key_given, ledger_key
 from pools.results import LedgerStatus, LoanResult, loan_json, pool_figures, to_json, unit_json
+from pools.rules.idempotency import key_named
 from pools.rules.institutional_pool import decision_named
-from pools.rules.ledger import chain_key_matches
+from pools.rules.ledger import chain_key_matches, day_in_range, text_storable
 from pools.rules.loans import known_pool, settlement_problems, special_account_totals
 from pools.rules.monitoring import alerts
-from pools.rules.settings import Settings
-from pools.rules.violations import RuleViolation, Violation, refuse
+from pools.rules.settings import Settings, settings_valid
+from pools.rules.violations import RuleViolation, Violation, refuse, refuse_input
 from pools.state import InvariantBroken, State, collector_paused, fold
 from pools.storage import Head, Store, redact
 from pools.units import Unit, read_units
@@ -112,6 +113,10 @@ class Ledger:
                 f"no chain key: set {KEY_ENV} (or --chain-key-file) to create a ledger, or say "
                 "--demo to try the product with the built-in, public demo key"
             )
+        settings = settings or Settings()
+        refuse_input(settings_valid(settings))  # before the database sees anything
+        _check_texts(actor=actor, reason=reason, document=document)
+        _check_day("--date", effective)
         unit_list = _units(units)
         ledger = cls(url, key=key, clock=clock)
         ledger.store.create_schema()
@@ -120,7 +125,7 @@ class Ledger:
             actor,
             reason or "ledger initialised from units snapshot",
             document,
-            lambda batch: commands.init_ledger(batch, settings or Settings(), unit_list),
+            lambda batch: commands.init_ledger(batch, settings, unit_list),
         )
         return ledger
 
@@ -162,16 +167,19 @@ class Ledger:
         effective: date | None = None,
         reason: str = "",
         document: str = "",
+        allow_removals: bool = False,
     ) -> dict[str, Any]:
         """Apply a new units snapshot. Returns changes, 空一还一 returns, expiries, pools
-        before/after and the alerts (SPEC 2.6)."""
+        before/after and the alerts (SPEC 2.6). A snapshot that drops more than the setting
+        `max_removed_share` of the units (a truncated file, say) is refused unless
+        `allow_removals`."""
         unit_list = _units(units)
         return self._write(
             effective,
             actor,
             reason or "headcount snapshot",
             document,
-            lambda batch: to_json(commands.sync_units(batch, unit_list)),
+            lambda batch: to_json(commands.sync_units(batch, unit_list, allow_removals)),
         )
 
     def open_loan(
@@ -193,6 +201,10 @@ class Ledger:
         Returns {"loan_id", "replayed", "loan": {...}, "pools": {...}}; `replayed` is true
         when `key` had already opened this loan (nothing new is written then)."""
         parsed = pool if isinstance(pool, PoolRef) else known_pool(pool)
+        if key is not None:
+            key = key.strip()  # ' K1' and 'K1' are one key
+            refuse_input(key_named(key))
+            refuse_input(text_storable("--key", key))
 
         def run(batch: Batch) -> dict[str, Any]:
             loan, replayed = commands.open_loan(
@@ -203,6 +215,7 @@ class Ledger:
                 purpose=purpose,
                 term_years=term_years,
                 idem_key=key,
+                effective_stated=effective is not None,
             )
             return to_json(LoanResult(loan, replayed, batch.effective, pool_figures(batch.state)))
 
@@ -241,6 +254,7 @@ class Ledger:
         """Record the performance evaluation (绩效评估) of an expired loan: decision "extend"
         (with `new_end`) or "return" (the quotas go back)."""
         parsed = decision if isinstance(decision, Decision) else decision_named(decision)
+        _check_day("--until", new_end)
         return self._write(
             effective,
             actor,
@@ -273,19 +287,29 @@ class Ledger:
 
     # ---- reads -----------------------------------------------------------------------
 
-    def state(self, as_of: date | None = None) -> State:
-        """The folded state: current, or as of the end of `as_of` (a fresh fold). Read only:
-        the current state is this object's cache."""
+    def state(self, as_of: date | None = None, known_at: datetime | None = None) -> State:
+        """The folded state: current, or as of the end of `as_of` (a fresh fold), as the
+        ledger stood at recording time `known_at` if given (only the events recorded by
+        then: a past answer, reproduced exactly). Read only: the current state is this
+        object's cache. Any date folds (`date.max`: every event, freshly folded)."""
         with self._reading() as (conn, head):
-            if as_of is None:
+            if as_of is None and known_at is None:
                 return self._caught_up(conn, head)
-            return fold(self.store.events(conn, upto=head.seq, until=as_of.isoformat()))
+            until = None if as_of is None else as_of.isoformat()
+            events = self.store.events(conn, upto=head.seq, until=until)
+            return fold(events if known_at is None else recorded_by(events, known_at))
 
-    def status(self, as_of: date | None = None) -> dict[str, Any]:
-        """SPEC 3.3 status: pools, units, open loans and alerts (as of a date, if given)."""
+    def status(self, as_of: date | None = None, known_at: datetime | None = None) -> dict[str, Any]:
+        """SPEC 3.3 status: pools, units, open loans and alerts (as of a date, if given; as
+        the ledger stood at recording time `known_at`, if given). Without a date it is the
+        ledger as recorded, dated today or, when a write takes effect later than today, on
+        that write's date: the answer never says "today" for a state that is not today's."""
+        _check_day("--as-of", as_of)  # alerts and loan ends are computed from it
         with self._lock:
-            state = self.state(as_of)
-            day = as_of or self._today()
+            state = self.state(as_of, known_at)
+            day = as_of or _latest(
+                known_at.date() if known_at is not None else self._today(), state.effective
+            )
             status = LedgerStatus(
                 day,
                 state.seq,
@@ -310,6 +334,7 @@ class Ledger:
         self, *, unit_id: str | None = None, include_closed: bool = True, as_of: date | None = None
     ) -> list[dict[str, Any]]:
         """Loans (borrowed or lent by `unit_id`, if given)."""
+        _check_day("--as-of", as_of)
         with self._lock:
             state = self.state(as_of)
             day = as_of or self._today()
@@ -411,6 +436,8 @@ class Ledger:
         command: Callable[[Batch], T],
     ) -> T:
         """Run one command in one transaction (see the module docstring)."""
+        _check_texts(actor=actor, reason=reason, document=document)
+        _check_day("--date", effective)
         with self._lock:
             try:
                 with self.store.write() as (conn, head):
@@ -440,6 +467,36 @@ class Ledger:
                 # a refused or failed command may have touched the cached state: refold
                 self._state = None
                 raise
+
+
+def _latest(today: date, last: date | None) -> date:
+    return today if last is None or last <= today else last
+
+
+def _check_texts(**texts: str) -> None:
+    """Text for an event's envelope fits the database, the same on SQLite and PostgreSQL
+    (lengths, no NUL byte): else InputRefused naming the field."""
+    for name, text in texts.items():
+        refuse_input(text_storable(f"--{name.replace('document', 'doc')}", text))
+
+
+def _check_day(field: str, day: date | None) -> None:
+    """A date from the caller lies in the range a ledger can mean (else InputRefused)."""
+    if day is not None:
+        refuse_input(day_in_range(field, day))
+
+
+def recorded_by(events: Iterable[Event], known_at: datetime) -> Iterator[Event]:
+    """The events recorded at or before `known_at` (a naive time is UTC): the prefix of the
+    ledger that stood then (appends are serialised, so it ends at the first later one)."""
+    limit = known_at if known_at.tzinfo is not None else known_at.replace(tzinfo=UTC)
+    for event in events:
+        recorded = datetime.fromisoformat(event.recorded_at)
+        if recorded.tzinfo is None:
+            recorded = recorded.replace(tzinfo=UTC)
+        if recorded > limit:
+            return
+        yield event
 
 
 def _units(units: UnitsInput) -> list[Unit]:

@@ -83,7 +83,7 @@ from pools.rules.loans import (
     return_allowed,
     vacancy_to_move_into,
 )
-from pools.rules.settings import Settings
+from pools.rules.settings import Settings, settings_valid
 from pools.rules.unit_loans import lender_has_spare, unit_loan_parties
 from pools.rules.units import (
     is_over_quota,
@@ -199,6 +199,8 @@ class LoanState:
     returned: dict[ReturnCause, int] = field(default_factory=dict)
     evaluations: list[Evaluation] = field(default_factory=list)
     awaiting_return: bool = False
+    document: str = ""  # of the opening event: an idempotent retry must repeat it
+    reason: str = ""
 
     @property
     def lender(self) -> str | None:
@@ -330,7 +332,11 @@ class State:
                 self.admin_vacancies -= sign * net
 
     def _on_init(self, event: Event, day: date, payload: LedgerInitialised) -> None:
-        self.settings = Settings.from_dict(payload.settings)
+        try:
+            self.settings = Settings.from_dict(payload.settings)
+        except TypeError as exc:
+            raise InvariantBroken(event.seq, f"unreadable settings: {exc}") from None
+        _refuse(event.seq, settings_valid(self.settings))
         self.key_fingerprint = payload.settings.get(FINGERPRINT_FIELD)
         self.inst_capacity = self.settings.institutional_capacity
         self.inst_period_end = add_years(day, self.settings.pool_period_years)
@@ -402,7 +408,7 @@ class State:
             borrower.borrowed += count
         loan = LoanState(
             p.loan_id, pool, p.borrower, count, p.purpose, day, seq, end, idem_key,
-            event.actor, count,
+            event.actor, count, document=event.document, reason=event.reason,
         )  # fmt: skip
         self.loans[p.loan_id] = loan
         self.open_by_borrower.setdefault(p.borrower, []).append(p.loan_id)

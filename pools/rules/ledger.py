@@ -8,6 +8,11 @@ from datetime import date
 
 from pools.rules.violations import Violation
 
+# The dates a ledger can mean: nothing before the People's Republic's staffing records, nothing
+# so far ahead that a term or a warning window added to it leaves the calendar (SPEC 4).
+EARLIEST_DAY = date(1949, 1, 1)
+LATEST_DAY = date(2200, 12, 31)
+
 
 def actor_named(actor: str) -> Violation | None:
     """Every write names its actor (操作人)."""
@@ -26,6 +31,55 @@ def not_backdated(last: date | None, effective: date) -> Violation | None:
         "the ledger never goes back in time",
         f"生效日期 {effective} 早于台账最后一笔（{last}），不能倒签",
     )
+
+
+def day_in_range(field: str, day: date) -> Violation | None:
+    """A date given to the ledger lies between 1949 and 2200: beyond that it is a typing
+    error, and arithmetic on it (a term, a warning window) would leave the calendar."""
+    if EARLIEST_DAY <= day <= LATEST_DAY:
+        return None
+    return Violation(
+        "ledger.date_range",
+        f"{field} {day} is outside the dates a ledger can mean ({EARLIEST_DAY} to {LATEST_DAY})",
+        f"{field} {day} 超出台账可用日期范围（{EARLIEST_DAY} 至 {LATEST_DAY}）",
+    )
+
+
+def not_future_dated(recorded: date, effective: date, max_days: int) -> Violation | None:
+    """A write takes effect at most `max_days` (the setting `max_future_days`) after the day
+    it is recorded: one write dated decades ahead would otherwise freeze the ledger, since no
+    later write may go back before it."""
+    if (effective - recorded).days <= max_days:
+        return None
+    return Violation(
+        "ledger.future_dated",
+        f"effective date {effective} is more than {max_days} days after today ({recorded}); "
+        "a write cannot take effect that far ahead",
+        f"生效日期 {effective} 晚于今天（{recorded}）超过 {max_days} 天，不能预签",
+    )
+
+
+# The envelope's text columns and their lengths (pools.storage: String(200) on PostgreSQL;
+# SQLite would store any length, so the ledger checks before either database sees it).
+TEXT_LIMITS = {"--key": 200, "--actor": 200, "--doc": 200, "--reason": 10_000}
+
+
+def text_storable(field: str, text: str) -> Violation | None:
+    """Text the ledger stores (key, actor, 文号, reason) has no NUL byte and fits its column."""
+    if "\x00" in text:
+        return Violation(
+            "input.nul_byte",
+            f"{field} contains a NUL byte, which the ledger cannot store",
+            f"{field} 含有 NUL 字符，无法保存",
+        )
+    limit = TEXT_LIMITS.get(field)
+    if limit is not None and len(text) > limit:
+        return Violation(
+            "input.too_long",
+            f"{field} is {len(text)} characters long; at most {limit} are stored",
+            f"{field} 长 {len(text)} 个字符，最多 {limit} 个",
+        )
+    return None
 
 
 def chain_key_matches(recorded: str | None, used: str, given: bool) -> Violation | None:

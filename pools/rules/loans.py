@@ -160,6 +160,20 @@ def loan_count_valid(count: int) -> Violation | None:
     )
 
 
+MAX_TERM_YEARS = 50  # a loan (and a setting's term) runs 1 to 50 years
+
+
+def term_allowed(years: int) -> Violation | None:
+    """A loan term is a whole number of years from 1 to 50."""
+    if 1 <= years <= MAX_TERM_YEARS:
+        return None
+    return Violation(
+        "loan.term",
+        f"a loan term is at least 1 year and at most {MAX_TERM_YEARS} ({years} given)",
+        f"借用期限须为 1 至 {MAX_TERM_YEARS} 年（给出 {years}）",
+    )
+
+
 def known_pool(text: str) -> PoolRef | Violation:
     """A pool named by a request (parsed once, where the request comes in)."""
     try:

@@ -77,6 +77,21 @@ def unit_without_loans(state: State, unit_id: str) -> Violation | None:
     )
 
 
+def removals_plausible(units: int, removed: int, max_share: float) -> Violation | None:
+    """A snapshot drops at most `max_share` (the setting `max_removed_share`) of the units the
+    ledger holds, or one unit (an office abolished): more looks like a truncated file, and is
+    applied only when asked (`--allow-removals`)."""
+    if removed <= max(1, max_share * units):
+        return None
+    return Violation(
+        "sync.mass_removal",
+        f"the snapshot drops {removed} of {units} units (more than {max_share:.0%}); a truncated "
+        "file? nothing was written; if the units really are gone, sync with --allow-removals",
+        f"新名册缺少 {removed}/{units} 个单位（超过 {max_share:.0%}），疑为文件不完整；"
+        "未写入任何内容；确属撤销请加 --allow-removals",
+    )
+
+
 def unit_figures_problem(level: str, kind: str, approved: object, headcount: object) -> str | None:
     """What is wrong with a unit's level, kind, approved quota and headcount, if anything."""
     if level not in LEVELS.values() or kind not in KINDS.values():

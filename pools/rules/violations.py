@@ -35,10 +35,21 @@ class RuleViolation(Exception):
         return self.violation.as_dict()
 
 
+class InputRefused(RuleViolation):
+    """A request refused as bad input (a date out of range, a setting out of bounds, text a
+    database cannot store): the command line exits 2 and names the field; nothing written."""
+
+
 def refuse(violation: Violation | None) -> None:
     """Raise `RuleViolation` for a violation found; nothing for None."""
     if violation is not None:
         raise RuleViolation(violation)
+
+
+def refuse_input(violation: Violation | None) -> None:
+    """Raise `InputRefused` for a violation found; nothing for None."""
+    if violation is not None:
+        raise InputRefused(violation)
 
 
 def first(*found: Violation | None) -> Violation | None:

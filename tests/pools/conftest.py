@@ -74,6 +74,24 @@ def changed(units: list[Unit], **headcounts: int | tuple[int, int]) -> list[Unit
     return out
 
 
+@pytest.fixture(autouse=True)
+def _clock_stands_still(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests' injected clock stands still on 2026-01-05 while their writes move through
+    the years (terms, periods, evaluations), so the rule that a write takes effect at most
+    `max_future_days` after it is recorded (`ledger.future_dated`) would refuse them. It is
+    set aside here, in the tests' set-up only; the tests of that rule ask for the fixture
+    `future_dates_checked` and run it as the product does."""
+    if "future_dates_checked" not in request.fixturenames:
+        from pools import commands
+
+        monkeypatch.setattr(commands, "not_future_dated", lambda *_args: None, raising=False)
+
+
+@pytest.fixture
+def future_dates_checked() -> None:
+    """Run with the rule `ledger.future_dated` as the product runs it (see above)."""
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: object) -> str:
     return f"sqlite:///{tmp_path}/ledger.db"  # type: ignore[str-bytes-safe]

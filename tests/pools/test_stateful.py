@@ -48,6 +48,18 @@ class MUnit:
         return self.headcount > self.approved - self.lent
 
 
+def plus_years(day: date, years: int) -> date:
+    """The same day `years` later; 29 February becomes 28 February in a year without it (the
+    model's own arithmetic: `date.replace` alone raises on 29 February)."""
+    if day.month == 2 and day.day == 29 and not _leap(day.year + years):
+        return date(day.year + years, 2, 28)
+    return day.replace(year=day.year + years)
+
+
+def _leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
 @dataclass
 class MLoan:
     loan_id: str
@@ -58,6 +70,7 @@ class MLoan:
     end: date | None
     purpose: str = ""
     expired: bool = False  # marked by the ledger once a write happens on/after the end
+    opened: date | None = None  # a retry under its key repeats the effective date too
 
     def status(self, day: date) -> str:
         if self.outstanding == 0:
@@ -211,8 +224,9 @@ class LedgerMachine(RuleBasedStateMachine):
             )  # fmt: skip
         except RuleViolation as refusal:
             if earlier is not None:
-                same = (earlier.pool, earlier.borrower, earlier.count, earlier.purpose)
-                assert same != (pool, uid, count, purpose)
+                same = (earlier.pool, earlier.borrower, earlier.count, earlier.purpose,
+                        earlier.opened)  # fmt: skip
+                assert same != (pool, uid, count, purpose, self.day)
                 assert refusal.rule == "loan.key_conflict"
                 return
             assert broken, f"refused by {refusal.rule} but the model finds no rule broken"
@@ -220,18 +234,17 @@ class LedgerMachine(RuleBasedStateMachine):
             event(f"refused: {refusal.rule}")
             return
         if earlier is not None:  # the same key again: the loan it opened, nothing new
-            same = (earlier.pool, earlier.borrower, earlier.count, earlier.purpose)
-            assert same == (pool, uid, count, purpose)
+            same = (earlier.pool, earlier.borrower, earlier.count, earlier.purpose,
+                    earlier.opened)  # fmt: skip
+            assert same == (pool, uid, count, purpose, self.day)
             assert result["replayed"] and result["loan_id"] == earlier.loan_id
             return
         assert not broken, f"accepted although the model finds {broken} broken"
         event(f"loan opened from {pool.split(':')[0]}")
         self._mark_expired()
         years = None if pool == "admin" else 1
-        end = None if years is None else self.day.replace(year=self.day.year + years)
-        if self.day.month == 2 and self.day.day == 29 and end is not None:
-            end = end.replace(day=28)
-        loan = MLoan(result["loan_id"], pool, uid, count, count, end, purpose)
+        end = None if years is None else plus_years(self.day, years)
+        loan = MLoan(result["loan_id"], pool, uid, count, count, end, purpose, opened=self.day)
         self.loans.append(loan)
         if key:
             self.keys[key] = loan
@@ -333,9 +346,7 @@ class LedgerMachine(RuleBasedStateMachine):
         assert self.day >= self.period_end and capacity >= self.pool_lent("institutional")
         self._mark_expired()
         self.inst_capacity = capacity
-        self.period_end = self.day.replace(year=self.day.year + 2)
-        if self.day.month == 2 and self.day.day == 29:
-            self.period_end = self.period_end.replace(day=28)
+        self.period_end = plus_years(self.day, 2)
 
     # ---- invariants --------------------------------------------------------------------
 
