@@ -30,7 +30,14 @@ from gen_national import write  # noqa: E402
 
 from optimizer.exact import solve_exact  # noqa: E402
 from optimizer.scenario import load_scenario  # noqa: E402
-from optimizer.sweep import SweepSettings, robust_plan, run_draws, sweep_instance  # noqa: E402
+from optimizer.sweep import (  # noqa: E402
+    LocalWorkers,
+    SweepSettings,
+    local_worker_count,
+    robust_plan,
+    run_draws,
+    sweep_instance,
+)
 from optimizer.sweep_cli import SweepOutcome, write_sweep  # noqa: E402
 
 
@@ -76,7 +83,13 @@ def main() -> None:
 
         settings = SweepSettings(draws=args.draws, seed=args.seed, workers=args.workers)
         children = cpu_seconds(resource.RUSAGE_CHILDREN)
-        draws = run_draws(base, settings)
+        # As `quotapool sweep` does: the workers start while the scenario is read.
+        workers = LocalWorkers(local_worker_count(settings))
+        try:
+            instance = sweep_instance(load_scenario(scenario_path))
+            draws = run_draws(instance.base, settings, workers=workers)
+        finally:
+            workers.close()
         workers_cpu = cpu_seconds(resource.RUSAGE_CHILDREN) - children
         ratio = draws.wall_seconds / (floor / args.workers)
         print(

@@ -34,6 +34,7 @@ from optimizer.sweep import (
     Engine,
     EngineUnavailable,
     Infeasible,
+    LocalWorkers,
     RobustPlan,
     SweepDraws,
     SweepInstance,
@@ -42,6 +43,7 @@ from optimizer.sweep import (
     county_distribution,
     draw_table,
     expected_shortfall,
+    local_worker_count,
     robust_plan,
     run_draws,
     sweep_instance,
@@ -70,10 +72,28 @@ class SweepOutcome:
 
 
 def run_sweep(args: argparse.Namespace) -> int:
+    try:
+        settings = _settings(args)
+    except Refused as exc:
+        return _refuse(str(exc), [{"message": str(exc)}], args.json)
+    workers = _early_workers(settings)
+    try:
+        return _run(args, settings, workers)
+    finally:
+        if workers is not None:
+            workers.close()
+
+
+def _early_workers(settings: SweepSettings) -> LocalWorkers | None:
+    """Local workers start now and import while the scenario is read (several, local only)."""
+    count = local_worker_count(settings)
+    return LocalWorkers(count) if settings.engine is Engine.LOCAL and count > 1 else None
+
+
+def _run(args: argparse.Namespace, settings: SweepSettings, workers: LocalWorkers | None) -> int:
     from optimizer.scenario import load_scenario
 
     try:
-        settings = _settings(args)
         scenario = load_scenario(args.scenario)
         if Path(args.out).exists() and not Path(args.out).is_dir():
             raise Refused(f"--out must be a directory, and {args.out} is a file")
@@ -86,7 +106,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     except Infeasible as exc:
         return _infeasible(exc, args.json)
     try:
-        outcome = sweep(instance, settings)
+        outcome = sweep(instance, settings, workers)
     except EngineUnavailable as exc:
         return _refuse(str(exc), [{"message": str(exc)}], args.json)
     document = write_sweep(Path(args.out), scenario, outcome)
@@ -136,10 +156,12 @@ def _infeasible(exc: Infeasible, as_json: bool) -> int:
 # --- the computation -------------------------------------------------------------------------
 
 
-def sweep(instance: SweepInstance, settings: SweepSettings) -> SweepOutcome:
+def sweep(
+    instance: SweepInstance, settings: SweepSettings, workers: LocalWorkers | None = None
+) -> SweepOutcome:
     """Every draw on the engine (progress on stderr), then the robust plan."""
     with tqdm(total=settings.draws, desc="sweep", unit="draw", file=sys.stderr) as bar:
-        draws = run_draws(instance.base, settings, bar.update)
+        draws = run_draws(instance.base, settings, bar.update, workers)
     started = time.perf_counter()
     robust = robust_plan(instance, draws, settings.quantile)
     seconds = {

@@ -7,6 +7,8 @@ workers' start-up is a visible share of a sweep.
 
 from __future__ import annotations
 
+import os
+import pickle
 import time
 from dataclasses import dataclass, replace
 
@@ -67,3 +69,20 @@ def install(base: SweepBase) -> None:
 
 def installed_batch(seed: int, start: int, stop: int) -> BatchResult:
     return solve_batch(_WORKER_BASE[0], seed, start, stop)
+
+
+_BASES: dict[str, SweepBase] = {}  # bases a pre-started worker has read, by file
+
+
+def warm() -> int:
+    """Nothing: submitted once per worker so that it starts (and imports) right away."""
+    return os.getpid()
+
+
+def batch_from_file(path: str, seed: int, start: int, stop: int) -> BatchResult:
+    """A batch on a worker started before the base existed: the base is read from `path`
+    once per worker, then kept."""
+    if path not in _BASES:
+        with open(path, "rb") as handle:
+            _BASES[path] = pickle.load(handle)
+    return solve_batch(_BASES[path], seed, start, stop)
