@@ -13,6 +13,8 @@ from typing import Any
 
 import streamlit as st
 
+from pools.audit_words import EVENT_NAMES
+
 LABELS: dict[str, tuple[str, str]] = {
     "app_title": ("编制周转池与教师编制调配", "Quota pools and teacher-quota reallocation"),
     "language": ("语言 Language", "Language 语言"),
@@ -267,15 +269,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "confirm_return": ("确认归还", "Confirm the return"),
     "cancel": ("取消", "Cancel"),
     # audit events
-    "event_ledger_initialised": ("建立台账", "ledger created"),
-    "event_unit_registered": ("登记单位", "unit registered"),
-    "event_unit_updated": ("更新单位", "unit updated"),
-    "event_unit_removed": ("撤销单位", "unit removed"),
-    "event_loan_opened": ("开立借用", "loan opened"),
-    "event_loan_returned": ("归还借用", "loan returned"),
-    "event_loan_expired": ("借用到期", "loan expired"),
-    "event_loan_evaluated": ("绩效评估", "loan evaluated"),
-    "event_pool_rebuilt": ("周转池重建", "pool rebuilt"),
+    # Event names: one table for the app and `quotapool audit log` (pools.audit_words).
+    **{f"event_{kind}": names for kind, names in EVENT_NAMES.items()},
     # Streamlit's own words where Streamlit lets them be set (issue 8.6)
     "choose_option": ("请选择", "Choose an option"),
     "choose_options": ("请选择（可多选）", "Choose options"),

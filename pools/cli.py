@@ -201,6 +201,11 @@ def _audit_log_parser(cmds: Any) -> None:
     _common(p, _cmd_audit_log)
     p.add_argument("--unit", help="only events concerning this unit")
     p.add_argument("--loan", help="only events of this loan")
+    p.add_argument("--since", type=_date, help="only events effective on or after this date")
+    p.add_argument("--until", type=_date, help="only events effective on or before this date")
+    p.add_argument(
+        "--lang", choices=("zh", "en"), default="zh", help="language of the lines (default zh)"
+    )
 
 
 def _audit_verify_parser(cmds: Any) -> None:
@@ -634,17 +639,24 @@ def _cmd_loan_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit_log(args: argparse.Namespace) -> int:
+    since = args.since.isoformat() if args.since else ""
+    until = args.until.isoformat() if args.until else "9999"
+
     def action() -> dict[str, Any]:
         with _open(args) as ledger:
-            return {"events": ledger.events(unit_id=args.unit, loan_id=args.loan)}
+            events = ledger.events(unit_id=args.unit, loan_id=args.loan)
+        return {"events": [e for e in events if since <= str(e["effective"]) <= until]}
 
     def show(result: dict[str, Any]) -> None:
+        from pools.audit_words import describe, event_name, recorded_local
+
+        document = "文号" if args.lang == "zh" else "doc."
         for event in result["events"]:
-            payload = ", ".join(f"{k}={v}" for k, v in event["payload"].items() if k != "settings")
-            doc = f" 文号 {event['document']}" if event["document"] else ""
+            doc = f"  {document} {event['document']}" if event["document"] else ""
             print(
-                f"{event['seq']:>6}  {event['effective']}  {event['kind']:<18} {event['actor']}"
-                f"{doc}  {payload}"
+                f"{event['seq']:>6}  {event['effective']}  "
+                f"{event_name(event['kind'], args.lang)}  {event['actor']}{doc}  "
+                f"{describe(event, args.lang)}  ({recorded_local(event['recorded_at'])})"
             )
 
     return _run(args, action, show)

@@ -210,3 +210,40 @@ def test_bad_units_file_exits_2_and_writes_nothing(
     )
     assert status == 2 and "missing column 'approved'" in out
     assert not (tmp_path / "x.db").exists()
+
+
+def test_audit_log_reads_as_words_in_either_language(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 8.5: event names in words, "在编 46 → 44" instead of a dict repr, no "end=None",
+    the recording time in Beijing time, and filters on the effective date."""
+    monkeypatch.delenv("QUOTAPOOL_TIMEZONE", raising=False)
+    db = str(tmp_path / "l.db")
+    october, november = str(DATA / "units-2026-10.csv"), str(DATA / "units-2026-11.csv")
+    common = ("--actor", "王芳")
+    run(capsys, "ledger", "init", "--db", db, "--units", october, *common, "--date", "2026-10-08",
+        "--demo")  # fmt: skip
+    loan = ("--pool", "admin", "--unit", "M003", "--count", "2", "--purpose", "引进生")
+    run(capsys, "loan", "open", "--db", db, *loan, "--doc", "临编〔2026〕12号", *common,
+        "--date", "2026-10-15")  # fmt: skip
+    run(capsys, "ledger", "sync", "--db", db, "--units", november, *common, "--date", "2026-11-05")
+    status, out, _ = run(capsys, "audit", "log", "--db", db, "--unit", "M003")
+    assert status == 0
+    assert "开立借用  王芳  文号 临编〔2026〕12号" in out and "行政编制周转池 → M003 2 名" in out
+    assert "M003：在编 46 → 44" in out and "归还 1 名（空一还一）" in out
+    assert "changes=" not in out and "None" not in out and "loan_opened" not in out
+    _, english, _ = run(capsys, "audit", "log", "--db", db, "--unit", "M003", "--lang", "en")
+    assert "M003: headcount 46 → 44" in english and "return one when one is vacated" in english
+    _, later, _ = run(capsys, "audit", "log", "--db", db, "--unit", "M003", "--since", "2026-11-01")
+    assert "开立借用" not in later and "更新单位" in later
+    _, earlier, _ = run(capsys, "audit", "log", "--db", db, "--until", "2026-10-31")
+    assert "2026-11-05" not in earlier and "2026-10-15" in earlier
+
+
+def test_recorded_times_are_shown_in_the_offices_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pools.audit_words import recorded_local
+
+    monkeypatch.delenv("QUOTAPOOL_TIMEZONE", raising=False)
+    assert recorded_local("2026-12-02T14:42:09.123456+00:00") == "2026-12-02 22:42:09"
+    monkeypatch.setenv("QUOTAPOOL_TIMEZONE", "UTC")
+    assert recorded_local("2026-12-02T14:42:09.123456+00:00") == "2026-12-02 14:42:09"

@@ -1,0 +1,151 @@
+"""The audit trail in the reader's language (issue 8.5): event names, what each event did with
+its figures ("在编 46 → 44"), and the recording time in the office's time zone.
+
+One place for these words, used by `quotapool audit log` and the app's audit page, so the two
+read alike. The stored events keep their code names and UTC times; only what people read
+changes.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+ZONE_SETTING = "QUOTAPOOL_TIMEZONE"  # the office's time zone; default Beijing time
+DEFAULT_ZONE = "Asia/Shanghai"
+
+EVENT_NAMES: dict[str, tuple[str, str]] = {
+    "ledger_initialised": ("建立台账", "ledger created"),
+    "unit_registered": ("登记单位", "unit registered"),
+    "unit_updated": ("更新单位", "unit updated"),
+    "unit_removed": ("撤销单位", "unit removed"),
+    "loan_opened": ("开立借用", "loan opened"),
+    "loan_returned": ("归还借用", "loan returned"),
+    "loan_expired": ("借用到期", "loan expired"),
+    "loan_evaluated": ("绩效评估", "loan evaluated"),
+    "pool_rebuilt": ("周转池重建", "pool rebuilt"),
+}
+FIELD_NAMES: dict[str, tuple[str, str]] = {
+    "headcount": ("在编", "headcount"),
+    "approved": ("核定编制", "approved"),
+    "name": ("名称", "name"),
+    "region": ("所属区划", "region"),
+    "level": ("层级", "level"),
+    "kind_": ("编制类型", "kind"),
+    "sector": ("行业", "sector"),
+    "parent": ("上级单位", "parent"),
+}
+CAUSES: dict[str, tuple[str, str]] = {
+    "vacancy": ("空一还一", "return one when one is vacated"),
+    "manual": ("手动归还", "returned by hand"),
+    "evaluation": ("评估后归还", "returned after evaluation"),
+}
+DECISIONS: dict[str, tuple[str, str]] = {
+    "extend": ("延期", "extend"),
+    "return": ("收回", "return"),
+}
+POOLS: dict[str, tuple[str, str]] = {
+    "admin": ("行政编制周转池", "administrative pool"),
+    "institutional": ("事业编制周转池", "institutional pool"),
+}
+
+
+def _word(table: dict[str, tuple[str, str]], key: str, lang: str) -> str:
+    pair = table.get(key)
+    return key if pair is None else pair[0 if lang == "zh" else 1]
+
+
+def event_name(kind: str, lang: str = "zh") -> str:
+    return _word(EVENT_NAMES, kind, lang)
+
+
+def pool_name(pool: str, lang: str = "zh") -> str:
+    if pool.startswith("unit:"):
+        return f"单位 {pool[5:]}" if lang == "zh" else f"unit {pool[5:]}"
+    return _word(POOLS, pool, lang)
+
+
+def recorded_local(recorded_at: str) -> str:
+    """A stored UTC time as the office reads it: '2026-10-08 17:03:12' in its time zone."""
+    try:
+        zone = ZoneInfo(os.environ.get(ZONE_SETTING) or DEFAULT_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo(DEFAULT_ZONE)
+    try:
+        moment = datetime.fromisoformat(recorded_at)
+    except ValueError:
+        return recorded_at
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def describe(event: dict[str, Any], lang: str = "zh") -> str:
+    """What the event did, with its figures, in words."""
+    kind, payload = str(event["kind"]), dict(event["payload"])
+    zh = lang == "zh"
+    if kind == "unit_updated":
+        changes = [
+            f"{_word(FIELD_NAMES, field, lang)} {old} → {new}"
+            for field, (old, new) in payload.get("changes", {}).items()
+        ]
+        return (
+            f"{payload['unit_id']}：" + "，".join(changes)
+            if zh
+            else (f"{payload['unit_id']}: " + ", ".join(changes))
+        )
+    describe_kind = _DESCRIBE.get(kind)
+    return describe_kind(payload, zh) if describe_kind else ""
+
+
+def _registered(p: dict[str, Any], zh: bool) -> str:
+    if zh:
+        return f"{p['unit_id']} {p['name']}：核定编制 {p['approved']}，在编 {p['headcount']}"
+    return f"{p['unit_id']} {p['name']}: approved {p['approved']}, headcount {p['headcount']}"
+
+
+def _opened(p: dict[str, Any], zh: bool) -> str:
+    lang = "zh" if zh else "en"
+    pool = pool_name(str(p["pool"]), lang)
+    if zh:
+        until = f"，至 {p['end']}" if p.get("end") else "，至归还"
+        return (
+            f"{p['loan_id']}：{pool} → {p['borrower']} {p['count']} 名，用途 {p['purpose']}{until}"
+        )
+    until = f", until {p['end']}" if p.get("end") else ", until returned"
+    return f"{p['loan_id']}: {pool} → {p['borrower']}, {p['count']}, purpose {p['purpose']}{until}"
+
+
+def _returned(p: dict[str, Any], zh: bool) -> str:
+    cause = _word(CAUSES, str(p["cause"]), "zh" if zh else "en")
+    if zh:
+        return f"{p['loan_id']}：归还 {p['count']} 名（{cause}）"
+    return f"{p['loan_id']}: {p['count']} returned ({cause})"
+
+
+def _evaluated(p: dict[str, Any], zh: bool) -> str:
+    decision = _word(DECISIONS, str(p["decision"]), "zh" if zh else "en")
+    if zh:
+        until = f"，延至 {p['new_end']}" if p.get("new_end") else ""
+        return f"{p['loan_id']}：评分 {p['score']}，{decision}{until}"
+    until = f" to {p['new_end']}" if p.get("new_end") else ""
+    return f"{p['loan_id']}: score {p['score']}, {decision}{until}"
+
+
+def _rebuilt(p: dict[str, Any], zh: bool) -> str:
+    pool = pool_name(str(p["pool"]), "zh" if zh else "en")
+    if zh:
+        return f"{pool}：容量 {p['capacity']}，本期至 {p['period_end']}"
+    return f"{pool}: capacity {p['capacity']}, period until {p['period_end']}"
+
+
+_DESCRIBE = {
+    "unit_registered": _registered,
+    "unit_removed": lambda p, zh: str(p["unit_id"]),
+    "loan_opened": _opened,
+    "loan_returned": _returned,
+    "loan_expired": lambda p, zh: str(p["loan_id"]),
+    "loan_evaluated": _evaluated,
+    "pool_rebuilt": _rebuilt,
+    "ledger_initialised": lambda p, zh: "台账设置已记录" if zh else "settings recorded",
+}
