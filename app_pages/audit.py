@@ -10,8 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from app_ui import numbers
-from app_ui.labels import EVENT_HEADERS, event_label, t, words_column
+from app_ui.labels import EVENT_HEADERS, event_label, lang, t, words_column
 from app_ui.ledger_access import ledger, unit_label
+from pools.audit_words import describe, recorded_local
 from pools.ledger import Ledger
 from pools.reporting import filter_events
 
@@ -57,9 +58,20 @@ def _filters(the_ledger: Ledger) -> tuple[Any, Any, Any, date | None, date | Non
     return unit, loan, actor, start, end or start  # one day picked: that day
 
 
+def _workbook(table: pd.DataFrame) -> bytes:
+    """The audit trail as shown, as an Excel workbook (XlsxWriter; texts stay texts)."""
+    import io
+
+    buffer = io.BytesIO()
+    options = {"strings_to_formulas": False, "strings_to_urls": False}
+    with pd.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs={"options": options}) as out:
+        table.to_excel(out, index=False, sheet_name="审计日志 Audit")
+    return buffer.getvalue()
+
+
 def _exports(shown: pd.DataFrame, table: pd.DataFrame) -> None:
     records = shown.to_dict("records")
-    first, second = st.columns(2)
+    first, second, third = st.columns(3)
     first.download_button(
         t("export_csv"),
         table.to_csv(index=False).encode("utf-8-sig"),
@@ -67,6 +79,12 @@ def _exports(shown: pd.DataFrame, table: pd.DataFrame) -> None:
         mime="text/csv",
     )
     second.download_button(
+        t("export_xlsx"),
+        _workbook(table.rename(columns=EVENT_HEADERS)),
+        file_name="audit-log.xlsx",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    third.download_button(
         t("export_json"),
         json.dumps({"events": records}, ensure_ascii=False, indent=1, default=str),
         file_name="audit-log.json",
@@ -86,8 +104,13 @@ def render() -> None:
     st.caption(f"{numbers.whole(len(shown))} {t('events_shown')}")
     view = [c for c in EVENT_HEADERS if c in shown.columns]
     table = shown[view].copy()
-    if "payload" in table.columns:
-        table["payload"] = table["payload"].map(lambda p: json.dumps(p, ensure_ascii=False))
+    if "payload" in table.columns:  # what the event did, in words and figures
+        table["payload"] = [
+            describe({"kind": kind, "payload": payload}, lang())
+            for kind, payload in zip(shown["kind"], shown["payload"], strict=True)
+        ]
+    if "at" in table.columns:  # recorded in UTC; read in the office's time zone
+        table["at"] = table["at"].map(recorded_local)
     numbers.show_table(
         table.rename(columns=EVENT_HEADERS),
         plain={EVENT_HEADERS["seq"]},

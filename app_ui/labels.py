@@ -218,6 +218,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "verify_failed": ("校验未通过：", "Verification failed:"),
     "export_csv": ("导出 CSV", "Export CSV"),
     "export_json": ("导出 JSON", "Export JSON"),
+    "export_xlsx": ("导出 Excel", "Export Excel"),
     "events_shown": ("条记录", "events shown"),
     "overview_title": ("总览与预警", "Overview and alerts"),
     "alerts": ("预警", "Alerts"),

@@ -66,13 +66,14 @@ def city_totals(status: dict[str, Any]) -> dict[str, int]:
 def filter_events(
     events: pd.DataFrame, actor: str | None, start: date | None = None, end: date | None = None
 ) -> pd.DataFrame:
-    """Events by actor and by recorded date (inclusive); unit and loan filters are the ledger's."""
+    """Events by actor and by effective date (inclusive): what took effect in a period, as a
+    planner asks, not when it was typed in. Unit and loan filters are the ledger's."""
     if events.empty:
         return events
     keep = pd.Series(True, index=events.index)
     if actor:
         keep &= events["actor"] == actor
-    day = events["at"].str.slice(0, 10)
+    day = events["effective"].astype(str).str.slice(0, 10)
     if start is not None:
         keep &= day >= start.isoformat()
     if end is not None:

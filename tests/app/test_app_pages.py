@@ -347,10 +347,24 @@ def test_audit_trail_filters_by_loan_and_actor_and_verifies_the_chain() -> None:
     button(at, "校验完整性").click()
     rerun(at)
     assert any(s.value.startswith("校验通过") for s in at.success)
-    assert [b.label for b in at.get("download_button")] == ["导出 CSV", "导出 JSON"]
+    assert [b.label for b in at.get("download_button")] == ["导出 CSV", "导出 Excel", "导出 JSON"]
 
 
-def test_event_filter_by_actor_and_recorded_date_inclusive() -> None:
+def test_the_audit_trail_reads_in_words_and_local_time() -> None:
+    """Issue 8.5: what each event did in words with its figures, not a JSON payload; the
+    recording time in Beijing time, not UTC ISO with microseconds."""
+    open_loan(start("loans"), "M01")
+    at = start("audit")
+    events = next(d.value for d in at.dataframe if "事件 kind" in d.value.columns)
+    details = events["内容 payload"].tolist()
+    assert not any(str(d).startswith("{") for d in details)
+    assert any("行政编制周转池 → M01" in str(d) for d in details)
+    assert all(len(str(t)) == 19 and "T" not in str(t) for t in events["记录时间 at"])
+
+
+def test_event_filter_by_actor_and_effective_date_inclusive() -> None:
+    """Issue 8.5: the period is when events took effect, not when they were recorded (all
+    three were recorded on 3 December here)."""
     import datetime as dt
 
     from pools import reporting
@@ -359,7 +373,8 @@ def test_event_filter_by_actor_and_recorded_date_inclusive() -> None:
         {
             "seq": [1, 2, 3],
             "actor": ["wang", "li", "wang"],
-            "at": ["2026-11-01T08:00:00", "2026-11-02T09:00:00", "2026-11-03T10:00:00"],
+            "at": ["2026-12-03T08:00:00", "2026-12-03T09:00:00", "2026-12-03T10:00:00"],
+            "effective": ["2026-11-01", "2026-11-02", "2026-11-03"],
         }
     )
     assert reporting.filter_events(events, "wang")["seq"].tolist() == [1, 3]
