@@ -410,7 +410,7 @@ LEVEL_LABELS = {
 
 # Bilingual table headers: shared tables keep both languages whatever the switch says. Plan
 # columns take their Chinese from optimizer.output.HEADERS_ZH, except the reason column.
-PLAN_HEADERS_ZH = {"limited_by": "决定因素"}
+PLAN_HEADERS_ZH = {"limited_by": "决定因素", "explanation": "说明"}
 COUNTY_HEADERS = {
     "county_id": "区划代码 county_id",
     "name": "区划名称 name",

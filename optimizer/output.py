@@ -75,6 +75,8 @@ HEADERS_ZH = {
     "highest_allowed": "最多可达",
     "limited_by": "决定因素代码",
     "limited_by_zh": "决定因素",
+    "explanation_zh": "说明",
+    "explanation": "说明（英文）",
 }
 SUMMARY_LABELS_ZH = {
     "scenario": "方案名称",
@@ -177,7 +179,11 @@ def plan_table(table: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise ValueError(f"plan table lacks the columns {missing}")
     leading = [c for c in ("county_id", "name", "year") if c in table.columns]
-    trailing = [c for c in ("limited_by", "limited_by_zh") if c in table.columns]
+    trailing = [
+        c
+        for c in ("limited_by", "limited_by_zh", "explanation_zh", "explanation")
+        if c in table.columns
+    ]
     middle = [c for c in PLAN_COLUMNS if c not in (*leading, *trailing)]
     rest = [c for c in table.columns if c not in (*leading, *middle, *trailing)]
     return table[[*leading, *middle, *rest, *trailing]].reset_index(drop=True)
@@ -269,7 +275,7 @@ COLUMN_GROUPS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         ("new", "change", "shortfall_after", "coverage_after", "relative_shortfall_after"),
     ),
     ("限额", "Limits", ("lowest_allowed", "highest_allowed", "floor", "cap")),
-    ("决定因素", "Limited by", ("limited_by_zh", "limited_by")),
+    ("决定因素", "Limited by", ("limited_by_zh", "explanation_zh", "limited_by", "explanation")),
 )
 GROUPED_HEADERS_ZH = {
     "students_primary": "小学",
@@ -290,12 +296,23 @@ GROUPED_HEADERS_ZH = {
     "highest_allowed": "最多可达",
     "floor": "下限",
     "cap": "上限",
-    "limited_by_zh": "说明",
+    "limited_by_zh": "因素",
+    "explanation_zh": "说明",
     "limited_by": "代码",
+    "explanation": "说明（英文）",
 }
 # What the totals row adds up in the workbook: SUMMED and the students and staff.
 REPORT_SUMMED = (*STUDENT_COLUMNS, *STAFF_COLUMNS, *SUMMED)
-TEXT_COLUMNS = ("county_id", "name", "year", "limited_by", "limited_by_zh", "class")
+TEXT_COLUMNS = (
+    "county_id",
+    "name",
+    "year",
+    "limited_by",
+    "limited_by_zh",
+    "explanation_zh",
+    "explanation",
+    "class",
+)
 
 
 def write_xlsx(
@@ -377,7 +394,7 @@ def report_table(
             columns[column] = _by_county(plan, counties, column)
     grouped = [member for _, _, members in COLUMN_GROUPS for member in members]
     ordered = ["need", *grouped[len(STUDENT_COLUMNS) + len(STAFF_COLUMNS) :]]
-    trailing = [c for c in ("limited_by_zh", "limited_by") if c in plan.columns]
+    trailing = [c for c in COLUMN_GROUPS[-1][2] if c in plan.columns]
     for column in ordered:
         if column in plan.columns and column not in trailing:
             columns[column] = plan[column].array

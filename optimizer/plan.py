@@ -29,6 +29,7 @@ from optimizer.exact import (
     solve_exact,
     total_shortfall_scaled,
 )
+from optimizer.explain import sentences
 from optimizer.need import ExactNeed, Standards, needs_by_year
 
 SOLVERS = ("exact", "highs", "cbc", "ortools")
@@ -73,6 +74,8 @@ TABLE_COLUMNS = [
     "highest_allowed",
     "limited_by",
     "limited_by_zh",
+    "explanation_zh",
+    "explanation",
 ]
 
 
@@ -107,6 +110,8 @@ class CountyLimits:
     floor_binds: np.ndarray  # bool: the min_quota floor is above the release limit
     release_limit: np.ndarray  # min(current, occupied − departures), at least 0
     min_quota: np.ndarray
+    occupied: np.ndarray | None = None  # people in post at the start of the year
+    departures: np.ndarray | None = None  # this year's expected departures
 
 
 def _int_column(counties: pd.DataFrame, column: str, default: int) -> np.ndarray:
@@ -146,6 +151,8 @@ def county_limits(
         floor_binds=min_quota > release,
         release_limit=release,
         min_quota=min_quota,
+        occupied=occupied,
+        departures=departures,
     )
 
 
@@ -297,6 +304,7 @@ def plan_frame(
     limits: CountyLimits,
     new: np.ndarray | None,
     codes: list[str],
+    level: Fraction | None = None,
 ) -> pd.DataFrame:
     need_f = need.need
     current = limits.current
@@ -323,6 +331,7 @@ def plan_frame(
         columns["change"] = pd.arrays.IntegerArray(np.zeros(size, dtype=np.int64), missing.copy())
         for column in ("shortfall_after", "coverage_after", "relative_shortfall_after"):
             columns[column] = np.full(size, np.nan)
+        columns["explanation_zh"] = columns["explanation"] = [""] * size
     else:
         gaps = np.maximum(need_f - new, 0.0)
         columns["new"] = new
@@ -330,7 +339,25 @@ def plan_frame(
         columns["shortfall_after"] = gaps
         columns["coverage_after"] = np.where(positive, new / safe_need, np.nan)
         columns["relative_shortfall_after"] = np.where(positive, gaps / safe_need, 0.0)
+        columns["explanation_zh"], columns["explanation"] = _explained(
+            codes, need_f, limits, new, level
+        )
     return pd.DataFrame({name: columns[name] for name in TABLE_COLUMNS})
+
+
+def _explained(
+    codes: list[str],
+    need: np.ndarray,
+    limits: CountyLimits,
+    new: np.ndarray,
+    level: Fraction | None,
+) -> tuple[list[str], list[str]]:
+    zeros = np.zeros_like(limits.current)
+    occupied = limits.occupied if limits.occupied is not None else zeros
+    leaving = limits.departures if limits.departures is not None else zeros
+    return sentences(
+        codes, need, limits.current, new, occupied, leaving, limits.lower, limits.upper, level
+    )
 
 
 def _plan_year(
@@ -388,7 +415,8 @@ def _plan_year(
         summary["fair_level_exact"] = str(solution.fair_level)
     if solution.polished:
         summary["polished"] = solution.polished  # units a MILP backend's plan was moved by
-    return YearOutcome("optimal", plan_frame(ids, names, need, limits, x, codes), summary, x)
+    table = plan_frame(ids, names, need, limits, x, codes, solution.fair_level)
+    return YearOutcome("optimal", table, summary, x)
 
 
 # ---------------------------------------------------------------- the public entry point

@@ -258,6 +258,7 @@ def robust_table(outcome: SweepOutcome) -> Any:
         instance.limits,
         robust.solution.x,
         robust.codes,
+        robust.solution.fair_level,
     )
     if instance.year is not None:
         plan.insert(0, "year", instance.year)

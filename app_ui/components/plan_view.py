@@ -16,7 +16,13 @@ from optimizer.plan import LIMITED_BY_EN, LIMITED_BY_ZH, TABLE_COLUMNS, PlanResu
 # Plan columns are shown in both languages whatever the switch says: plans are shared. The
 # allowed bounds and the Chinese reason column stay in the files (limited_by follows the switch).
 # The reason comes right after the change it explains, so it is on screen without scrolling.
-HIDDEN_COLUMNS = {"relative_shortfall_after", "lowest_allowed", "highest_allowed", "limited_by_zh"}
+HIDDEN_COLUMNS = {
+    "relative_shortfall_after",
+    "lowest_allowed",
+    "highest_allowed",
+    "limited_by_zh",
+    "explanation_zh",
+}
 LEADING_COLUMNS = ("year", "county_id", "name", "need", "current", "new", "change", "limited_by")
 PLAN_COLUMNS = (
     *LEADING_COLUMNS,
@@ -55,6 +61,8 @@ def plan_for_display(table: pd.DataFrame) -> pd.DataFrame:
     """The plan with its totals, bilingual headers and the reason in the chosen language."""
     reasons = LIMITED_BY_EN if lang() == "en" else LIMITED_BY_ZH
     shown = table.assign(limited_by=table["limited_by"].map(lambda c: reasons.get(c, c)))
+    if "explanation_zh" in table.columns and lang() == "zh":  # the county's row in words
+        shown = shown.assign(explanation=table["explanation_zh"])
     columns = [c for c in PLAN_COLUMNS if c in shown.columns]
     return with_totals(shown[columns]).rename(columns={c: plan_header(c) for c in columns})
 

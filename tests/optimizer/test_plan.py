@@ -357,6 +357,28 @@ def test_multi_year_departures_per_year_replace_the_even_spread():
     assert even.query("county_id == 'A'")["new"].tolist() == [90, 80]
 
 
+def test_each_county_is_explained_in_words_with_its_numbers():
+    """Issue 8: the row says why, with the figures behind the limit. A: 100 in post, 10
+    leaving, need 0 → releases to 90 (在编 100 − 预计减员 10 = 90). B: need 190, capped at
+    100 + 10 → at its cap, 80 short. C: need 10 (190 pupils), holds 20, all in post, while B is
+    short → it cannot give more either. D: need 30, holds 30 → covered."""
+    frame = counties(
+        [
+            {"county_id": "A", "quota": 100, "occupied": 100, "attrition": 10},
+            {"county_id": "B", "quota": 100, "occupied": 100, "max_gain": 10},
+            {"county_id": "C", "quota": 20, "occupied": 20},
+            {"county_id": "D", "quota": 30, "occupied": 30, "max_gain": 0},
+        ]
+    )
+    pupils = primary({"A": 0, "B": 3610, "C": 190, "D": 570})
+    table = make_plan(frame, pupils).table.set_index("county_id")
+    assert table.loc["A", "explanation_zh"] == "在编 100 − 预计减员 10 = 90，只出不进，不能再减"
+    assert table.loc["A", "explanation"] == "100 in post − 10 leaving = 90: it cannot give up more"
+    assert table.loc["B", "explanation_zh"] == "最多可达 110，已到上限，仍缺 80"
+    assert table.loc["C", "explanation_zh"] == "在编 20 − 预计减员 0 = 20，只出不进，不能再减"
+    assert table.loc["D", "explanation_zh"] == "需求 30，调整后 30，已满足"
+
+
 @st.composite
 def scenarios(draw):
     size = draw(st.integers(1, 12))
