@@ -104,23 +104,7 @@ def county_level_sums(
     enrolment: pd.DataFrame, county_ids: list[str], column: str, year: int | None
 ) -> np.ndarray:
     """Σ `column` as an int array [county, level] in the order of `county_ids` (missing = 0)."""
-    import pandas as pd
-
-    frame = enrolment
-    if year is not None:
-        frame = frame[frame["year"] == year]
-    rows = pd.Index(county_ids).get_indexer(pd.Index(frame["county_id"].astype(str)))
-    columns = pd.Index(LEVELS).get_indexer(pd.Index(frame["level"].astype(str)))
-    if (columns < 0).any():
-        unknown_levels = sorted(set(frame["level"].astype(str)) - set(LEVELS))
-        raise ValueError(f"unknown school level(s) in enrolment: {unknown_levels}")
-    if (rows < 0).any():
-        unknown = sorted(set(frame["county_id"].astype(str)) - set(county_ids))
-        raise ValueError(f"enrolment names counties that are not in counties: {unknown}")
-    values = pd.to_numeric(frame[column]).fillna(0).to_numpy(dtype=np.int64)
-    sums = np.zeros((len(county_ids), len(LEVELS)), dtype=np.int64)
-    np.add.at(sums, (rows, columns), values)
-    return sums
+    return _level_sums_by_year(enrolment, county_ids, column, [year])[0]
 
 
 def students_by_county_level(
