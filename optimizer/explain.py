@@ -8,14 +8,16 @@ One sentence per county in Chinese and one in English, from the limit that decid
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from fractions import Fraction
 
 import numpy as np
 
 
-def _n(value: float) -> str:
-    """A figure as people read it: thousands separators, one decimal only when needed."""
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+def _figures(values: np.ndarray, rows: np.ndarray) -> list[str]:
+    """The rows' values as people read them: thousands separators, one decimal only when
+    needed (one comprehension: this runs for every county of a plan)."""
+    return [f"{v:,.0f}" if v.is_integer() else f"{v:,.1f}" for v in values[rows].astype(float)]
 
 
 def sentences(
@@ -29,74 +31,92 @@ def sentences(
     upper: np.ndarray,
     level: Fraction | None,
 ) -> tuple[list[str], list[str]]:
-    """(Chinese, English) sentence per county."""
-    chinese, english = [], []
-    for i, code in enumerate(codes):
-        zh, en = _sentence(
-            code,
-            float(need[i]),
-            int(current[i]),
-            int(new[i]),
-            int(occupied[i]),
-            int(departures[i]),
-            int(lower[i]),
-            int(upper[i]),
-            level,
-        )
-        chinese.append(zh)
-        english.append(en)
+    """(Chinese, English) sentence per county, built a limit at a time: a national plan of
+    200,000 schools formats only the figures each sentence needs, without a call per row."""
+    size = len(codes)
+    chinese, english = [""] * size, [""] * size
+    short = np.maximum(np.asarray(need, dtype=float) - new, 0.0)
+    figures = {
+        "need": need,
+        "current": current,
+        "new": new,
+        "occupied": occupied,
+        "leaving": departures,
+        "kept": np.asarray(occupied) - np.asarray(departures),
+        "lower": lower,
+        "upper": upper,
+        "short": short,
+    }
+    labels = np.asarray(codes, dtype=object)
+    for code, (used, write) in _SENTENCES.items():
+        rows = np.flatnonzero(labels == code)
+        if len(rows) == 0 or (code == "common_level" and level is None):
+            continue
+        shown = {name: _figures(np.asarray(figures[name]), rows) for name in used}
+        share = f"{float(level):.1%}" if level is not None else ""
+        for position, row in enumerate(rows.tolist()):
+            values = {name: shown[name][position] for name in used}
+            chinese[row], english[row] = write(values, share)
     return chinese, english
 
 
-def _sentence(
-    code: str,
-    need: float,
-    current: int,
-    new: int,
-    occupied: int,
-    leaving: int,
-    lower: int,
-    upper: int,
-    level: Fraction | None,
-) -> tuple[str, str]:
-    short = max(need - new, 0.0)
-    if code == "cap":
-        return (
-            f"最多可达 {_n(upper)}，已到上限，仍缺 {_n(short)}",
-            f"at its cap of {_n(upper)}, still {_n(short)} short",
-        )
-    if code == "floor":
-        return (
-            f"需求 {_n(need)}，最低编制 {_n(lower)}，保留到最低编制",
-            f"need {_n(need)}, kept at its floor of {_n(lower)}",
-        )
-    if code == "release_limit":
-        kept = occupied - leaving
-        return (
-            f"在编 {_n(occupied)} − 预计减员 {_n(leaving)} = {_n(kept)}，只出不进，不能再减",
-            f"{_n(occupied)} in post − {_n(leaving)} leaving = {_n(kept)}: it cannot give up more",
-        )
-    if code in ("covered", "class_minimum"):
-        basis = "按班师比核定" if code == "class_minimum" else ""
-        basis_en = " (set by the class minimum)" if code == "class_minimum" else ""
-        return (
-            f"{basis}需求 {_n(need)}，调整后 {_n(new)}，已满足",
-            f"need {_n(need)}{basis_en}, now {_n(new)}: covered",
-        )
-    if code == "common_level" and level is not None:
-        share = f"{float(level):.1%}"
-        return (
-            f"与各县共担最大缺口比例 {share}：调整后 {_n(new)}，缺 {_n(short)}",
-            f"shares the common largest shortfall of {share}: now {_n(new)}, {_n(short)} short",
-        )
-    if code == "keeps_current":
-        return (
-            f"保持现有 {_n(current)}，缺 {_n(short)}",
-            f"keeps its {_n(current)}, {_n(short)} short",
-        )
-    if code == "total_used":
-        return (
-            f"全市总量已分配完：调整后 {_n(new)}，缺 {_n(short)}",
-            f"the city total is used up: now {_n(new)}, {_n(short)} short",
-        )
-    return "", ""
+Values = dict[str, str]
+_SENTENCES: dict[str, tuple[tuple[str, ...], Callable[[Values, str], tuple[str, str]]]] = {
+    "cap": (
+        ("upper", "short"),
+        lambda v, _: (
+            f"最多可达 {v['upper']}，已到上限，仍缺 {v['short']}",
+            f"at its cap of {v['upper']}, still {v['short']} short",
+        ),
+    ),
+    "floor": (
+        ("need", "lower"),
+        lambda v, _: (
+            f"需求 {v['need']}，最低编制 {v['lower']}，保留到最低编制",
+            f"need {v['need']}, kept at its floor of {v['lower']}",
+        ),
+    ),
+    "release_limit": (
+        ("occupied", "leaving", "kept"),
+        lambda v, _: (
+            f"在编 {v['occupied']} − 预计减员 {v['leaving']} = {v['kept']}，只出不进，不能再减",
+            f"{v['occupied']} in post − {v['leaving']} leaving = {v['kept']}: "
+            "it cannot give up more",
+        ),
+    ),
+    "covered": (
+        ("need", "new"),
+        lambda v, _: (
+            f"需求 {v['need']}，调整后 {v['new']}，已满足",
+            f"need {v['need']}, now {v['new']}: covered",
+        ),
+    ),
+    "class_minimum": (
+        ("need", "new"),
+        lambda v, _: (
+            f"按班师比核定需求 {v['need']}，调整后 {v['new']}，已满足",
+            f"need {v['need']} (set by the class minimum), now {v['new']}: covered",
+        ),
+    ),
+    "common_level": (
+        ("new", "short"),
+        lambda v, share: (
+            f"与各县共担最大缺口比例 {share}：调整后 {v['new']}，缺 {v['short']}",
+            f"shares the common largest shortfall of {share}: now {v['new']}, {v['short']} short",
+        ),
+    ),
+    "keeps_current": (
+        ("current", "short"),
+        lambda v, _: (
+            f"保持现有 {v['current']}，缺 {v['short']}",
+            f"keeps its {v['current']}, {v['short']} short",
+        ),
+    ),
+    "total_used": (
+        ("new", "short"),
+        lambda v, _: (
+            f"全市总量已分配完：调整后 {v['new']}，缺 {v['short']}",
+            f"the city total is used up: now {v['new']}, {v['short']} short",
+        ),
+    ),
+}
