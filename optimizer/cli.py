@@ -24,7 +24,7 @@ from optimizer import arguments
 from pools.input_errors import InputError, InputErrors
 
 if TYPE_CHECKING:
-    from optimizer.scenario import Scenario
+    from optimizer.scenario import PlanInputs, Scenario
 
 # pandas, tqdm and the optimiser are imported where a plan is made, not here: `quotapool
 # --help` and `quotapool plan --help` only build the parser.
@@ -214,7 +214,7 @@ def plan_scenario(scenario_path: str, out_dir: str) -> dict[str, Any]:
     }
 
 
-def _add_reading_notes(summary: dict[str, Any], inputs: Any) -> None:
+def _add_reading_notes(summary: dict[str, Any], inputs: PlanInputs) -> None:
     """What the reader skipped or doubted (a title row, a totals row that does not add up)
     goes with the plan's warnings, on the command line and in summary.json."""
     from pools.tabular import notes
