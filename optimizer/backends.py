@@ -304,7 +304,7 @@ def solve_milp(
             keeps = [("keep_stage1", Box(start, problem.upper))]
         for stage in STAGE_ORDER[objective]:
             x, optima, moved = _certified_stage(problem, ids, stage, keeps, backend, time_limit)
-            keeps = [*keeps, (f"keep_{stage}", optima)]
+            keeps = [(f"keep_{stage}", optima)]  # inside every earlier box: only it binds
             polished += moved
     except SolverFailure as failure:
         raise SolverFailure(f"{solver}: {failure}") from failure
