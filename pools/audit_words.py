@@ -26,6 +26,7 @@ EVENT_NAMES: dict[str, tuple[str, str]] = {
     "loan_expired": ("借用到期", "loan expired"),
     "loan_evaluated": ("绩效评估", "loan evaluated"),
     "pool_rebuilt": ("周转池重建", "pool rebuilt"),
+    "chain_key_rotated": ("更换链密钥", "chain key rotated"),
 }
 FIELD_NAMES: dict[str, tuple[str, str]] = {
     "headcount": ("在编", "headcount"),
@@ -148,4 +149,9 @@ _DESCRIBE = {
     "loan_evaluated": _evaluated,
     "pool_rebuilt": _rebuilt,
     "ledger_initialised": lambda p, zh: "台账设置已记录" if zh else "settings recorded",
+    "chain_key_rotated": lambda p, zh: (
+        f"新密钥指纹 {str(p['fingerprint'])[:12]}…"
+        if zh
+        else f"new key fingerprint {str(p['fingerprint'])[:12]}…"
+    ),
 }

@@ -40,6 +40,7 @@ def register(subparsers: Any) -> None:
     _status_parser(ledger_cmds)
     _rebuild_parser(ledger_cmds)
     _grant_parser(ledger_cmds)
+    _rotate_key_parser(ledger_cmds)
 
     loan = subparsers.add_parser("loan", help="open, return, evaluate or list loans")
     loan_cmds = loan.add_subparsers(dest="loan_command", required=True, metavar="ACTION")
@@ -150,6 +151,27 @@ def _rebuild_parser(cmds: Any) -> None:
     _writer(p)
 
 
+def _rotate_key_parser(cmds: Any) -> None:
+    p = cmds.add_parser(
+        "rotate-key", help="change the chain key (an event sealed under the key in use)"
+    )
+    _common(p, _cmd_rotate_key)
+    p.add_argument(
+        "--new-chain-key-file", required=True, metavar="FILE", help="file holding the new key"
+    )
+    _writer(p)
+
+
+def _old_keys_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--old-chain-key-file",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a chain key the ledger was sealed with before a rotation (repeatable)",
+    )
+
+
 def _grant_parser(cmds: Any) -> None:
     p = cmds.add_parser(
         "grant", help="PostgreSQL: least-privilege grants for a writer (and a reader) role"
@@ -219,6 +241,7 @@ def _audit_verify_parser(cmds: Any) -> None:
         help="a signed checkpoint the ledger must extend (repeatable; needs --pubkey)",
     )
     p.add_argument("--pubkey", help="public key (PEM) that signed the checkpoints")
+    _old_keys_option(p)
 
 
 def _audit_keygen_parser(cmds: Any) -> None:
@@ -347,8 +370,11 @@ def _stdout_to_devnull() -> None:
 def _chain_key(args: argparse.Namespace) -> bytes | None:
     """The chain key from --chain-key-file (None: $QUOTAPOOL_LEDGER_KEY or the demo key)."""
     name = getattr(args, "chain_key_file", None)
-    if not name:
-        return None
+    return _key_file(name) if name else None
+
+
+def _key_file(name: str) -> bytes:
+    """A chain key read from a file (whitespace around it ignored)."""
     try:
         key = Path(name).read_bytes().strip()
     except OSError as exc:
@@ -374,7 +400,8 @@ def _driver_errors() -> tuple[type[Exception], ...]:
 def _open(args: argparse.Namespace) -> Ledger:
     from pools.ledger import Ledger
 
-    return Ledger.open(args.db, key=_chain_key(args))
+    old_keys = [_key_file(name) for name in getattr(args, "old_chain_key_file", [])]
+    return Ledger.open(args.db, key=_chain_key(args), old_keys=old_keys)
 
 
 DEMO_NOTE = (
@@ -535,6 +562,22 @@ def _cmd_rebuild(args: argparse.Namespace) -> int:
         print(
             f"institutional pool rebuilt: capacity {result['capacity']}, lent {result['lent']}, "
             f"period ends {result['period_end']}"
+        )
+
+    return _run(args, action, show)
+
+
+def _cmd_rotate_key(args: argparse.Namespace) -> int:
+    def action() -> dict[str, Any]:
+        new_key = _key_file(args.new_chain_key_file)
+        with _writing(args) as ledger:
+            return ledger.rotate_key(new_key, **_writes(args))
+
+    def show(result: dict[str, Any]) -> None:
+        print(
+            f"chain key rotated at event {result['seq']}: {result['previous_fingerprint'][:12]}… "
+            f"→ {result['fingerprint'][:12]}…; from now on write with the new key, and keep the "
+            "old one for audit verify (--old-chain-key-file)"
         )
 
     return _run(args, action, show)

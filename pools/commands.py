@@ -26,7 +26,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from pools.events import (
+    DEMO_FINGERPRINT,
     FINGERPRINT_FIELD,
+    ChainKeyRotated,
     Event,
     LedgerInitialised,
     LoanEvaluated,
@@ -52,7 +54,13 @@ from pools.results import (
 )
 from pools.rules.idempotency import same_request
 from pools.rules.institutional_pool import evaluation_allowed, rebuild_allowed
-from pools.rules.ledger import actor_named, day_in_range, not_backdated, not_future_dated
+from pools.rules.ledger import (
+    actor_named,
+    day_in_range,
+    key_rotation_allowed,
+    not_backdated,
+    not_future_dated,
+)
 from pools.rules.loans import (
     check_open_loan,
     return_allowed,
@@ -318,6 +326,15 @@ def rebuild_pool(batch: Batch, capacity: int | None = None) -> InstitutionalPool
     period_end = add_years(batch.effective, state.settings.pool_period_years)
     batch.emit(PoolRebuilt(INSTITUTIONAL_POOL.text, capacity, period_end.isoformat()))
     return pool_figures(state).institutional
+
+
+def rotate_key(batch: Batch, new_fingerprint: str) -> str:
+    """The chain key changes: the event is sealed under the key in use (`batch.key`), every
+    later one under the new key. Returns the new key's fingerprint."""
+    batch.check_date()
+    refuse(key_rotation_allowed(batch.state.key_fingerprint, new_fingerprint, DEMO_FINGERPRINT))
+    batch.emit(ChainKeyRotated(new_fingerprint))
+    return new_fingerprint
 
 
 def _default_term(settings: Settings, pool: PoolRef) -> int | None:

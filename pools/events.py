@@ -170,6 +170,16 @@ class PoolRebuilt(Payload):
     period_end: str
 
 
+@dataclass(frozen=True)
+class ChainKeyRotated(Payload):
+    """The chain key changes (issue 13): this event is sealed under the old key, every later
+    one under the new key, whose fingerprint (`key_fingerprint`) it records. Whoever holds
+    only the old key can no longer write; `audit verify` needs both keys to check the chain."""
+
+    kind: ClassVar[str] = "chain_key_rotated"
+    fingerprint: str
+
+
 PAYLOAD_TYPES: dict[str, type[Payload]] = {
     cls.kind: cls
     for cls in (
@@ -182,6 +192,7 @@ PAYLOAD_TYPES: dict[str, type[Payload]] = {
         LoanExpired,
         LoanEvaluated,
         PoolRebuilt,
+        ChainKeyRotated,
     )
 }
 

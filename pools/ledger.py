@@ -37,17 +37,30 @@ from pools import commands
 from pools.autocheckpoint import AutoCheckpoints
 from pools.checkpoint import Checkpoint, CheckpointError
 from pools.commands import Batch
-from pools.events import KEY_ENV, Event, LoanOpened, key_fingerprint, key_given, ledger_key
+from pools.events import (
+    KEY_ENV,
+    Event,
+    LoanOpened,
+    chain_hash,
+    key_fingerprint,
+    key_given,
+    ledger_key,
+)
 from pools.results import LedgerStatus, LoanResult, loan_json, pool_figures, to_json, unit_json
 from pools.rules.idempotency import key_named
 from pools.rules.institutional_pool import decision_named
-from pools.rules.ledger import chain_key_matches, day_in_range, text_storable
+from pools.rules.ledger import (
+    chain_key_matches,
+    day_in_range,
+    legacy_key_seals,
+    text_storable,
+)
 from pools.rules.loans import known_pool, settlement_problems, special_account_totals
 from pools.rules.monitoring import alerts
 from pools.rules.settings import Settings, settings_valid
 from pools.rules.violations import RuleViolation, Violation, refuse, refuse_input
 from pools.state import InvariantBroken, State, collector_paused, fold
-from pools.storage import Head, Store, redact
+from pools.storage import Head, Store, redact, row_json
 from pools.units import Unit, read_units
 from pools.verify import verify_rows
 from pools.vocabulary import Decision, KeyMode, LoanStatus, PoolRef
@@ -68,12 +81,21 @@ def utc_now() -> datetime:
 class Ledger:
     """A ledger in one database. Not shared across processes; cheap to create per request."""
 
-    def __init__(self, url: str | Path, *, key: str | bytes | None = None, clock: Clock = utc_now):
+    def __init__(
+        self,
+        url: str | Path,
+        *,
+        key: str | bytes | None = None,
+        old_keys: Sequence[str | bytes] = (),
+        clock: Clock = utc_now,
+    ):
         self.store = Store(url)
         self.url = self.store.url
         self._key = ledger_key(key)
         self._key_given = key_given(key)
         self._fingerprint = key_fingerprint(self._key)
+        # keys the ledger was sealed with before a rotation: `verify` checks those events
+        self._old_keys = {key_fingerprint(k): k for k in map(ledger_key, old_keys)}
         try:
             self._auto_checkpoints = AutoCheckpoints.from_env()
         except CheckpointError as exc:
@@ -131,10 +153,16 @@ class Ledger:
 
     @classmethod
     def open(
-        cls, url: str | Path, *, key: str | bytes | None = None, clock: Clock = utc_now
+        cls,
+        url: str | Path,
+        *,
+        key: str | bytes | None = None,
+        old_keys: Sequence[str | bytes] = (),
+        clock: Clock = utc_now,
     ) -> Ledger:
-        """Open an initialised ledger; LedgerError if there is none at `url`."""
-        ledger = cls(url, key=key, clock=clock)
+        """Open an initialised ledger; LedgerError if there is none at `url`. `old_keys`: the
+        chain keys used before a rotation, for `verify`."""
+        ledger = cls(url, key=key, old_keys=old_keys, clock=clock)
         try:
             present = ledger.store.has_schema()
         except Exception as exc:  # unreachable server, bad URL: say which, without the password
@@ -287,6 +315,35 @@ class Ledger:
 
     # ---- reads -----------------------------------------------------------------------
 
+    def rotate_key(
+        self,
+        new_key: str | bytes,
+        *,
+        actor: str,
+        reason: str = "",
+        document: str = "",
+        effective: date | None = None,
+    ) -> dict[str, Any]:
+        """Rotate the chain key: one event sealed under the key in use names the new key's
+        fingerprint; this object (and every writer from now on) seals with the new key, and
+        the old key stays in this object's key ring for `verify`.
+        {"seq", "previous_fingerprint", "fingerprint"}."""
+        new = ledger_key(new_key)
+        if not new:
+            raise LedgerError("the new chain key is empty")
+        fingerprint = key_fingerprint(new)
+        previous = self._fingerprint
+        event_seq = self._write(
+            effective,
+            actor,
+            reason or "chain key rotated",
+            document,
+            lambda batch: (commands.rotate_key(batch, fingerprint), batch.state.seq)[1],
+        )
+        self._old_keys[previous] = self._key
+        self._key, self._key_given, self._fingerprint = new, True, fingerprint
+        return {"seq": event_seq, "previous_fingerprint": previous, "fingerprint": fingerprint}
+
     def state(self, as_of: date | None = None, known_at: datetime | None = None) -> State:
         """The folded state: current, or as of the end of `as_of` (a fresh fold), as the
         ledger stood at recording time `known_at` if given (only the events recorded by
@@ -395,10 +452,23 @@ class Ledger:
             raise LedgerError("checking checkpoints needs the public key that signed them")
         with self._reading() as (conn, head), collector_paused():
             rows = self.store.rows(conn)
-            found = verify_rows(rows, head, self._key, checkpoints, public_key, check_key=True)
+            keys = {**self._old_keys, self._fingerprint: self._key}
+            found = verify_rows(
+                rows, head, self._key, checkpoints, public_key, check_key=True, keys=keys
+            )
             return found.as_dict()
 
     # ---- internals ---------------------------------------------------------------------
+
+    def _seals_last_event(self, conn: Connection, head: Head) -> bool:
+        """Whether the key at hand reproduces the hash of the last stored event (a legacy
+        ledger records no key fingerprint: this is how a write under another key is caught
+        before anything is written)."""
+        rows = list(self.store.rows(conn, after=head.seq - 1, upto=head.seq))
+        if len(rows) != 1:
+            return False
+        row = rows[0]
+        return bool(chain_hash(self._key, row[10], row_json(row)) == row[11])
 
     def _today(self) -> date:
         return self._clock().date()
@@ -447,6 +517,8 @@ class Ledger:
                     refuse(
                         chain_key_matches(state.key_fingerprint, self._fingerprint, self._key_given)
                     )
+                    if state.key_fingerprint is None and head.seq > 0:
+                        refuse(legacy_key_seals(self._seals_last_event(conn, head)))
                     batch = Batch(
                         state,
                         self._key,

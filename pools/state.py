@@ -53,6 +53,7 @@ from pools.events import (
     DEMO_FINGERPRINT,
     FINGERPRINT_FIELD,
     GENESIS,
+    ChainKeyRotated,
     Event,
     LedgerInitialised,
     LoanEvaluated,
@@ -76,7 +77,7 @@ from pools.rules.institutional_pool import (
     rebuild_allowed,
     term_ended,
 )
-from pools.rules.ledger import actor_named, not_backdated
+from pools.rules.ledger import actor_named, key_rotation_allowed, not_backdated
 from pools.rules.loans import (
     loan_count_valid,
     pool_has_room,
@@ -342,6 +343,11 @@ class State:
         self.inst_period_end = add_years(day, self.settings.pool_period_years)
         self.initialised = True
 
+    def _on_key_rotated(self, event: Event, day: date, p: ChainKeyRotated) -> None:
+        rotation = key_rotation_allowed(self.key_fingerprint, p.fingerprint, DEMO_FINGERPRINT)
+        _refuse(event.seq, rotation)
+        self.key_fingerprint = p.fingerprint
+
     def _on_unit_registered(self, event: Event, day: date, p: UnitRegistered) -> None:
         if p.unit_id in self.units:
             raise InvariantBroken(event.seq, f"unit {p.unit_id} is already registered")
@@ -523,6 +529,7 @@ _HANDLERS: dict[type, Callable[[State, Event, date, Any], None]] = {
     LoanExpired: State._on_loan_expired,
     LoanEvaluated: State._on_loan_evaluated,
     PoolRebuilt: State._on_pool_rebuilt,
+    ChainKeyRotated: State._on_key_rotated,
 }
 
 

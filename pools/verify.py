@@ -26,14 +26,23 @@ most `MAX_LISTED` problems and then says how many more it found.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from pools.checkpoint import Checkpoint
-from pools.events import GENESIS, Event, LoanOpened, chain_hash, key_fingerprint
+from pools.events import (
+    FINGERPRINT_FIELD,
+    GENESIS,
+    ChainKeyRotated,
+    Event,
+    LoanOpened,
+    chain_hash,
+    key_fingerprint,
+)
 from pools.merkle import MerkleTree, leaf_hash
 from pools.rules.loans import check_open_loan, known_pool, settlement_problems
 from pools.state import InvariantBroken, State
@@ -104,10 +113,16 @@ class Verification:
 
 
 class ChainPass:
-    """Pass 1: the stored rows and the head, against the keyed hash chain."""
+    """Pass 1: the stored rows and the head, against the keyed hash chain.
 
-    def __init__(self, key: bytes):
-        self.key = key
+    `keys` (fingerprint → key) is the key ring: the chain starts under the key whose
+    fingerprint the first event records and, after a `chain_key_rotated` event (itself sealed
+    under the old key), goes on under the key it names. Without that key in the ring, the
+    events sealed under it are reported once (`chain.no_key`), not as a hash problem each."""
+
+    def __init__(self, key: bytes, keys: Mapping[str, bytes] | None = None):
+        self.key: bytes | None = key
+        self.keys = dict(keys or {})
         self.problems = PassProblems("chain")
         self.last_seq = 0
         self.last_hash = GENESIS
@@ -135,13 +150,33 @@ class ChainPass:
             sealed = row_json(row)
         except (TypeError, ValueError) as exc:
             return self._found("chain.unreadable", seq, f"event {seq} cannot be read: {exc}")
-        if chain_hash(self.key, prev, sealed) != digest:
+        named = _named_fingerprint(row, seq) if seq == 1 or kind == ChainKeyRotated.kind else None
+        if seq == 1 and named is not None and self.keys:
+            # start under the key the ledger was created with (the given one, or an old one)
+            self.key = self.keys.get(named)
+            if self.key is None:
+                self._no_key(seq, named)
+        if self.key is not None and chain_hash(self.key, prev, sealed) != digest:
             self._found(
                 "chain.hash",
                 seq,
                 f"event {seq} ({kind}) does not match its hash: it was altered "
                 "(or QUOTAPOOL_LEDGER_KEY is not the key the ledger was written with)",
             )
+        if seq > 1 and named is not None:  # a rotation: the events after it, under the new key
+            self.key = self.keys.get(named)
+            if self.key is None:
+                self._no_key(seq + 1, named)
+        return None
+
+    def _no_key(self, seq: int, fingerprint: str) -> None:
+        self._found(
+            "chain.no_key",
+            seq,
+            f"events from {seq} on are sealed with chain key {fingerprint[:12]}…, which was not "
+            "given, so their hashes are not checked: set QUOTAPOOL_LEDGER_KEY to the ledger's "
+            "key (after a rotation, also give every old key: --old-chain-key-file)",
+        )
 
     def head(self, head: Head) -> None:
         """The head row names the last stored event."""
@@ -202,6 +237,17 @@ class RulesAtOpenPass:
                     f"event {event.seq} opened loan {p.loan_id} against rule {broken}",
                 )
             )
+
+
+def _named_fingerprint(row: Any, seq: int) -> str | None:
+    """The key fingerprint an event names: the first event's recorded one, or a rotation's
+    new one (None: none, or unreadable — the replay pass says so)."""
+    try:
+        payload = json.loads(row[9])
+        named = payload["fingerprint"] if seq > 1 else payload["settings"].get(FINGERPRINT_FIELD)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+    return named if isinstance(named, str) and named else None
 
 
 def settlement(state: State) -> list[Problem]:
@@ -310,11 +356,12 @@ def verify_rows(
     public_key: Ed25519PublicKey | None = None,
     *,
     check_key: bool = False,
+    keys: Mapping[str, bytes] | None = None,
 ) -> Verification:
     """Run every pass over the stored `rows` (in sequence order) and the `head`; with
     `checkpoints`, also pass 6 against them under `public_key`; with `check_key` (the
     ledger's `verify` sets it), also whether `key` is the chain key the first event names."""
-    chain, replay, rules = ChainPass(key), ReplayPass(), RulesAtOpenPass()
+    chain, replay, rules = ChainPass(key, keys), ReplayPass(), RulesAtOpenPass()
     signed = CheckpointPass(checkpoints, public_key)
     count = 0
     state = replay.state

@@ -97,8 +97,39 @@ def chain_key_matches(recorded: str | None, used: str, given: bool) -> Violation
         )
     return Violation(
         "ledger.wrong_key",
-        f"the chain key given (fingerprint {used[:12]}…) is not the one this ledger was created "
+        f"the chain key given (fingerprint {used[:12]}…) is not the one this ledger is sealed "
         f"with (fingerprint {recorded[:12]}…); nothing was written",
-        f"链密钥（指纹 {used[:12]}…）与创建本台账时的密钥（指纹 {recorded[:12]}…）不符；"
+        f"链密钥（指纹 {used[:12]}…）与本台账当前的密钥（指纹 {recorded[:12]}…）不符；"
         "未写入任何内容",
+    )
+
+
+def key_rotation_allowed(current: str | None, new: str, demo: str) -> Violation | None:
+    """A key rotation names a key other than the one in use, and never the public demo key
+    (`demo`: its fingerprint): a ledger may leave demo mode this way, not enter it."""
+    if new == demo:
+        return Violation(
+            "ledger.key_rotation",
+            "a ledger cannot be moved onto the built-in, public demo key; nothing was written",
+            "不能把台账改用公开的演示密钥；未写入任何内容",
+        )
+    if new == current:
+        return Violation(
+            "ledger.key_rotation",
+            "the new chain key is the key already in use; nothing was written",
+            "新链密钥与当前密钥相同；未写入任何内容",
+        )
+    return None
+
+
+def legacy_key_seals(sealed: bool) -> Violation | None:
+    """A ledger made before key fingerprints were recorded is written only under a key that
+    reproduces the hash of its last event (`sealed`)."""
+    if sealed:
+        return None
+    return Violation(
+        "ledger.wrong_key",
+        "the chain key given does not reproduce the hash of this ledger's last event: it is "
+        "not the key the ledger is sealed with; nothing was written",
+        "所给链密钥无法复现本台账最后一条记录的哈希，不是本台账的密钥；未写入任何内容",
     )
