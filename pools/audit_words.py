@@ -27,6 +27,7 @@ EVENT_NAMES: dict[str, tuple[str, str]] = {
     "loan_evaluated": ("绩效评估", "loan evaluated"),
     "pool_rebuilt": ("周转池重建", "pool rebuilt"),
     "chain_key_rotated": ("更换链密钥", "chain key rotated"),
+    "record_corrected": ("更正记录", "record corrected"),
 }
 FIELD_NAMES: dict[str, tuple[str, str]] = {
     "headcount": ("在编", "headcount"),
@@ -140,6 +141,16 @@ def _rebuilt(p: dict[str, Any], zh: bool) -> str:
     return f"{pool}: capacity {p['capacity']}, period until {p['period_end']}"
 
 
+def _corrected(p: dict[str, Any], zh: bool) -> str:
+    field = {"document": ("文号", "document"), "reason": ("事由", "reason")}.get(
+        str(p["field"]), (str(p["field"]), str(p["field"]))
+    )
+    old, new = p["old"] or "—", p["new"] or "—"
+    if zh:
+        return f"第 {p['seq']} 条记录的{field[0]}：{old} → {new}"
+    return f"event {p['seq']}'s {field[1]}: {old} → {new}"
+
+
 _DESCRIBE = {
     "unit_registered": _registered,
     "unit_removed": lambda p, zh: str(p["unit_id"]),
@@ -149,6 +160,7 @@ _DESCRIBE = {
     "loan_evaluated": _evaluated,
     "pool_rebuilt": _rebuilt,
     "ledger_initialised": lambda p, zh: "台账设置已记录" if zh else "settings recorded",
+    "record_corrected": lambda p, zh: _corrected(p, zh),
     "chain_key_rotated": lambda p, zh: (
         f"新密钥指纹 {str(p['fingerprint'])[:12]}…"
         if zh

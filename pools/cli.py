@@ -41,6 +41,7 @@ def register(subparsers: Any) -> None:
     _rebuild_parser(ledger_cmds)
     _grant_parser(ledger_cmds)
     _rotate_key_parser(ledger_cmds)
+    _correct_parser(ledger_cmds)
 
     loan = subparsers.add_parser("loan", help="open, return, evaluate or list loans")
     loan_cmds = loan.add_subparsers(dest="loan_command", required=True, metavar="ACTION")
@@ -159,6 +160,18 @@ def _rotate_key_parser(cmds: Any) -> None:
     p.add_argument(
         "--new-chain-key-file", required=True, metavar="FILE", help="file holding the new key"
     )
+    _writer(p)
+
+
+def _correct_parser(cmds: Any) -> None:
+    p = cmds.add_parser(
+        "correct",
+        help="correct an event's 文号 or reason by appending a correction (更正记录)",
+    )
+    _common(p, _cmd_correct)
+    p.add_argument("--seq", type=int, required=True, help="the event to correct")
+    p.add_argument("--new-doc", help="the document number (文号) it should have had")
+    p.add_argument("--new-reason", help="the reason (事由) it should have had")
     _writer(p)
 
 
@@ -579,6 +592,29 @@ def _cmd_rotate_key(args: argparse.Namespace) -> int:
             f"→ {result['fingerprint'][:12]}…; from now on write with the new key, and keep the "
             "old one for audit verify (--old-chain-key-file)"
         )
+
+    return _run(args, action, show)
+
+
+def _cmd_correct(args: argparse.Namespace) -> int:
+    def action() -> dict[str, Any]:
+        with _writing(args) as ledger:
+            return ledger.correct(
+                args.seq,
+                actor=args.actor,
+                reason=args.reason,
+                document=args.new_doc,
+                reason_text=args.new_reason,
+                correction_document=args.doc,
+                effective=args.date,
+            )
+
+    def show(result: dict[str, Any]) -> None:
+        for done in result["corrections"]:
+            print(
+                f"event {result['seq']}: {done['field']} {done['old']!r} → {done['new']!r} "
+                f"(correction recorded as event {done['event']}; the original stays)"
+            )
 
     return _run(args, action, show)
 

@@ -37,6 +37,7 @@ from pools.events import (
     LoanReturned,
     Payload,
     PoolRebuilt,
+    RecordCorrected,
     UnitRegistered,
     UnitRemoved,
     UnitUpdated,
@@ -56,6 +57,7 @@ from pools.rules.idempotency import same_request
 from pools.rules.institutional_pool import evaluation_allowed, rebuild_allowed
 from pools.rules.ledger import (
     actor_named,
+    correction_allowed,
     day_in_range,
     key_rotation_allowed,
     not_backdated,
@@ -335,6 +337,15 @@ def rotate_key(batch: Batch, new_fingerprint: str) -> str:
     refuse(key_rotation_allowed(batch.state.key_fingerprint, new_fingerprint, DEMO_FINGERPRINT))
     batch.emit(ChainKeyRotated(new_fingerprint))
     return new_fingerprint
+
+
+def correct_record(batch: Batch, target: int, field: str, stored: str, new: str) -> Event:
+    """A reversing entry for what event `target` says in `field` (文号 or reason; `stored`:
+    the value sealed in that event): appended, never rewritten."""
+    batch.check_date()
+    current = batch.state.corrected(target, field, stored)
+    refuse(correction_allowed(target, batch.state.seq, field, current, current, new))
+    return batch.emit(RecordCorrected(target, field, current, new))
 
 
 def _default_term(settings: Settings, pool: PoolRef) -> int | None:

@@ -180,6 +180,20 @@ class ChainKeyRotated(Payload):
     fingerprint: str
 
 
+@dataclass(frozen=True)
+class RecordCorrected(Payload):
+    """A correction of what an earlier event says about itself (its 文号 or its reason): the
+    event stays as it was sealed; this one, appended, says what it should have said, as a
+    reversing entry does in a book of accounts. `old` is the value being replaced (the
+    stored one, or the last correction's)."""
+
+    kind: ClassVar[str] = "record_corrected"
+    seq: int
+    field: str  # document / reason
+    old: str
+    new: str
+
+
 PAYLOAD_TYPES: dict[str, type[Payload]] = {
     cls.kind: cls
     for cls in (
@@ -193,6 +207,7 @@ PAYLOAD_TYPES: dict[str, type[Payload]] = {
         LoanEvaluated,
         PoolRebuilt,
         ChainKeyRotated,
+        RecordCorrected,
     )
 }
 

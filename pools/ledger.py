@@ -344,6 +344,52 @@ class Ledger:
         self._key, self._key_given, self._fingerprint = new, True, fingerprint
         return {"seq": event_seq, "previous_fingerprint": previous, "fingerprint": fingerprint}
 
+    def correct(
+        self,
+        seq: int,
+        *,
+        actor: str,
+        reason: str,
+        document: str | None = None,
+        reason_text: str | None = None,
+        correction_document: str = "",
+        effective: date | None = None,
+    ) -> dict[str, Any]:
+        """Correct the 文号 (`document`) and/or the reason (`reason_text`) of event `seq` by
+        appending a `record_corrected` event per field (the event itself stays as sealed).
+        `reason` says why; `correction_document` is the correction's own 文号.
+        {"seq": target, "corrections": [{"field", "old", "new", "event"}]}."""
+        changes = {"document": document, "reason": reason_text}
+        asked = {field: new for field, new in changes.items() if new is not None}
+        if not asked:
+            raise LedgerError("say what to correct: a document number, a reason or both")
+        if not reason.strip():
+            raise LedgerError("say why the record is corrected (--reason)")
+        _check_texts(**{f"new {field}": new for field, new in asked.items()})
+        stored = self._stored_texts(seq)
+
+        def run(batch: Batch) -> list[dict[str, Any]]:
+            done = []
+            for field, new in asked.items():
+                made = commands.correct_record(batch, seq, field, stored.get(field, ""), new)
+                payload = made.payload.as_dict()
+                done.append({k: payload[k] for k in ("field", "old", "new")} | {"event": made.seq})
+            return done
+
+        made = self._write(effective, actor, reason, correction_document, run)
+        return {"seq": seq, "corrections": made}
+
+    def _stored_texts(self, seq: int) -> dict[str, str]:
+        """The 文号 and reason event `seq` was sealed with ({} if there is no such event: the
+        rule then says so)."""
+        with self._reading() as (conn, _head):
+            return self._stored_texts_in(conn, seq)
+
+    def _stored_texts_in(self, conn: Connection, seq: int) -> dict[str, str]:
+        for event in self.store.events(conn, after=seq - 1, upto=seq):
+            return {"document": event.document, "reason": event.reason}
+        return {}
+
     def state(self, as_of: date | None = None, known_at: datetime | None = None) -> State:
         """The folded state: current, or as of the end of `as_of` (a fresh fold), as the
         ledger stood at recording time `known_at` if given (only the events recorded by
@@ -454,7 +500,14 @@ class Ledger:
             rows = self.store.rows(conn)
             keys = {**self._old_keys, self._fingerprint: self._key}
             found = verify_rows(
-                rows, head, self._key, checkpoints, public_key, check_key=True, keys=keys
+                rows,
+                head,
+                self._key,
+                checkpoints,
+                public_key,
+                check_key=True,
+                keys=keys,
+                stored=lambda seq: self._stored_texts_in(conn, seq),
             )
             return found.as_dict()
 

@@ -281,6 +281,7 @@ def loan_json(loan: LoanState, day: date | None = None) -> dict[str, Any]:
         ],
         "key": loan.idem_key,
         "actor": loan.actor,
+        "document": loan.document,
     }
 
 

@@ -61,6 +61,7 @@ from pools.events import (
     LoanOpened,
     LoanReturned,
     PoolRebuilt,
+    RecordCorrected,
     UnitRegistered,
     UnitRemoved,
     UnitUpdated,
@@ -77,7 +78,12 @@ from pools.rules.institutional_pool import (
     rebuild_allowed,
     term_ended,
 )
-from pools.rules.ledger import actor_named, key_rotation_allowed, not_backdated
+from pools.rules.ledger import (
+    actor_named,
+    correction_allowed,
+    key_rotation_allowed,
+    not_backdated,
+)
 from pools.rules.loans import (
     loan_count_valid,
     pool_has_room,
@@ -237,6 +243,11 @@ class State:
         self._actor_text: str | None = None  # the last event's actor, once checked
         self.initialised = False
         self.key_fingerprint: str | None = None  # of the chain key; None: a legacy ledger
+        # corrected 文号 / reasons of earlier events: {seq: {field: value now}}
+        self.corrections: dict[int, dict[str, str]] = {}
+        # what the first correction of each (seq, field) says was stored: `audit verify`
+        # checks it against the stored event (the fold does not keep every event's text)
+        self.corrected_from: dict[tuple[int, str], str] = {}
         # running sums over municipal administrative organs, so capacity is O(1)
         self.admin_vacancies = 0
         self.admin_net = 0  # Σ (headcount − own limit): > 0 means over quota as a whole
@@ -347,6 +358,20 @@ class State:
         rotation = key_rotation_allowed(self.key_fingerprint, p.fingerprint, DEMO_FINGERPRINT)
         _refuse(event.seq, rotation)
         self.key_fingerprint = p.fingerprint
+
+    def _on_record_corrected(self, event: Event, day: date, p: RecordCorrected) -> None:
+        fields = self.corrections.get(p.seq, {})
+        current = fields.get(p.field, p.old)  # the stored value is checked by the command
+        _refuse(event.seq, correction_allowed(p.seq, event.seq - 1, p.field, p.old, current, p.new))
+        self.corrections[p.seq] = {**fields, p.field: p.new}
+        self.corrected_from.setdefault((p.seq, p.field), p.old)
+        for loan in self.loans.values():  # the loan register shows the corrected 文号
+            if loan.opened_seq == p.seq:
+                setattr(loan, p.field, p.new)
+
+    def corrected(self, seq: int, field: str, stored: str) -> str:
+        """What event `seq` says in `field` now: the stored value, or its last correction."""
+        return self.corrections.get(seq, {}).get(field, stored)
 
     def _on_unit_registered(self, event: Event, day: date, p: UnitRegistered) -> None:
         if p.unit_id in self.units:
@@ -530,6 +555,7 @@ _HANDLERS: dict[type, Callable[[State, Event, date, Any], None]] = {
     LoanEvaluated: State._on_loan_evaluated,
     PoolRebuilt: State._on_pool_rebuilt,
     ChainKeyRotated: State._on_key_rotated,
+    RecordCorrected: State._on_record_corrected,
 }
 
 

@@ -27,7 +27,7 @@ most `MAX_LISTED` problems and then says how many more it found.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -250,6 +250,24 @@ def _named_fingerprint(row: Any, seq: int) -> str | None:
     return named if isinstance(named, str) and named else None
 
 
+def corrections(state: State, stored: Callable[[int], Mapping[str, str]]) -> list[Problem]:
+    """Pass 4b: the first correction of each event's 文号 or reason replaced what the event
+    was sealed with (`stored(seq)`: its stored texts)."""
+    found = []
+    for (seq, name), claimed in sorted(state.corrected_from.items()):
+        actual = stored(seq).get(name)
+        if actual != claimed:
+            found.append(
+                Problem(
+                    "ledger.correction",
+                    seq,
+                    f"a correction of event {seq} replaces its {name} {claimed!r}, but the "
+                    f"event says {actual!r}",
+                )
+            )
+    return found
+
+
 def settlement(state: State) -> list[Problem]:
     """Pass 4: 空一还一 applied everywhere; every loan an evaluation sent back returned."""
     return [
@@ -357,6 +375,7 @@ def verify_rows(
     *,
     check_key: bool = False,
     keys: Mapping[str, bytes] | None = None,
+    stored: Callable[[int], Mapping[str, str]] | None = None,
 ) -> Verification:
     """Run every pass over the stored `rows` (in sequence order) and the `head`; with
     `checkpoints`, also pass 6 against them under `public_key`; with `check_key` (the
@@ -390,6 +409,9 @@ def verify_rows(
         for name, found_at_end in (("settlement", settlement), ("recount", recount)):
             passes.append(PassProblems(name))
             passes[-1].extend(found_at_end(state))
+        if stored is not None:
+            passes.append(PassProblems("corrections"))
+            passes[-1].extend(corrections(state, stored))
     if check_key:
         passes.append(key_problems(state, key))
     passes.append(signed.problems())

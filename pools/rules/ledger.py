@@ -122,6 +122,45 @@ def key_rotation_allowed(current: str | None, new: str, demo: str) -> Violation 
     return None
 
 
+CORRECTABLE_FIELDS = ("document", "reason")
+_FIELD_ZH = {"document": "文号", "reason": "事由"}
+
+
+def correction_allowed(
+    target: int, last_seq: int, field: str, old: str, current: str, new: str
+) -> Violation | None:
+    """A correction names an event already recorded (`target` ≤ `last_seq`), a field that may
+    be corrected (文号 or reason: what happened is corrected by the commands that make it
+    happen, never by rewriting), the value it replaces as the ledger now holds it
+    (`current`), and a new value that differs."""
+    if not 1 <= target <= last_seq:
+        return Violation(
+            "ledger.correction",
+            f"there is no event {target} to correct (the ledger has {last_seq})",
+            f"不存在第 {target} 条记录（台账共 {last_seq} 条）",
+        )
+    if field not in CORRECTABLE_FIELDS:
+        return Violation(
+            "ledger.correction",
+            f"only the document number or the reason of an event can be corrected, not {field}",
+            f"只能更正记录的文号或事由，不能更正 {field}",
+        )
+    zh = _FIELD_ZH[field]
+    if old != current:
+        return Violation(
+            "ledger.correction",
+            f"event {target}'s {field} is {current!r} now, not {old!r}",
+            f"第 {target} 条记录的{zh}现为 {current!r}，不是 {old!r}",
+        )
+    if new == current:
+        return Violation(
+            "ledger.correction",
+            f"event {target}'s {field} is already {new!r}: nothing to correct",
+            f"第 {target} 条记录的{zh}已是 {new!r}，无需更正",
+        )
+    return None
+
+
 def legacy_key_seals(sealed: bool) -> Violation | None:
     """A ledger made before key fingerprints were recorded is written only under a key that
     reproduces the hash of its last event (`sealed`)."""
