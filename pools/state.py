@@ -247,7 +247,7 @@ class State:
         self.corrections: dict[int, dict[str, str]] = {}
         # what the first correction of each (seq, field) says was stored: `audit verify`
         # checks it against the stored event (the fold does not keep every event's text)
-        self.corrected_from: dict[tuple[int, str], str] = {}
+        self.corrected_from: dict[int, dict[str, str]] = {}
         # running sums over municipal administrative organs, so capacity is O(1)
         self.admin_vacancies = 0
         self.admin_net = 0  # Σ (headcount − own limit): > 0 means over quota as a whole
@@ -364,7 +364,7 @@ class State:
         current = fields.get(p.field, p.old)  # the stored value is checked by the command
         _refuse(event.seq, correction_allowed(p.seq, event.seq - 1, p.field, p.old, current, p.new))
         self.corrections[p.seq] = {**fields, p.field: p.new}
-        self.corrected_from.setdefault((p.seq, p.field), p.old)
+        self.corrected_from.setdefault(p.seq, {}).setdefault(p.field, p.old)
         for loan in self.loans.values():  # the loan register shows the corrected 文号
             if loan.opened_seq == p.seq:
                 setattr(loan, p.field, p.new)

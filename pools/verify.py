@@ -254,9 +254,12 @@ def corrections(state: State, stored: Callable[[int], Mapping[str, str]]) -> lis
     """Pass 4b: the first correction of each event's 文号 or reason replaced what the event
     was sealed with (`stored(seq)`: its stored texts)."""
     found = []
-    for (seq, name), claimed in sorted(state.corrected_from.items()):
-        actual = stored(seq).get(name)
-        if actual != claimed:
+    for seq, claims in sorted(state.corrected_from.items()):
+        texts = stored(seq)
+        for name, claimed in sorted(claims.items()):
+            actual = texts.get(name)
+            if actual == claimed:
+                continue
             found.append(
                 Problem(
                     "ledger.correction",
