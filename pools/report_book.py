@@ -48,6 +48,7 @@ HEADER_FILL = "#DDEBF7"
 SHORTFALL_FILL = "#FFC7CE"  # red: still short after the plan
 SHORTFALL_BEFORE_FILL = "#FFEB9C"  # amber: was short before it
 MAX_WIDTH = 60  # characters: wider texts wrap
+LINE_HEIGHT = 15  # points: a line of text at the default size
 NOTES_HEADER = ("类别 Section", "项目 Item", "内容 Content", "SHA-256")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Texts are data: never let a name starting with '=' or 'http' become a formula or a link.
@@ -97,6 +98,14 @@ def widest(values: list[Any]) -> int:
     return max((display_width(text) for text in texts), default=0)
 
 
+def wrapped_lines(value: Any, width: int) -> int:
+    """Lines a text takes wrapped in a column `width` characters wide (about: by width)."""
+    if value is None:
+        return 1
+    usable = max(width - 1, 1)
+    return sum(max(1, -(-display_width(line) // usable)) for line in str(value).splitlines()) or 1
+
+
 def text_width(value: Any) -> int:
     """Display width of a cell's longest line (figures as shown)."""
     if value is None:
@@ -141,7 +150,7 @@ class Styles:
             if number_format is not None:
                 spec["num_format"] = number_format
             if wrap:
-                spec |= {"text_wrap": True, "valign": "top"}
+                spec["text_wrap"] = True
             self._data[number_format, wrap] = self._book.add_format(spec)
         return self._data[number_format, wrap]
 
@@ -362,6 +371,7 @@ def _report_sheet(sheet: Worksheet, report: Report, styles: Styles, today: dt.da
     headers = [(c.zh, c.zh_grouped or c.zh, c.en) for c in columns]
     header_rows(sheet, styles, header_cells(keys, group_of), headers)
     first = FIRST_DATA_ROW - 1  # 0-based
+    lines = [1] * rows  # lines of text per row, where long texts wrap
     for index, column in enumerate(columns):
         if column is number:
             values: list[Any] = list(range(1, rows + 1))
@@ -376,7 +386,14 @@ def _report_sheet(sheet: Worksheet, report: Report, styles: Styles, today: dt.da
             else:
                 sheet.write(first + offset, index, value, style)
         fitted = widest([column.zh_grouped or column.zh, column.en, *values])
-        sheet.set_column(index, index, min(max(fitted + 2, 6), column.max_width))
+        width = min(max(fitted + 2, 6), column.max_width)
+        sheet.set_column(index, index, width)
+        if column.wrap:
+            for offset, value in enumerate(values):
+                lines[offset] = max(lines[offset], wrapped_lines(value, width))
+    for offset, count in enumerate(lines):
+        if count > 1:  # Excel and LibreOffice do not grow a row for wrapped text on opening
+            sheet.set_row(first + offset, LINE_HEIGHT * count)
     summed = [index for index, column in enumerate(columns) if column.total]
     if summed:
         totals_row = first + rows

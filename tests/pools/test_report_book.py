@@ -83,6 +83,10 @@ def test_the_totals_row_adds_up_the_columns_that_add_up_with_their_formats() -> 
     assert sheet.cell(FIRST_DATA_ROW, 4).number_format == CHANGE_FORMAT
     assert sheet.cell(totals, 3).number_format == WHOLE_FORMAT
     assert sheet.cell(FIRST_DATA_ROW, 5).alignment.wrap_text
+    # The long note wraps over 4 lines of its 20-character column, and its row is that tall.
+    assert sheet.column_dimensions["E"].width == pytest.approx(20, abs=1)
+    assert sheet.row_dimensions[FIRST_DATA_ROW].height == 4 * 15
+    assert sheet.row_dimensions[FIRST_DATA_ROW + 1].height is None
     assert sheet.cell(FIRST_DATA_ROW + 2, 3).value is None  # missing stays empty
 
 
