@@ -46,7 +46,7 @@ def county_columns(names: Sequence[str]) -> tuple[Column, ...]:
     """County, then each scenario's new quota, then each later one's change against the
     first (`app_ui.scenarios.comparison_table`'s columns)."""
     first = names[0] if names else ""
-    change = (f"与 {first} 相比增减", f"Change against {first}")
+    change = (f"与 {first} 相比增减", f"change vs {first}")
     return (
         Column("county_id", "区划代码", "County"),
         Column("county", "区划名称", "Name"),

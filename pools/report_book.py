@@ -369,9 +369,11 @@ def _report_sheet(sheet: Worksheet, report: Report, styles: Styles, today: dt.da
 
     keys = [column.key for column in columns]
     headers = [(c.zh, c.zh_grouped or c.zh, c.en) for c in columns]
-    header_rows(sheet, styles, header_cells(keys, group_of), headers)
+    cells = header_cells(keys, group_of)
+    header_rows(sheet, styles, cells, headers)
     first = FIRST_DATA_ROW - 1  # 0-based
     lines = [1] * rows  # lines of text per row, where long texts wrap
+    widths: list[int] = []
     for index, column in enumerate(columns):
         if column is number:
             values: list[Any] = list(range(1, rows + 1))
@@ -387,6 +389,7 @@ def _report_sheet(sheet: Worksheet, report: Report, styles: Styles, today: dt.da
                 sheet.write(first + offset, index, value, style)
         fitted = widest([column.zh_grouped or column.zh, column.en, *values])
         width = min(max(fitted + 2, 6), column.max_width)
+        widths.append(width)
         sheet.set_column(index, index, width)
         if column.wrap:
             for offset, value in enumerate(values):
@@ -394,6 +397,13 @@ def _report_sheet(sheet: Worksheet, report: Report, styles: Styles, today: dt.da
     for offset, count in enumerate(lines):
         if count > 1:  # Excel and LibreOffice do not grow a row for wrapped text on opening
             sheet.set_row(first + offset, LINE_HEIGHT * count)
+    group_lines = [
+        wrapped_lines(text, sum(widths[first_column : last + 1]))
+        for first_column, last, text in cells
+        if text is not None
+    ]
+    if max(group_lines, default=1) > 1:  # a group's name wider than its columns
+        sheet.set_row(GROUP_ROW, LINE_HEIGHT * max(group_lines))
     summed = [index for index, column in enumerate(columns) if column.total]
     if summed:
         totals_row = first + rows

@@ -96,7 +96,7 @@ def test_the_comparison_downloads_as_a_report_with_headline_figures_and_basis(
     sheet = workbook["方案对比 Comparison"]
     assert sheet["D3"].value == "调整后编制 New quota"
     assert [sheet.cell(4, c).value for c in (4, 5, 6)] == ["基线", "追加十个", "当前（未保存）"]
-    assert sheet["G3"].value == "与 基线 相比增减 Change against 基线"
+    assert sheet["G3"].value == "与 基线 相比增减 change vs 基线"
     *counties, totals = rows(sheet)
     assert [row[1] for row in counties] == ["A", "B", "C"]
     assert totals[0] == TOTAL_LABEL and totals[3:] == (210, 220, 220, 10, 10)

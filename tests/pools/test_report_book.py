@@ -66,6 +66,7 @@ def test_a_report_sheet_has_title_unit_date_row_numbers_and_grouped_headers() ->
     assert sheet["C3"].value == "数量 Figures" and "C3:D3" in merged
     assert [sheet["C4"].value, sheet["D4"].value] == ["人数", "增减"]
     assert [c.value for c in sheet[5]] == ["No.", "Name", "Count", "Change", "Note"]
+    assert sheet.row_dimensions[3].height is None  # the group's name fits over its columns
     rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=FIRST_DATA_ROW)]
     assert [row[0] for row in rows[:3]] == [1, 2, 3]
     assert rows[1][1] == "=SUM(A1)"  # a text stays a text, never a formula
@@ -124,3 +125,12 @@ def test_save_writes_the_whole_file_or_leaves_the_old_one(tmp_path: Path) -> Non
         save(b"new", tmp_path / "missing" / "r.xlsx")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["r.xlsx"]  # no temporary file left
+
+
+def test_a_group_name_wider_than_its_columns_gets_a_taller_row() -> None:
+    group = ("与 基线方案 相比增减", "change against the baseline scenario")
+    columns = (Column("a", "甲", "a", WHOLE_FORMAT, group=group),)
+    report = Report("T", "t", columns, pd.DataFrame({"a": [1]}))
+    sheet = openpyxl.load_workbook(io.BytesIO(write_report([report], [], today=TODAY)))["T"]
+    assert sheet["B3"].value == "与 基线方案 相比增减 change against the baseline scenario"
+    assert sheet.row_dimensions[3].height > 15
