@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test app lint bench browser-deps report-deps clean
+.PHONY: run test app lint bench browser-deps report-deps screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,15 @@ report-deps:
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libreoffice-calc-nogui >/dev/null; \
 	  else echo "soffice missing and cannot be installed here: the print layout test will be skipped"; fi; }
+
+# The README's screenshots (docs/screenshots/*.png): the app in demo mode on 127.0.0.1 in
+# Chromium, then the printed plan and loans register (LibreOffice and pdftoppm, skipped if
+# missing); pngquant and optipng make them smaller where installed. See docs/screenshots.py.
+screenshots: $(STAMP) browser-deps report-deps
+	@command -v pdftoppm >/dev/null 2>&1 && command -v pngquant >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils pngquant optipng >/dev/null || true; fi; }
+	QUOTAPOOL_DEMO=1 $(BIN)/python docs/screenshots.py
 
 test: $(STAMP) browser-deps report-deps
 	$(BIN)/ruff check .

@@ -14,7 +14,11 @@ from app_ui.labels import EVENT_HEADERS, event_label, lang, t, words_column
 from app_ui.ledger_access import ledger, unit_label
 from pools.audit_words import describe, recorded_local
 from pools.ledger import Ledger
+from pools.ledger_reports import audit_filters, audit_trail_book
+from pools.report_book import XLSX_MIME
 from pools.reporting import filter_events
+
+AUDIT_SOURCE = "应用：审计记录 the app's audit trail"
 
 
 def _verify(the_ledger: Ledger) -> None:
@@ -58,19 +62,11 @@ def _filters(the_ledger: Ledger) -> tuple[Any, Any, Any, date | None, date | Non
     return unit, loan, actor, start, end or start  # one day picked: that day
 
 
-def _workbook(table: pd.DataFrame) -> bytes:
-    """The audit trail as shown, as an Excel workbook (XlsxWriter; texts stay texts)."""
-    import io
-
-    buffer = io.BytesIO()
-    options = {"strings_to_formulas": False, "strings_to_urls": False}
-    with pd.ExcelWriter(buffer, engine="xlsxwriter", engine_kwargs={"options": options}) as out:
-        table.to_excel(out, index=False, sheet_name="审计日志 Audit")
-    return buffer.getvalue()
-
-
-def _exports(shown: pd.DataFrame, table: pd.DataFrame) -> None:
-    records = shown.to_dict("records")
+def _exports(
+    the_ledger: Ledger, shown: pd.DataFrame, table: pd.DataFrame, filters: list[tuple[str, Any]]
+) -> None:
+    records = [{str(k): v for k, v in row.items()} for row in shown.to_dict("records")]
+    language = lang()
     first, second, third = st.columns(3)
     first.download_button(
         t("export_csv"),
@@ -80,9 +76,9 @@ def _exports(shown: pd.DataFrame, table: pd.DataFrame) -> None:
     )
     second.download_button(
         t("export_xlsx"),
-        _workbook(table.rename(columns=EVENT_HEADERS)),
+        lambda: audit_trail_book(the_ledger, records, filters, lang=language, source=AUDIT_SOURCE),
         file_name="audit-log.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        mime=XLSX_MIME,
     )
     third.download_button(
         t("export_json"),
@@ -116,4 +112,4 @@ def render() -> None:
         plain={EVENT_HEADERS["seq"]},
         config={EVENT_HEADERS["kind"]: words_column(table.get("kind", []), event_label)},
     )
-    _exports(shown, table)
+    _exports(the_ledger, shown, table, audit_filters(unit, loan, actor, start, end))

@@ -20,7 +20,7 @@ def render() -> None:
     status = the_ledger.status()
     loans = the_ledger.loans()
     pool_cards(status, loans)
-    loans_table(status, loans)
+    loans_table(status, loans, the_ledger)
     left, right = st.columns(2)
     with left:
         loan_forms.open_loan_form(the_ledger, status)

@@ -20,7 +20,7 @@ def render() -> None:
     status = the_ledger.status()
     loans = the_ledger.loans()
     pool_cards(status, loans)
-    loans_table(status, loans)
+    loans_table(status, loans, the_ledger)
     if access.can(current_user(), Action.WRITE_LEDGER):
         st.caption(t("loan_desk_hint"))
     else:

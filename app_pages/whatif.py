@@ -103,4 +103,4 @@ def render() -> None:
         uncertainty_panel(current, info)
     saved.save_section(current, result, user)
     optimal = result.summary.get("status") == "optimal"
-    saved.compare_section(result.table if optimal else None)
+    saved.compare_section(result.table if optimal else None, result.summary, info)

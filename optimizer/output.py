@@ -13,7 +13,6 @@ import math
 import os
 import shutil
 import tempfile
-import unicodedata
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -24,9 +23,32 @@ import pandas as pd
 
 from optimizer import csv_rows
 from optimizer.xlsx_body import BodyColumn, write_sheet_with_body
+from pools.report_book import (
+    CHANGE_FORMAT,
+    ENGLISH_ROW,
+    FIRST_DATA_ROW,
+    FRACTION_FORMAT,
+    GROUP_ROW,
+    RATIO_FORMAT,
+    SUMMARY_RATIO_FORMAT,
+    TOTAL_LABEL,
+    UNIT_TEXT,
+    WHOLE_FORMAT,
+    Styles,
+    display_width,
+    header_cells,
+    header_rows,
+    heading,
+    merge,
+    notes_sheet,
+    print_setup,
+    table_sheet,
+)
+from pools.report_book import cell as _cell
+from pools.report_book import text_width as _text_width
+from pools.report_book import widest as _widest
 
 if TYPE_CHECKING:
-    from xlsxwriter.format import Format
     from xlsxwriter.workbook import Workbook
     from xlsxwriter.worksheet import Worksheet
 
@@ -91,7 +113,6 @@ SUMMARY_LABELS_ZH = {
     "moved": "调整编制数",
     "explanation": "说明",
 }
-TOTAL_LABEL = "合计 Total"
 # Quotas and people are summed in the totals row; ratios and ids are not.
 SUMMED = ("need", "current", "new", "change", "shortfall_before", "shortfall_after")
 RATIOS = (
@@ -101,14 +122,6 @@ RATIOS = (
     "relative_shortfall_after",
 )
 FRACTIONAL = ("need", "shortfall_before", "shortfall_after")
-WHOLE_FORMAT = "#,##0"
-FRACTION_FORMAT = "#,##0.0"
-CHANGE_FORMAT = "+#,##0;-#,##0;0"
-RATIO_FORMAT = "0.0%"
-SUMMARY_RATIO_FORMAT = "0.00%"
-SHORTFALL_FILL = "#FFC7CE"  # red: still short after the plan
-SHORTFALL_BEFORE_FILL = "#FFEB9C"  # amber: was short before it
-HEADER_FILL = "#DDEBF7"
 
 
 # --- the whole plan directory ----------------------------------------------------------------
@@ -251,9 +264,6 @@ PLAN_SHEET = "xl/worksheets/sheet1.xml"  # the first sheet added
 PLAN_SHEET_NAME = "方案 Plan"
 SUMMARY_SHEET_NAME = "摘要 Summary"
 BASIS_SHEET_NAME = "测算依据 Basis"
-TITLE_ROW, UNIT_ROW, GROUP_ROW, HEADER_ROW, ENGLISH_ROW = 0, 1, 2, 3, 4  # 0-based
-FIRST_DATA_ROW = 6  # 1-based, as Excel shows it: after the title, unit/date and 3 header rows
-UNIT_TEXT = "单位：名  Unit: persons"
 TITLE_ZH = "教师编制调整方案"
 TITLE_EN = "Teacher quota plan"
 ROW_NUMBER = "no"  # 序号
@@ -342,9 +352,9 @@ def write_xlsx(
 
 def lay_out(
     book: Workbook, report: pd.DataFrame, summary: Mapping[str, Any], today: dt.date
-) -> tuple[list[BodyColumn], _Styles]:
+) -> tuple[list[BodyColumn], Styles]:
     """Every sheet but the plan's data rows, which are returned as columns to write."""
-    styles = _Styles(book)
+    styles = Styles(book)
     heading = plan_title(summary)
     body = _plan_sheet(book.add_worksheet(PLAN_SHEET_NAME), report, styles, heading, today)
     _summary_sheet(book.add_worksheet(SUMMARY_SHEET_NAME), summary, report, styles, today)
@@ -454,81 +464,16 @@ def _whole(values: np.ndarray) -> Any:
     return pd.arrays.IntegerArray(whole, missing) if missing.any() else whole
 
 
-# --- styles ----------------------------------------------------------------------------------
-
-
-class _Styles:
-    """The workbook's cell formats, made once: XlsxWriter stores one style per format object."""
-
-    def __init__(self, book: Workbook) -> None:
-        header = {"bg_color": HEADER_FILL, "pattern": 1, "align": "center", "valign": "vcenter"}
-        header |= {"border": 1, "text_wrap": True}
-        self.title = book.add_format({"bold": True, "font_size": 16, "align": "center"})
-        self.unit = book.add_format({"align": "left"})
-        self.date = book.add_format({"align": "right"})
-        self.header_group = book.add_format({**header, "bold": True})
-        self.header_zh = book.add_format({**header, "bold": True})
-        self.header_en = book.add_format({**header, "font_size": 9})
-        self.shortfall = book.add_format({"bg_color": SHORTFALL_FILL})
-        self.shortfall_before = book.add_format({"bg_color": SHORTFALL_BEFORE_FILL})
-        self.summary_header = book.add_format(
-            {"bold": True, "bg_color": HEADER_FILL, "pattern": 1, "border": 1}
-        )
-        self.summary_value = book.add_format({"text_wrap": True, "valign": "top", "border": 1})
-        self.summary_label = book.add_format({"valign": "top", "border": 1})
-        self.section = book.add_format({"bold": True, "valign": "top", "border": 1})
-        self.hash = book.add_format({"font_name": "Consolas", "valign": "top", "border": 1})
-        self._book = book
-        self._data: dict[str | None, Format] = {}
-        self._totals: dict[str | None, Format] = {}
-        self._summary: dict[str | None, Format] = {}
-
-    def data(self, number_format: str | None) -> Format:
-        if number_format not in self._data:
-            spec: dict[str, Any] = {"border": 1}
-            if number_format is not None:
-                spec["num_format"] = number_format
-            self._data[number_format] = self._book.add_format(spec)
-        return self._data[number_format]
-
-    def totals(self, number_format: str | None) -> Format:
-        if number_format not in self._totals:
-            spec: dict[str, Any] = {"bold": True, "border": 1, "valign": "vcenter"}
-            if number_format is not None:
-                spec["num_format"] = number_format
-            self._totals[number_format] = self._book.add_format(spec)
-        return self._totals[number_format]
-
-    def summary(self, number_format: str | None) -> Format:
-        if number_format is None:
-            return self.summary_value
-        if number_format not in self._summary:
-            spec = {"valign": "top", "border": 1, "num_format": number_format, "align": "right"}
-            self._summary[number_format] = self._book.add_format(spec)
-        return self._summary[number_format]
-
-
 # --- the plan sheet --------------------------------------------------------------------------
 
 
-def _header_cells(columns: list[str]) -> list[tuple[int, int, str | None]]:
-    """The group row's cells: (first, last column, group text), or text None where the
-    column has no group (its Chinese header then spans the group and the header row)."""
-    cells: list[tuple[int, int, str | None]] = []
-    index = 0
-    while index < len(columns):
-        group = next((g for g in COLUMN_GROUPS if columns[index] in g[2]), None)
-        last = index
-        if group is not None:
-            while last + 1 < len(columns) and columns[last + 1] in group[2]:
-                last += 1
-        members = columns[index : last + 1]
-        if group is None or (len(members) == 1 and group[0] == "决定因素"):
-            cells.append((index, index, None))
-        else:
-            cells.append((index, last, f"{group[0]} {group[1]}"))
-        index = last + 1
-    return cells
+_LIMITED_BY_GROUP = "决定因素 Limited by"  # over the reason alone, the reason's own header
+
+
+def _group_of(column: str) -> str | None:
+    """'在校生 Students': the group a plan column is shown under, if any."""
+    group = next((g for g in COLUMN_GROUPS if column in g[2]), None)
+    return None if group is None else f"{group[0]} {group[1]}"
 
 
 def header_zh(column: str, grouped: bool) -> str:
@@ -540,7 +485,7 @@ def header_zh(column: str, grouped: bool) -> str:
 
 
 def _plan_sheet(
-    sheet: Worksheet, report: pd.DataFrame, styles: _Styles, heading: str, today: dt.date
+    sheet: Worksheet, report: pd.DataFrame, styles: Styles, title: str, today: dt.date
 ) -> list[BodyColumn]:
     """Lay the plan sheet out around its data rows; returns those rows' columns to splice in."""
     from xlsxwriter.utility import xl_col_to_name
@@ -555,28 +500,14 @@ def _plan_sheet(
         style._get_xf_index()
     styles.header_zh._get_xf_index()
     styles.header_en._get_xf_index()
-    _merge(sheet, TITLE_ROW, 0, TITLE_ROW, last_column, heading, styles.title)
-    sheet.set_row(TITLE_ROW, 30)
-    unit_span = min(2, last_column)
-    _merge(sheet, UNIT_ROW, 0, UNIT_ROW, unit_span, UNIT_TEXT, styles.unit)
-    date_text = f"制表日期：{today.year}年{today.month}月{today.day}日  Date: {today.isoformat()}"
-    date_from = max(unit_span + 1, last_column - 4)
-    if date_from <= last_column:
-        _merge(sheet, UNIT_ROW, date_from, UNIT_ROW, last_column, date_text, styles.date)
-    grouped: set[int] = set()
-    for first, last, text in _header_cells(columns):
-        if text is None:
-            title = header_zh(columns[first], grouped=False)
-            _merge(sheet, GROUP_ROW, first, HEADER_ROW, first, title, styles.header_zh)
-        else:
-            _merge(sheet, GROUP_ROW, first, GROUP_ROW, last, text, styles.header_group)
-            grouped.update(range(first, last + 1))
+    heading(sheet, styles, title, UNIT_TEXT, today, last_column)
+    cells = header_cells(columns, _group_of, solitary=(_LIMITED_BY_GROUP,))
+    grouped = {i for first, last, text in cells if text is not None for i in range(first, last + 1)}
+    headers = [(header_zh(c, grouped=False), header_zh(c, grouped=True), c) for c in columns]
+    header_rows(sheet, styles, cells, headers)
     body: list[BodyColumn] = []
     for index, column in enumerate(columns):
-        title = header_zh(column, grouped=index in grouped)
-        if index in grouped:
-            sheet.write_string(HEADER_ROW, index, title, styles.header_zh)
-        sheet.write_string(ENGLISH_ROW, index, column, styles.header_en)
+        shown_title = header_zh(column, grouped=index in grouped)
         values = report.iloc[:, index]
         number_format = column_number_format(column)
         data_format = styles.data(number_format)
@@ -584,41 +515,19 @@ def _plan_sheet(
         body.append(BodyColumn(xl_col_to_name(index), style, values))
         total_values = [row.get(column) for _, row in totals]
         sheet.write_column(last_data_row, index, total_values, styles.totals(number_format))
-        widest = _widest([title, column, *_widest_candidates(values), *total_values])
-        sheet.set_column(index, index, min(max(widest + 2, 6), 60))
+        fitted = _widest([shown_title, column, *_widest_candidates(values), *total_values])
+        sheet.set_column(index, index, min(max(fitted + 2, 6), 60))
     label_to = min(columns.index("name") if "name" in columns else 0, last_column)
     for offset, (label, _) in enumerate(totals):
         row = last_data_row + offset
-        _merge(sheet, row, 0, row, label_to, label, styles.totals(None))
+        merge(sheet, row, 0, row, label_to, label, styles.totals(None))
     _highlight_shortfalls(sheet, columns, last_data_row, styles)
     frozen = columns.index("name") + 1 if "name" in columns else 1
     sheet.freeze_panes(FIRST_DATA_ROW - 1, frozen)  # headers, 序号 and the county stay in view
     if len(report):
         sheet.autofilter(ENGLISH_ROW, 0, last_data_row - 1, last_column)
-    _print_setup(sheet, GROUP_ROW, ENGLISH_ROW)
+    print_setup(sheet, GROUP_ROW, ENGLISH_ROW)
     return body
-
-
-def _merge(
-    sheet: Worksheet, first_row: int, first: int, last_row: int, last: int, text: str, style: Any
-) -> None:
-    """One text over a range of cells (XlsxWriter refuses to merge a single cell)."""
-    if (first_row, first) == (last_row, last):
-        sheet.write_string(first_row, first, text, style)
-    else:
-        sheet.merge_range(first_row, first, last_row, last, text, style)
-
-
-def _print_setup(sheet: Worksheet, first_header: int, last_header: int | None) -> None:
-    """Landscape A4, as wide as the page, header rows on every page, pages numbered."""
-    sheet.set_landscape()
-    sheet.set_paper(9)  # A4
-    sheet.fit_to_pages(1, 0)  # one page wide, as many pages long as it takes
-    sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-    sheet.center_horizontally()
-    if last_header is not None:
-        sheet.repeat_rows(first_header, last_header)
-    sheet.set_footer("&C第 &P 页，共 &N 页  Page &P of &N")
 
 
 def _widest_candidates(values: pd.Series) -> list[Any]:
@@ -705,20 +614,8 @@ def _totals(plan: pd.DataFrame) -> list[tuple[str, dict[str, Any]]]:
     return rows
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        value = value.item()
-    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, float) and math.isinf(value):
-        return str(value)  # Excel has no infinity; the text says what it is
-    if isinstance(value, str | int | float | bool):
-        return value
-    return str(value)
-
-
 def _highlight_shortfalls(
-    sheet: Worksheet, columns: list[str], last_data_row: int, styles: _Styles
+    sheet: Worksheet, columns: list[str], last_data_row: int, styles: Styles
 ) -> None:
     """Conditional fills, so a planner who edits a figure in Excel sees the colour follow."""
     if last_data_row < FIRST_DATA_ROW:
@@ -735,30 +632,6 @@ def _highlight_shortfalls(
             index,
             {"type": "cell", "criteria": "greater than", "value": 0, "format": fill},
         )
-
-
-def display_width(text: str) -> int:
-    """Columns a text takes on screen: Chinese characters are twice as wide as Latin ones."""
-    if text.isascii():  # numbers and codes: the common case, and a quick one
-        return len(text)
-    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
-
-
-def _shown(value: Any) -> str:
-    """About what Excel shows for a value: fractions with one decimal and thousands commas."""
-    return f"{value:,.1f}" if isinstance(value, float) else str(value)
-
-
-def _widest(values: list[Any]) -> int:
-    """Display width of a column's widest value; each distinct text is measured once."""
-    numbers = [v for v in values if type(v) in (int, float)]
-    others = [v for v in values if v is not None and type(v) not in (int, float)]
-    shown = {_shown(value) for value in others}
-    if numbers:
-        # A figure's shown length never shrinks as its size grows (rounding only carries
-        # upwards), so the widest number is the largest or the most negative one.
-        shown.update(_shown(value) for value in (max(numbers), min(numbers)))
-    return max((display_width(text) for text in shown), default=0)
 
 
 # --- the summary sheet -----------------------------------------------------------------------
@@ -923,7 +796,7 @@ def _summary_sheet(
     sheet: Worksheet,
     summary: Mapping[str, Any],
     plan: pd.DataFrame,
-    styles: _Styles,
+    styles: Styles,
     today: dt.date,
 ) -> None:
     lines = summary_lines(summary, plan)
@@ -933,7 +806,7 @@ def _summary_sheet(
         .replace(f"{TITLE_ZH}", f"{TITLE_ZH}摘要")
         .replace(TITLE_EN, f"{TITLE_EN}: summary")
     )
-    _table_sheet(sheet, title, today, header, styles)
+    table_sheet(sheet, title, today, header, styles)
     for number, (zh, en, value, number_format) in enumerate(lines, start=3):
         sheet.write_string(number, 0, zh, styles.summary_label)
         sheet.write_string(number, 1, en, styles.summary_label)
@@ -945,29 +818,6 @@ def _summary_sheet(
     )
     for index, width in enumerate(widths):
         sheet.set_column(index, index, min(max(width + 2, 8), 70))
-
-
-def _table_sheet(
-    sheet: Worksheet, title: str, today: dt.date, header: tuple[str, ...], styles: _Styles
-) -> None:
-    """A title, the date and one header row, printed as the plan sheet is."""
-    last = len(header) - 1
-    _merge(sheet, TITLE_ROW, 0, TITLE_ROW, last, title, styles.title)
-    sheet.set_row(TITLE_ROW, 30)
-    date_text = f"制表日期：{today.year}年{today.month}月{today.day}日  Date: {today.isoformat()}"
-    _merge(sheet, UNIT_ROW, 0, UNIT_ROW, last, date_text, styles.date)
-    sheet.write_row(GROUP_ROW, 0, header, styles.summary_header)
-    sheet.freeze_panes(GROUP_ROW + 1, 0)
-    _print_setup(sheet, GROUP_ROW, GROUP_ROW)
-
-
-def _text_width(value: Any) -> int:
-    """Display width of a cell's longest line (figures as shown)."""
-    if value is None:
-        return 0
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return len(f"{value:,.2f}")
-    return max((display_width(line) for line in str(value).splitlines()), default=0)
 
 
 # --- 测算依据: the basis of the calculation ---------------------------------------------------
@@ -1173,19 +1023,7 @@ def _field_text(field: str) -> str:
 
 
 def _basis_sheet(
-    sheet: Worksheet, summary: Mapping[str, Any], styles: _Styles, today: dt.date
+    sheet: Worksheet, summary: Mapping[str, Any], styles: Styles, today: dt.date
 ) -> None:
-    lines = basis_lines(summary, today)
-    header = ("类别 Section", "项目 Item", "内容 Content", "SHA-256")
-    _table_sheet(sheet, "测算依据 Basis of the calculation", today, header, styles)
-    for number, (section, item, content, digest) in enumerate(lines, start=3):
-        sheet.write_string(number, 0, section, styles.section)
-        sheet.write_string(number, 1, item, styles.summary_label)
-        sheet.write(number, 2, content, styles.summary_value)
-        sheet.write(number, 3, digest, styles.hash)
-    widths = [
-        max(_widest([header[index]]), *(_text_width(line[index]) for line in lines), 8)
-        for index in range(len(header))
-    ]
-    for index, width in enumerate(widths):
-        sheet.set_column(index, index, min(width + 2, 70 if index < 3 else 66))
+    title = "测算依据 Basis of the calculation"
+    notes_sheet(sheet, title, basis_lines(summary, today), styles, today)

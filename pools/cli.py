@@ -229,6 +229,7 @@ def _loan_list_parser(cmds: Any) -> None:
     _common(p, _cmd_loan_list)
     p.add_argument("--unit", help="only loans this unit borrowed or lent")
     p.add_argument("--open", action="store_true", help="only loans not yet closed")
+    _xlsx_option(p, "the loans register (借用台账)")
 
 
 def _audit_log_parser(cmds: Any) -> None:
@@ -241,6 +242,11 @@ def _audit_log_parser(cmds: Any) -> None:
     p.add_argument(
         "--lang", choices=("zh", "en"), default="zh", help="language of the lines (default zh)"
     )
+    _xlsx_option(p, "the audit trail")
+
+
+def _xlsx_option(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--xlsx", metavar="FILE", help=f"also write {what} as a report workbook")
 
 
 def _audit_verify_parser(cmds: Any) -> None:
@@ -707,12 +713,23 @@ def _cmd_loan_evaluate(args: argparse.Namespace) -> int:
 def _cmd_loan_list(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
         with _open(args) as ledger:
-            return {"loans": ledger.loans(unit_id=args.unit, include_closed=not args.open)}
+            loans = ledger.loans(unit_id=args.unit, include_closed=not args.open)
+            result: dict[str, Any] = {"loans": loans}
+            if args.xlsx:
+                from pools.ledger_reports import loans_register_book
+
+                source = "quotapool loan list --xlsx"
+                book = loans_register_book(
+                    ledger, unit=args.unit, open_only=args.open, source=source
+                )
+                result["xlsx"] = _save_workbook(book, args.xlsx)
+            return result
 
     def show(result: dict[str, Any]) -> None:
         print(f"{len(result['loans'])} loans")
         for loan in result["loans"]:
             _show_loan(loan)
+        _show_workbook(result)
 
     return _run(args, action, show)
 
@@ -724,7 +741,19 @@ def _cmd_audit_log(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
         with _open(args) as ledger:
             events = ledger.events(unit_id=args.unit, loan_id=args.loan)
-        return {"events": [e for e in events if since <= str(e["effective"]) <= until]}
+            result: dict[str, Any] = {
+                "events": [e for e in events if since <= str(e["effective"]) <= until]
+            }
+            if args.xlsx:
+                from pools.ledger_reports import audit_filters, audit_trail_book
+
+                filters = audit_filters(args.unit, args.loan, None, args.since, args.until)
+                source = "quotapool audit log --xlsx"
+                book = audit_trail_book(
+                    ledger, result["events"], filters, lang=args.lang, source=source
+                )
+                result["xlsx"] = _save_workbook(book, args.xlsx)
+        return result
 
     def show(result: dict[str, Any]) -> None:
         from pools.audit_words import describe, event_name, recorded_local
@@ -737,6 +766,7 @@ def _cmd_audit_log(args: argparse.Namespace) -> int:
                 f"{event_name(event['kind'], args.lang)}  {event['actor']}{doc}  "
                 f"{describe(event, args.lang)}  ({recorded_local(event['recorded_at'])})"
             )
+        _show_workbook(result)
 
     return _run(args, action, show)
 
@@ -901,6 +931,16 @@ def _cmd_audit_check_proof(args: argparse.Namespace) -> int:
     return EXIT_OK if not problems else EXIT_REFUSED
 
 
+def _save_workbook(book: bytes, target: str) -> str:
+    from pools.report_book import save
+
+    try:
+        save(book, target)
+    except OSError as exc:
+        raise _BadInput(f"{target}: cannot write the workbook ({exc})") from exc
+    return target
+
+
 class _BadInput(Exception):
     """Bad input found while running a command (exit 2)."""
 
@@ -941,6 +981,11 @@ def _show_pools(pools: dict[str, Any]) -> None:
         f"institutional pool:  capacity {inst['capacity']}, lent {inst['lent']}, "
         f"available {inst['available']}, period ends {inst['period_end']}"
     )
+
+
+def _show_workbook(result: dict[str, Any]) -> None:
+    if result.get("xlsx"):
+        print(f"workbook written: {result['xlsx']}")
 
 
 def _show_loan(loan: dict[str, Any]) -> None:

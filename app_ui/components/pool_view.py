@@ -9,8 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from app_ui import numbers
-from app_ui.labels import LOAN_HEADERS, RETURN_HEADERS, pool_label, t, words_column
+from app_ui.components.downloads import csv_and_report
+from app_ui.labels import LOAN_HEADERS, RETURN_HEADERS, lang, pool_label, t, words_column
 from app_ui.messages import alert_text
+from pools.ledger import Ledger
 from pools.reporting import (
     SnapshotReport,
     expiring_loans,
@@ -19,6 +21,7 @@ from pools.reporting import (
 )
 
 LAST_SNAPSHOT = "last_snapshot"
+REGISTER_SOURCE = "应用：借用台账 the app's loans table"
 
 
 def pool_cards(status: dict[str, Any], loans: list[dict[str, Any]]) -> None:
@@ -36,7 +39,10 @@ def pool_cards(status: dict[str, Any], loans: list[dict[str, Any]]) -> None:
                 st.warning(t("pool_suspended"))
 
 
-def loans_table(status: dict[str, Any], loans: list[dict[str, Any]]) -> None:
+def loans_table(
+    status: dict[str, Any], loans: list[dict[str, Any]], the_ledger: Ledger | None = None
+) -> None:
+    """The loans and their status; with `the_ledger`, the register's downloads under them."""
     st.subheader(t("loans"))
     if not loans:
         st.info(t("no_loans"))
@@ -44,10 +50,22 @@ def loans_table(status: dict[str, Any], loans: list[dict[str, Any]]) -> None:
     expiring = expiring_loans(status)
     frame = pd.DataFrame(loans)
     frame["status"] = [t(f"loan_status_{loan_display_status(x, expiring)}") for x in loans]
-    numbers.show_table(
-        frame[list(LOAN_HEADERS)].rename(columns=LOAN_HEADERS),
-        config={LOAN_HEADERS["pool"]: pool_column(frame["pool"])},
-    )
+    shown = frame[list(LOAN_HEADERS)].rename(columns=LOAN_HEADERS)
+    numbers.show_table(shown, config={LOAN_HEADERS["pool"]: pool_column(frame["pool"])})
+    if the_ledger is not None:
+        _register_downloads(the_ledger, shown)
+
+
+def _register_downloads(the_ledger: Ledger, shown: pd.DataFrame) -> None:
+    """借用台账 as CSV (the table as shown) and as the office's report workbook."""
+    from pools.ledger_reports import loans_register_book
+
+    language = lang()
+
+    def workbook() -> bytes:
+        return loans_register_book(the_ledger, lang=language, source=REGISTER_SOURCE)
+
+    csv_and_report(shown, workbook, "loans-register")
 
 
 def pool_column(pools: pd.Series, label: str | None = None) -> Any:

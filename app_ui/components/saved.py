@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
 from app_ui import charts, config, numbers, scenarios
+from app_ui.components.downloads import csv_and_report
 from app_ui.components.plan_view import chart_labels, show_chart
 from app_ui.labels import COMPARISON_HEADERS, choice_placeholder, t
 from app_ui.session import WhatIfSession
+from optimizer.comparison_book import Compared, comparison_book
 from optimizer.plan import PlanResult
 from pools import access
 from pools.access import Action, User
@@ -43,7 +48,13 @@ def save_section(session: WhatIfSession, result: PlanResult, user: User) -> None
     st.success(f"{t('saved')} {name.strip()}")
 
 
-def compare_section(current: pd.DataFrame | None) -> None:
+def compare_section(
+    current: pd.DataFrame | None,
+    summary: Mapping[str, Any] | None = None,
+    info: Mapping[str, Any] | None = None,
+) -> None:
+    """Saved scenarios (and the plan on screen, `current` with its `summary` and `info`)
+    side by side: per county, a chart, and the downloads (CSV, and the report workbook)."""
     st.header(t("compare"))
     store = config.scenario_store()
     names = store.names()
@@ -60,12 +71,24 @@ def compare_section(current: pd.DataFrame | None) -> None:
     if len(picked) < 2:
         st.caption(t("compare_hint"))
         return
-    plans = {
-        label: current if label == current_label and current is not None else store.load(label).plan
-        for label in picked
-    }
+    compared = []
+    for label in picked:
+        if label == current_label and current is not None:
+            compared.append(Compared(label, summary or {}, dict(info or {}), current))
+        else:
+            saved = store.load(label)
+            record = {
+                "source": saved.name,
+                "standards": saved.standards,
+                "policy": saved.policy,
+                "saved_by": saved.saved_by,
+                "saved_at": saved.saved_at,
+            }
+            compared.append(Compared(label, saved.summary, record, saved.plan))
+    plans = {s.name: s.plan for s in compared if s.plan is not None}
     table = scenarios.comparison_table(plans)
     numbers.show_table(table, labels=COMPARISON_HEADERS, key="compare_table")
+    csv_and_report(table, lambda: comparison_book(table, compared), "comparison")
     st.subheader(t("chart_compare"))
     show_chart(charts.comparison_chart(plans, chart_labels()))
 
