@@ -152,7 +152,8 @@ def loans_register(
                 "opened": str(loan["opened"]),
                 "end": loan.get("end"),
                 "status": shown,
-                "document": record.get("document") or None,
+                # the loan's 文号 as corrected (`ledger correct`), else its opening event's
+                "document": loan.get("document") or record.get("document") or None,
                 "actor": loan.get("actor"),
             }
         )
