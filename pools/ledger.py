@@ -334,6 +334,35 @@ class Ledger:
         result["checkpoint"] = None if path is None else str(path)
         return result
 
+    def preview_teacher_plan(
+        self,
+        plan: TeacherPlan | str | Path,
+        *,
+        actor: str,
+        document: str,
+        year: int | None = None,
+        effective: date | None = None,
+    ) -> dict[str, Any]:
+        """What `apply_teacher_plan` would do, written nowhere: the same command run on a
+        fresh fold of the ledger. The application it would make, or `RuleViolation` with the
+        rule that would refuse it (a stale plan, one applied before...)."""
+        refuse_input(document_named(document))
+        _check_texts(actor=actor, document=document)
+        _check_day("--date", effective)
+        read = plan if isinstance(plan, TeacherPlan) else read_plan(plan, year)
+        state = self.state(date.max)  # a fresh fold: the cached state is never touched
+        batch = Batch(
+            state,
+            self._key,
+            self._clock().isoformat(timespec="microseconds"),
+            effective or self._today(),
+            actor.strip(),
+            "",
+            document,
+        )
+        found: dict[str, Any] = to_json(commands.apply_teacher_plan(batch, read))
+        return found
+
     def teacher(self, as_of: date | None = None) -> dict[str, Any]:
         """The teacher quota accounts (as of a date, if given): `ledger status`'s "teacher"."""
         _check_day("--as-of", as_of)
