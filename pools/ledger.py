@@ -450,7 +450,8 @@ class Ledger:
                 if loan_id is not None and payload.get("loan_id") != loan_id:
                     continue
                 if unit_id is not None:
-                    involved = {payload.get("unit_id")} | loan_units.get(
+                    # a county's teacher account is named like a unit (SPEC 2.9)
+                    involved = {payload.get("unit_id"), payload.get("county_id")} | loan_units.get(
                         str(payload.get("loan_id")), set()
                     )
                     if unit_id not in involved:

@@ -62,6 +62,11 @@ def test_baseline_plan_applied_once_from_the_command_line(
     kinds = [e["kind"] for e in log["events"]]
     assert kinds.count("teacher_county_registered") == 10
     assert kinds[-1] == "teacher_plan_completed"
+    status, county = main(capsys, "audit", "log", "--db", db, "--unit", "339902")
+    assert [e["kind"] for e in county["events"]] == [
+        "teacher_county_registered",
+        "teacher_quota_allocated",
+    ]
     assert quotapool.main(["audit", "verify", "--db", db]) == 0
     assert quotapool.main(["audit", "log", "--db", db, "--lang", "en"]) == 0
     text = capsys.readouterr().out
