@@ -35,10 +35,13 @@ def test_an_approver_reviews_then_applies_the_plan_on_screen(tmp_path: Path) -> 
         "210 → 210（新增 0）。"
     ]
     assert any("登记 3 个区县" in c.value for c in at.caption)
-    table = [d.value for d in at.dataframe if "增减" in d.value.columns][0]
+    table = next(d.value for d in at.dataframe if "增减" in d.value.columns)
     assert table.to_dict("list") == {
-        "区县": ["A 甲县", "B 乙县"], "现有编制": [80, 70], "调整后编制": [90, 60], "增减": [10, -10],
-    }  # fmt: skip
+        "区县": ["A 甲县", "B 乙县"],
+        "现有编制": [80, 70],
+        "调整后编制": [90, 60],
+        "增减": [10, -10],
+    }
     with Ledger.open(url(tmp_path)) as ledger:
         assert ledger.teacher()["counties"] == []  # a review writes nothing
     button(at, CONFIRM).click()
