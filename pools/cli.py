@@ -920,10 +920,15 @@ def _plan_apply_parser(subparsers: Any) -> None:
 
 def _cmd_plan_apply(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
+        from pools.input_errors import InputErrors
+
         with _writing(args) as ledger:
-            return ledger.apply_teacher_plan(
-                args.plan_dir, year=args.year, key=args.key, **_writes(args)
-            )
+            try:
+                return ledger.apply_teacher_plan(
+                    args.plan_dir, year=args.year, key=args.key, **_writes(args)
+                )
+            except InputErrors as errors:  # a bad plan directory: one JSON error with --json
+                raise _BadInput(errors.report()) from errors
 
     def show(result: dict[str, Any]) -> None:
         year = f" (year {result['year']})" if result["year"] is not None else ""

@@ -83,6 +83,10 @@ def test_plan_apply_input_errors_name_the_file(
     )
     assert status == 2
     assert f"{missing / 'summary.json'}: is missing" in capsys.readouterr().err
+    status, refused = main(
+        capsys, "plan", "apply", str(missing), "--db", db, "--doc", "D", "--actor", "王芳"
+    )
+    assert status == 2 and "summary.json: is missing" in refused["error"]["message_en"]
 
 
 def test_plan_help_stays_and_names_apply(capsys: pytest.CaptureFixture[str]) -> None:

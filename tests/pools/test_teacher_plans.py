@@ -288,3 +288,28 @@ def test_fold_breaks_on_a_total_that_changed(tmp_path: Path) -> None:
     with pytest.raises(InvariantBroken, match="interrupted"):
         intruder = events[4]._replace(seq=len(events), effective=completed.effective)
         fold(events[:-1]).apply(intruder)  # a unit event inside the group
+
+
+def test_concurrent_applications_of_one_plan_write_it_once(any_url: str, tmp_path: Path) -> None:
+    """Eight writers, each with its own Ledger (as separate processes would be), apply the
+    same plan at once: the write lock serialises them, one applies it, seven are refused."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    Ledger.create(any_url, city(), actor="tester", effective=DAY0, clock=fixed_clock).close()
+    plan = write_plan_dir(tmp_path / "p1", START)
+
+    def one(n: int) -> str:
+        with Ledger.open(any_url, clock=fixed_clock) as writer:
+            try:
+                apply(writer, plan, document=f"D{n}")
+            except RuleViolation as refused:
+                return refused.rule
+            return "applied"
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = sorted(pool.map(one, range(8)))
+    assert outcomes == ["applied"] + ["teacher.plan_already_applied"] * 7
+    with Ledger.open(any_url) as ledger:
+        assert quotas(ledger) == {"T1": 90, "T2": 58, "T3": 32}
+        assert [e["kind"] for e in ledger.events()].count("teacher_plan_completed") == 1
+        assert ledger.verify()["ok"]
