@@ -41,7 +41,7 @@ ERROR = "error"
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "plan",
-        help="teacher-quota plans for one or more scenario files",
+        help="teacher-quota plans; plan apply: a plan into the ledger",
         description=(
             "Read each scenario (TOML), check its counties and enrolment files, compute "
             "every county's need and the optimal reallocation, and write "

@@ -174,8 +174,13 @@ class TeacherBook:
         )
         if broken is not None:
             return broken
-        if group.pool != 0 or p.total_before != group.total_before:
+        if group.pool != 0:
             return f"plan {p.plan_id}: {group.pool} quotas left in the city's teacher pool"
+        if p.total_before != group.total_before:
+            return (
+                f"plan {p.plan_id} says the total was {p.total_before}, "
+                f"the accounts held {group.total_before}"
+            )
         application = group.application
         application.after = self.quotas()
         application.total_after = total
