@@ -34,8 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from pools.cli import plan_apply_argv
+
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(plan_apply_argv(list(sys.argv[1:] if argv is None else argv)))
     try:
         return int(args.handler(args))
     except InputErrors as errors:

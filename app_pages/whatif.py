@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app_ui import config, messages, scenarios, session
-from app_ui.components import inputs, saved
+from app_ui.components import inputs, saved, teacher_apply
 from app_ui.components.plan_view import show_plan
 from app_ui.components.settings_form import settings_form
 from app_ui.components.uncertainty import uncertainty_panel
@@ -101,6 +101,7 @@ def render() -> None:
     show_plan(info, current.standards, current.policy, result, (counties, enrolment))
     if result.summary.get("status") == "optimal":
         uncertainty_panel(current, info)
+        teacher_apply.apply_section(result, info)  # approvers: apply to the ledger (SPEC 2.9)
     saved.save_section(current, result, user)
     optimal = result.summary.get("status") == "optimal"
     saved.compare_section(result.table if optimal else None, result.summary, info)

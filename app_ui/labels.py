@@ -401,6 +401,44 @@ LABELS: dict[str, tuple[str, str]] = {
     "download_robust_xlsx": ("下载稳健方案 Excel", "Download the robust plan (Excel)"),
 }
 
+# teacher plan applied to the ledger (SPEC 2.9), on the what-if page
+LABELS.update(
+    {
+        "teacher_apply_title": ("应用到台账", "Apply to the ledger"),
+        "teacher_apply_hint": (
+            "将本页方案作为一组事件记入台账：各区县调出的编制进入市级教师编制池，再调入各区县。"
+            "须填写批准文号；同一方案只能应用一次。",
+            "Record the plan on this page in the ledger as one group of events: quota released"
+            " by counties into the city's teacher pool, then allocated to counties. A document"
+            " number is required; a plan is applied once.",
+        ),
+        "teacher_apply_review": ("预览应用结果", "Review the consequence"),
+        "teacher_apply_confirm": ("确认应用到台账", "Confirm: apply to the ledger"),
+        "teacher_apply_need_doc": ("请填写文号。", "Enter the document number."),
+        "teacher_apply_consequence": (
+            "将应用方案 {plan}{year}：{changed} 个区县编制变动，全市教职工编制 {before} → {after}"
+            "（新增 {extra}）。",
+            "Plan {plan}{year} will be applied: {changed} counties change, city teacher total"
+            " {before} → {after} (extra {extra}).",
+        ),
+        "teacher_apply_first": (
+            "台账尚无教职工编制账户：将按方案的现有编制登记 {count} 个区县。",
+            "The ledger has no teacher accounts yet: {count} counties will be registered from"
+            " the plan's current quotas.",
+        ),
+        "teacher_apply_done": ("已应用到台账：方案", "Applied to the ledger: plan"),
+        "teacher_apply_cancelled": ("未应用。", "Not applied."),
+        "teacher_apply_changed": (
+            "方案已改变，请重新预览。",
+            "The plan has changed since the review: review it again.",
+        ),
+        "teacher_county": ("区县", "County"),
+        "teacher_before": ("现有编制", "Before"),
+        "teacher_after": ("调整后编制", "After"),
+        "teacher_change": ("增减", "Change"),
+    }
+)
+
 
 LEVEL_LABELS = {
     "primary": ("小学", "primary"),

@@ -41,12 +41,14 @@ ERROR = "error"
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "plan",
-        help="teacher-quota plans for one or more scenario files",
+        help="teacher-quota plans; plan apply: a plan into the ledger",
         description=(
             "Read each scenario (TOML), check its counties and enrolment files, compute "
             "every county's need and the optimal reallocation, and write "
             "DIR/<name>/plan.csv, plan.xlsx and summary.json."
         ),
+        epilog="quotapool plan apply PLAN_DIR --db URL --doc 文号 --actor NAME applies a "
+        "written plan to the ledger (quotapool plan apply --help).",
     )
     parser.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO.toml")
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="plans go here")
@@ -264,7 +266,20 @@ def scenario_info(scenario: Scenario) -> dict[str, Any]:
             "staff_per_class": dict(standards.staff_per_class),
         },
         "policy": dataclasses.asdict(scenario.policy),
+        # what the inputs held: the scenario's content hash (`quotapool plan apply`) covers them
+        "sha256": _input_hashes(scenario),
     }
+
+
+def _input_hashes(scenario: Scenario) -> dict[str, str]:
+    from optimizer.output import file_sha256
+
+    files = {
+        "counties": scenario.counties,
+        "enrolment": scenario.enrolment,
+        "departures": scenario.departures,
+    }
+    return {role: file_sha256(Path(path)) for role, path in files.items() if path}
 
 
 def _rejected(name: str, path: Path, errors: Sequence[InputError]) -> dict[str, Any]:

@@ -167,3 +167,80 @@ _DESCRIBE = {
         else f"new key fingerprint {str(p['fingerprint'])[:12]}…"
     ),
 }
+
+
+# ---- teacher quota accounts (SPEC 2.9) ------------------------------------------------------
+
+EVENT_NAMES.update(
+    {
+        "teacher_county_registered": ("登记教职工编制账户", "teacher account registered"),
+        "teacher_plan_started": ("开始应用教师编制方案", "teacher plan started"),
+        "teacher_quota_released": ("教职工编制调出", "teacher quota released"),
+        "teacher_quota_allocated": ("教职工编制调入", "teacher quota allocated"),
+        "teacher_plan_completed": ("完成应用教师编制方案", "teacher plan completed"),
+    }
+)
+
+
+def _plan_label(p: dict[str, Any], zh: bool) -> str:
+    year = p.get("year")
+    if year is None:
+        return f"方案 {str(p['plan_id'])[:12]}" if zh else f"plan {str(p['plan_id'])[:12]}"
+    return (
+        f"方案 {str(p['plan_id'])[:12]}（{year} 年）"
+        if zh
+        else f"plan {str(p['plan_id'])[:12]} ({year})"
+    )
+
+
+def _teacher_registered(p: dict[str, Any], zh: bool) -> str:
+    if zh:
+        return f"{p['county_id']} {p['name']}：教职工编制 {p['quota']}"
+    return f"{p['county_id']} {p['name']}: teacher quota {p['quota']}"
+
+
+def _teacher_started(p: dict[str, Any], zh: bool) -> str:
+    counties, total = len(p["current"]), sum(p["current"].values())
+    if zh:
+        return (
+            f"{_plan_label(p, zh)}：{counties} 个区县，现有编制合计 {total}，"
+            f"新增编制 {p['extra_quota']}"
+        )
+    return (
+        f"{_plan_label(p, zh)}: {counties} counties, current total {total}, "
+        f"extra quota {p['extra_quota']}"
+    )
+
+
+def _teacher_released(p: dict[str, Any], zh: bool) -> str:
+    if zh:
+        return f"{p['county_id']} 调出 {p['count']} 名至市级教师编制池（{_plan_label(p, zh)}）"
+    return (
+        f"{p['county_id']} released {p['count']} to the city's teacher pool ({_plan_label(p, zh)})"
+    )
+
+
+def _teacher_allocated(p: dict[str, Any], zh: bool) -> str:
+    if zh:
+        return f"市级教师编制池调入 {p['county_id']} {p['count']} 名（{_plan_label(p, zh)}）"
+    return (
+        f"{p['count']} allocated to {p['county_id']} from the city's teacher pool "
+        f"({_plan_label(p, zh)})"
+    )
+
+
+def _teacher_completed(p: dict[str, Any], zh: bool) -> str:
+    if zh:
+        return f"{_plan_label(p, zh)}：全市教职工编制 {p['total_before']} → {p['total_after']}"
+    return f"{_plan_label(p, zh)}: city teacher total {p['total_before']} → {p['total_after']}"
+
+
+_DESCRIBE.update(
+    {
+        "teacher_county_registered": _teacher_registered,
+        "teacher_plan_started": _teacher_started,
+        "teacher_quota_released": _teacher_released,
+        "teacher_quota_allocated": _teacher_allocated,
+        "teacher_plan_completed": _teacher_completed,
+    }
+)

@@ -58,6 +58,7 @@ def register(subparsers: Any) -> None:
     _audit_checkpoint_parser(audit_cmds)
     _audit_prove_parser(audit_cmds)
     _audit_check_proof_parser(audit_cmds)
+    _plan_apply_parser(subparsers)
 
 
 # ---- parsers ---------------------------------------------------------------------------
@@ -568,6 +569,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
             for loan in result["loans"]:
                 _show_loan(loan)
         _show_alerts(result["alerts"])
+        _show_teacher(result["teacher"])
 
     return _run(args, action, show)
 
@@ -1004,3 +1006,90 @@ def _show_alerts(alerts: list[dict[str, Any]]) -> None:
     print(f"alerts: {len(alerts)}")
     for alert in alerts:
         print(f"  [{alert['kind']}] {alert['message']}")
+
+
+# ---- teacher plans in the ledger (SPEC 2.9): `quotapool plan apply` ----------------------
+# `quotapool plan SCENARIO.toml...` takes scenario files, so `plan apply` cannot be an argparse
+# sub-command of `plan`: `quotapool.main` turns a leading `plan apply` into the hidden command
+# `plan-apply` registered here (a scenario file literally named `apply` is planned as
+# `quotapool plan ./apply`).
+
+PLAN_APPLY = "plan-apply"
+
+
+def plan_apply_argv(argv: list[str]) -> list[str]:
+    """`plan apply ...` as the hidden command `plan-apply ...`; any other command as given."""
+    return [PLAN_APPLY, *argv[2:]] if argv[:2] == ["plan", "apply"] else argv
+
+
+def _plan_apply_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser(  # no help=: not listed, reached as `quotapool plan apply`
+        PLAN_APPLY,
+        prog="quotapool plan apply",
+        description="Apply a teacher plan written by `quotapool plan` to the ledger (SPEC "
+        "2.9): each county's teacher quota becomes an account (the first plan registers them "
+        "from its `current`), and the plan is one group of events, quota released by counties "
+        "into the city's teacher pool and allocated from it. Refused if the plan is not "
+        "optimal, was applied before, or its `current` differs from the ledger's quotas.",
+    )
+    p.add_argument("plan_dir", metavar="PLAN_DIR", help="a plan directory (plan.csv, summary.json)")
+    _common(p, _cmd_plan_apply)
+    p.add_argument("--year", type=int, help="the year of a multi-year plan (default: the first)")
+    p.add_argument("--key", help="idempotency key: the same key twice applies the plan once")
+    p.add_argument("--actor", required=True, help="who does this (操作人)")
+    p.add_argument("--doc", required=True, help="document number (文号) of the approval")
+    p.add_argument("--date", type=_date, help="effective date YYYY-MM-DD (default: today)")
+    p.add_argument("--reason", default="", help="why (事由)")
+
+
+def _cmd_plan_apply(args: argparse.Namespace) -> int:
+    def action() -> dict[str, Any]:
+        from pools.input_errors import InputErrors
+
+        with _writing(args) as ledger:
+            try:
+                return ledger.apply_teacher_plan(
+                    args.plan_dir, year=args.year, key=args.key, **_writes(args)
+                )
+            except InputErrors as errors:  # a bad plan directory: one JSON error with --json
+                raise _BadInput(errors.report()) from errors
+
+    def show(result: dict[str, Any]) -> None:
+        year = f" (year {result['year']})" if result["year"] is not None else ""
+        if result["replayed"]:
+            print(f"plan {result['plan_id'][:12]}{year} was applied with this key at event "
+                  f"{result['seq']}; nothing new written")  # fmt: skip
+        else:
+            print(f"plan {result['plan_id'][:12]}{year} applied: {result['events']} events "
+                  f"from event {result['seq']}, 文号 {result['document']}")  # fmt: skip
+        _show_teacher_changes(result)
+        if result.get("checkpoint"):
+            print(f"checkpoint written: {result['checkpoint']}")
+
+    return _run(args, action, show)
+
+
+def _show_teacher_changes(result: dict[str, Any]) -> None:
+    changed = [c for c in result["counties"] if c["change"]]
+    print(f"  counties: {len(result['counties'])}, changed: {len(changed)}")
+    for county in changed:
+        print(f"  {county['county_id']:<8} {county['before']:>7} -> {county['after']:>7} "
+              f"({county['change']:+d})  {county['name']}")  # fmt: skip
+    print(f"  city teacher total: {result['total_before']} -> {result['total_after']} "
+          f"(extra_quota {result['extra_quota']})")  # fmt: skip
+
+
+def _show_teacher(teacher: dict[str, Any]) -> None:
+    """`ledger status`: the teacher quota accounts, if the ledger has any."""
+    if not teacher["counties"]:
+        return
+    last = teacher["applications"][-1] if teacher["applications"] else None
+    applied = (
+        f"; last plan {last['plan_id'][:12]} on {last['effective']}, 文号 {last['document']}"
+        if last
+        else ""
+    )
+    print(f"teacher quotas (教职工编制): {len(teacher['counties'])} counties, total "
+          f"{teacher['total']}{applied}")  # fmt: skip
+    for county in teacher["counties"]:
+        print(f"  {county['county_id']:<8} {county['quota']:>7}  {county['name']}")

@@ -38,6 +38,11 @@ from pools.events import (
     Payload,
     PoolRebuilt,
     RecordCorrected,
+    TeacherCountyRegistered,
+    TeacherPlanCompleted,
+    TeacherPlanStarted,
+    TeacherQuotaAllocated,
+    TeacherQuotaReleased,
     UnitRegistered,
     UnitRemoved,
     UnitUpdated,
@@ -50,10 +55,11 @@ from pools.results import (
     Returned,
     ReturnResult,
     SyncResult,
+    TeacherPlanResult,
     UnitChange,
     pool_figures,
 )
-from pools.rules.idempotency import same_request
+from pools.rules.idempotency import same_plan_application, same_request
 from pools.rules.institutional_pool import evaluation_allowed, rebuild_allowed
 from pools.rules.ledger import (
     actor_named,
@@ -71,9 +77,17 @@ from pools.rules.loans import (
 )
 from pools.rules.monitoring import alerts
 from pools.rules.settings import Settings, settings_valid
+from pools.rules.teacher_quota import (
+    application_id,
+    plan_not_applied,
+    plan_not_stale,
+    plan_optimal,
+    total_changes_by_extra,
+)
 from pools.rules.units import removals_plausible, unit_without_loans
 from pools.rules.violations import RuleViolation, Violation, refuse, refuse_input
 from pools.state import UNIT_FIELDS, LoanState, State
+from pools.teacher_plans import TeacherPlan
 from pools.units import Unit
 from pools.vocabulary import (
     ADMIN_POOL,
@@ -370,3 +384,69 @@ def _registered(unit: Unit) -> UnitRegistered:
         unit.unit_id, unit.name, unit.region, unit.level, unit.kind, unit.approved,
         unit.headcount, unit.sector, unit.parent,
     )  # fmt: skip
+
+
+# ---- teacher quota accounts (SPEC 2.9) ------------------------------------------------------
+
+
+def apply_teacher_plan(
+    batch: Batch,
+    plan: TeacherPlan,
+    *,
+    idem_key: str | None = None,
+    effective_stated: bool = True,
+) -> TeacherPlanResult:
+    """Apply one year of a teacher plan as one group of events: the counties' accounts
+    registered on the first application (from the plan's `current`), then the plan started,
+    each county's release into the city's teacher pool, each allocation from it, and the
+    group completed. Refused before anything is emitted if the plan is not optimal, already
+    applied, stale, or changes the total by other than its extra_quota. Under a used `idem_key`
+    an identical request answers with the original application; a different one is refused
+    naming the differing fields."""
+    book = batch.state.teacher
+    if idem_key is not None and idem_key in book.keys:
+        done = book.applications[book.keys[idem_key]]
+        stored = {
+            "plan": done.plan_id, "year": done.year, "document": done.document,
+            "reason": done.reason, "effective": done.effective,
+        }  # fmt: skip
+        asked = {
+            "plan": plan.plan_id, "year": plan.year, "document": batch.document,
+            "reason": batch.reason, "effective": batch.effective if effective_stated else None,
+        }  # fmt: skip
+        refuse(same_plan_application(idem_key, done.application, stored, asked))
+        accounts = {c: a.name for c, a in book.accounts.items()}
+        return TeacherPlanResult(done, True, accounts, 0)
+    batch.check_date()
+    refuse(plan_optimal(plan.status))
+    name = application_id(plan.plan_id, plan.year)
+    refuse(plan_not_applied(book.applied_where(), name))
+    refuse(plan_not_stale(book.quotas(), plan.current))
+    refuse(total_changes_by_extra(plan.total_before, plan.total_after, plan.extra_quota))
+    if not book.accounts:
+        for county in plan.counties:
+            batch.emit(TeacherCountyRegistered(county.county_id, county.name, county.current))
+    total_before = book.total()
+    batch.emit(
+        TeacherPlanStarted(
+            plan.plan_id, plan.scenario_hash, plan.year, plan.extra_quota, plan.current
+        ),
+        idem_key=idem_key,
+    )
+    for county in plan.counties:
+        if county.change < 0:
+            batch.emit(
+                TeacherQuotaReleased(
+                    plan.plan_id, plan.scenario_hash, county.county_id, -county.change
+                )
+            )
+    for county in plan.counties:
+        if county.change > 0:
+            batch.emit(
+                TeacherQuotaAllocated(
+                    plan.plan_id, plan.scenario_hash, county.county_id, county.change
+                )
+            )
+    batch.emit(TeacherPlanCompleted(plan.plan_id, total_before, book.total()))
+    accounts = {c: a.name for c, a in book.accounts.items()}
+    return TeacherPlanResult(book.applications[name], False, accounts, len(batch.events))

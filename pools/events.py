@@ -194,6 +194,75 @@ class RecordCorrected(Payload):
     new: str
 
 
+# ---- teacher quota accounts (SPEC 2.9) ------------------------------------------------------
+# A plan applied is one group: TeacherPlanStarted, the releases, the allocations,
+# TeacherPlanCompleted, written in one transaction (no other event inside a group).
+
+
+@dataclass(frozen=True)
+class TeacherCountyRegistered(Payload):
+    """A county's teacher quota (教职工编制) becomes an account (the first plan applied)."""
+
+    kind: ClassVar[str] = "teacher_county_registered"
+    county_id: str
+    name: str
+    quota: int
+
+
+@dataclass(frozen=True)
+class TeacherPlanStarted(Payload):
+    """A plan's application begins: `current` is the plan's starting quota of every county
+    (it must be the ledger's), `extra_quota` what the city pool adds (the total's change)."""
+
+    kind: ClassVar[str] = "teacher_plan_started"
+    plan_id: str
+    scenario_hash: str
+    year: int | None
+    extra_quota: int
+    current: dict[str, int]
+
+
+@dataclass(frozen=True)
+class TeacherQuotaReleased(Payload):
+    """`count` quotas released by a county into the city's teacher pool."""
+
+    kind: ClassVar[str] = "teacher_quota_released"
+    plan_id: str
+    scenario_hash: str
+    county_id: str
+    count: int
+
+
+@dataclass(frozen=True)
+class TeacherQuotaAllocated(Payload):
+    """`count` quotas allocated from the city's teacher pool to a county."""
+
+    kind: ClassVar[str] = "teacher_quota_allocated"
+    plan_id: str
+    scenario_hash: str
+    county_id: str
+    count: int
+
+
+@dataclass(frozen=True)
+class TeacherPlanCompleted(Payload):
+    """The group ends: the city's teacher total before and after (after = before + extra)."""
+
+    kind: ClassVar[str] = "teacher_plan_completed"
+    plan_id: str
+    total_before: int
+    total_after: int
+
+
+TEACHER_PAYLOADS: tuple[type[Payload], ...] = (
+    TeacherCountyRegistered,
+    TeacherPlanStarted,
+    TeacherQuotaReleased,
+    TeacherQuotaAllocated,
+    TeacherPlanCompleted,
+)
+
+
 PAYLOAD_TYPES: dict[str, type[Payload]] = {
     cls.kind: cls
     for cls in (
@@ -210,6 +279,7 @@ PAYLOAD_TYPES: dict[str, type[Payload]] = {
         RecordCorrected,
     )
 }
+PAYLOAD_TYPES.update({cls.kind: cls for cls in TEACHER_PAYLOADS})
 
 
 _PAYLOAD_FIELDS = {

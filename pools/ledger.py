@@ -46,7 +46,15 @@ from pools.events import (
     key_given,
     ledger_key,
 )
-from pools.results import LedgerStatus, LoanResult, loan_json, pool_figures, to_json, unit_json
+from pools.results import (
+    LedgerStatus,
+    LoanResult,
+    loan_json,
+    pool_figures,
+    teacher_json,
+    to_json,
+    unit_json,
+)
 from pools.rules.idempotency import key_named
 from pools.rules.institutional_pool import decision_named
 from pools.rules.ledger import (
@@ -58,9 +66,11 @@ from pools.rules.ledger import (
 from pools.rules.loans import known_pool, settlement_problems, special_account_totals
 from pools.rules.monitoring import alerts
 from pools.rules.settings import Settings, settings_valid
+from pools.rules.teacher_quota import document_named
 from pools.rules.violations import RuleViolation, Violation, refuse, refuse_input
 from pools.state import InvariantBroken, State, collector_paused, fold
 from pools.storage import Head, Store, redact, row_json
+from pools.teacher_plans import TeacherPlan, read_plan
 from pools.units import Unit, read_units
 from pools.verify import verify_rows
 from pools.vocabulary import Decision, KeyMode, LoanStatus, PoolRef
@@ -313,6 +323,80 @@ class Ledger:
             lambda batch: to_json(commands.rebuild_pool(batch, capacity)),
         )
 
+    # ---- teacher quota accounts (SPEC 2.9) ---------------------------------------------
+
+    def apply_teacher_plan(
+        self,
+        plan: TeacherPlan | str | Path,
+        *,
+        actor: str,
+        document: str,
+        year: int | None = None,
+        key: str | None = None,
+        effective: date | None = None,
+        reason: str = "",
+    ) -> dict[str, Any]:
+        """Apply a teacher plan (a directory written by `quotapool plan`, or one read by
+        `pools.teacher_plans.read_plan`; one year of a multi-year plan, `year` default the
+        first) as one group of events in one transaction. Returns the application: plan id,
+        scenario hash, each county's quota before and after, the totals, `replayed` (the
+        key had applied it already: nothing new written) and `checkpoint` (the file an
+        automatic checkpoint was written to, if the settings ask for one at every plan)."""
+        refuse_input(document_named(document))
+        if key is not None:
+            key = key.strip()
+            refuse_input(key_named(key))
+            refuse_input(text_storable("--key", key))
+        read = plan if isinstance(plan, TeacherPlan) else read_plan(plan, year)
+
+        def run(batch: Batch) -> dict[str, Any]:
+            found = commands.apply_teacher_plan(
+                batch, read, idem_key=key, effective_stated=effective is not None
+            )
+            return to_json(found)
+
+        result = self._write(effective, actor, reason or "teacher plan applied", document, run)
+        path = None
+        if self._auto_checkpoints is not None and not result["replayed"]:
+            path = self._auto_checkpoints.after_plan(self.url, self.state().seq)
+        result["checkpoint"] = None if path is None else str(path)
+        return result
+
+    def preview_teacher_plan(
+        self,
+        plan: TeacherPlan | str | Path,
+        *,
+        actor: str,
+        document: str,
+        year: int | None = None,
+        effective: date | None = None,
+    ) -> dict[str, Any]:
+        """What `apply_teacher_plan` would do, written nowhere: the same command run on a
+        fresh fold of the ledger. The application it would make, or `RuleViolation` with the
+        rule that would refuse it (a stale plan, one applied before...)."""
+        refuse_input(document_named(document))
+        _check_texts(actor=actor, document=document)
+        _check_day("--date", effective)
+        read = plan if isinstance(plan, TeacherPlan) else read_plan(plan, year)
+        state = self.state(date.max)  # a fresh fold: the cached state is never touched
+        batch = Batch(
+            state,
+            self._key,
+            self._clock().isoformat(timespec="microseconds"),
+            effective or self._today(),
+            actor.strip(),
+            "",
+            document,
+        )
+        found: dict[str, Any] = to_json(commands.apply_teacher_plan(batch, read))
+        return found
+
+    def teacher(self, as_of: date | None = None) -> dict[str, Any]:
+        """The teacher quota accounts (as of a date, if given): `ledger status`'s "teacher"."""
+        _check_day("--as-of", as_of)
+        with self._lock:
+            return teacher_json(self.state(as_of).teacher)
+
     # ---- reads -----------------------------------------------------------------------
 
     def rotate_key(
@@ -424,7 +508,9 @@ class Ledger:
                 alerts(state, day),
                 state.key_mode,
             )
-            return to_json(status)
+            found: dict[str, Any] = to_json(status)
+            found["teacher"] = teacher_json(state.teacher)  # SPEC 2.9
+            return found
 
     def key_mode(self) -> KeyMode:
         """Which chain key the ledger was made with: own, demo (say so to the user) or legacy."""
@@ -467,7 +553,8 @@ class Ledger:
                 if loan_id is not None and payload.get("loan_id") != loan_id:
                     continue
                 if unit_id is not None:
-                    involved = {payload.get("unit_id")} | loan_units.get(
+                    # a county's teacher account is named like a unit (SPEC 2.9)
+                    involved = {payload.get("unit_id"), payload.get("county_id")} | loan_units.get(
                         str(payload.get("loan_id")), set()
                     )
                     if unit_id not in involved:

@@ -317,3 +317,82 @@ def change_json(change: UnitChange) -> dict[str, Any]:
     if change.fields is not None:
         found["fields"] = change.fields
     return found
+
+
+# ---- teacher quota accounts (SPEC 2.9) ------------------------------------------------------
+
+if TYPE_CHECKING:
+    from pools.teacher_book import TeacherApplication, TeacherBook
+
+
+@dataclass(frozen=True)
+class TeacherPlanResult:
+    application: TeacherApplication
+    replayed: bool  # the idempotency key had applied this plan already: nothing new written
+    names: dict[str, str]  # county id -> name
+    events: int  # written by this call
+
+
+def teacher_application_json(
+    application: TeacherApplication, names: dict[str, str] | None = None
+) -> dict[str, Any]:
+    before, after = application.before, application.after
+    counties = [
+        {
+            "county_id": county,
+            "name": (names or {}).get(county, ""),
+            "before": before.get(county),
+            "after": after.get(county),
+            "change": after.get(county, 0) - before.get(county, 0),
+        }
+        for county in [*before, *(c for c in after if c not in before)]
+    ]
+    return {
+        "application": application.application,
+        "plan_id": application.plan_id,
+        "scenario_hash": application.scenario_hash,
+        "year": application.year,
+        "seq": application.started_seq,
+        "effective": application.effective.isoformat(),
+        "actor": application.actor,
+        "document": application.document,
+        "key": application.idem_key,
+        "extra_quota": application.extra_quota,
+        "total_before": application.total_before,
+        "total_after": application.total_after,
+        "counties": counties,
+    }
+
+
+@to_json.register
+def _(result: TeacherPlanResult) -> dict[str, Any]:
+    return {
+        "replayed": result.replayed,
+        "events": result.events,
+        **teacher_application_json(result.application, result.names),
+    }
+
+
+def teacher_json(book: TeacherBook) -> dict[str, Any]:
+    """`ledger status`'s "teacher": each county's teacher quota account and the plans applied."""
+    return {
+        "total": book.total(),
+        "counties": [
+            {
+                "county_id": account.county_id,
+                "name": account.name,
+                "quota": account.quota,
+                "last_plan": account.last_plan,
+                "last_applied": day_text(account.last_applied),
+            }
+            for account in book.accounts.values()
+        ],
+        "applications": [
+            {
+                key: value
+                for key, value in teacher_application_json(application).items()
+                if key != "counties"
+            }
+            for application in book.applications.values()
+        ],
+    }

@@ -62,6 +62,11 @@ from pools.events import (
     LoanReturned,
     PoolRebuilt,
     RecordCorrected,
+    TeacherCountyRegistered,
+    TeacherPlanCompleted,
+    TeacherPlanStarted,
+    TeacherQuotaAllocated,
+    TeacherQuotaReleased,
     UnitRegistered,
     UnitRemoved,
     UnitUpdated,
@@ -101,6 +106,7 @@ from pools.rules.units import (
     usable_quota,
 )
 from pools.rules.violations import Violation
+from pools.teacher_book import TeacherBook
 from pools.vocabulary import (
     CAUSE_EVALUATION,
     CAUSE_VACANCY,
@@ -252,6 +258,7 @@ class State:
         self.admin_vacancies = 0
         self.admin_net = 0  # Σ (headcount − own limit): > 0 means over quota as a whole
         self._expiry_heap: list[tuple[date, int, str]] = []
+        self.teacher = TeacherBook()  # teacher quota accounts (SPEC 2.9)
 
     # ---- derived figures ---------------------------------------------------------------
 
@@ -308,6 +315,8 @@ class State:
         if isinstance(payload, LedgerInitialised) != (self.seq == 0):
             raise InvariantBroken(seq, "the ledger starts with exactly one initialisation")
         assert day is not None
+        if self.teacher.open is not None and type(payload) not in _TEACHER_GROUP:
+            raise InvariantBroken(seq, "a plan group is interrupted by another event")
         _HANDLERS[type(payload)](self, event, day, payload)
         self.seq = seq
         self.hash = digest
@@ -557,6 +566,52 @@ _HANDLERS: dict[type, Callable[[State, Event, date, Any], None]] = {
     ChainKeyRotated: State._on_key_rotated,
     RecordCorrected: State._on_record_corrected,
 }
+
+
+# ---- teacher quota accounts (SPEC 2.9): the fold's side, in `pools.teacher_book` ----------
+
+
+def _teacher(seq: int, found: Violation | str | None) -> None:
+    if isinstance(found, str):
+        raise InvariantBroken(seq, found)
+    _refuse(seq, found)
+
+
+def _on_teacher_registered(state: State, event: Event, day: date, p: Any) -> None:
+    _teacher(event.seq, state.teacher.on_registered(p))
+
+
+def _on_teacher_started(state: State, event: Event, day: date, p: Any) -> None:
+    found = state.teacher.on_started(
+        p, seq=event.seq, day=day, actor=event.actor, document=event.document,
+        reason=event.reason, idem_key=event.idem_key,
+    )  # fmt: skip
+    _teacher(event.seq, found)
+
+
+def _on_teacher_released(state: State, event: Event, day: date, p: Any) -> None:
+    _teacher(event.seq, state.teacher.on_released(p))
+
+
+def _on_teacher_allocated(state: State, event: Event, day: date, p: Any) -> None:
+    _teacher(event.seq, state.teacher.on_allocated(p))
+
+
+def _on_teacher_completed(state: State, event: Event, day: date, p: Any) -> None:
+    _teacher(event.seq, state.teacher.on_completed(p, day))
+
+
+_HANDLERS.update(
+    {
+        TeacherCountyRegistered: _on_teacher_registered,
+        TeacherPlanStarted: _on_teacher_started,
+        TeacherQuotaReleased: _on_teacher_released,
+        TeacherQuotaAllocated: _on_teacher_allocated,
+        TeacherPlanCompleted: _on_teacher_completed,
+    }
+)
+# the events that may come while a plan group is open
+_TEACHER_GROUP = frozenset({TeacherQuotaReleased, TeacherQuotaAllocated, TeacherPlanCompleted})
 
 
 def _check_unit_values(seq: int, level: str, kind: str, approved: int, headcount: int) -> None:

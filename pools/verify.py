@@ -45,6 +45,7 @@ from pools.events import (
 )
 from pools.merkle import MerkleTree, leaf_hash
 from pools.rules.loans import check_open_loan, known_pool, settlement_problems
+from pools.rules.teacher_quota import group_complete
 from pools.state import InvariantBroken, State
 from pools.storage import Head, event_from_row, row_json
 from pools.transparency import checkpoint_findings
@@ -353,6 +354,14 @@ class CheckpointPass:
         return found
 
 
+def teacher_groups(state: State) -> list[Problem]:
+    """At the end (SPEC 2.9): every teacher plan group the ledger started it completed (a
+    group is written in one transaction, so one left open means the ledger was cut short)."""
+    group = state.teacher.open
+    broken = group_complete(None if group is None else group.application.application)
+    return [] if broken is None else [Problem(broken.rule, None, broken.message_en)]
+
+
 def key_problems(state: State, key: bytes) -> PassProblems:
     """The key the chain is checked with is the one the first event recorded (if it did)."""
     found = PassProblems("key")
@@ -409,7 +418,8 @@ def verify_rows(
     chain.head(head)
     passes = [chain.problems, replay.problems, rules.problems]
     if replay.running:  # the state is sound: the whole-ledger passes can read it
-        for name, found_at_end in (("settlement", settlement), ("recount", recount)):
+        at_end = (("settlement", settlement), ("recount", recount), ("teacher", teacher_groups))
+        for name, found_at_end in at_end:
             passes.append(PassProblems(name))
             passes[-1].extend(found_at_end(state))
         if stored is not None:

@@ -44,3 +44,23 @@ def same_request(
         f"(differs in {', '.join(differing)}: {detail}); nothing was written",
         f"幂等键 {key!r} 已用于另一笔借用（{loan_id}），请求不同（{', '.join(differing)}）",
     )
+
+
+# ---- teacher plan applications (SPEC 2.9) ------------------------------------------------
+
+
+def same_plan_application(
+    key: str, applied: str, stored: Mapping[str, object], asked: Mapping[str, object]
+) -> Violation | None:
+    """A plan application under a used key repeats the first one in every field it states
+    (plan, year, document, reason, effective date)."""
+    differing = request_differences(stored, asked)
+    if not differing:
+        return None
+    detail = "; ".join(f"{name}: {stored[name]} then, {asked[name]} now" for name in differing)
+    return Violation(
+        "teacher.key_conflict",
+        f"key {key!r} already applied plan {applied} with a different request "
+        f"(differs in {', '.join(differing)}: {detail}); nothing was written",
+        f"幂等键 {key!r} 已用于应用方案 {applied}，请求不同（{', '.join(differing)}）",
+    )

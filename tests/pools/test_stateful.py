@@ -22,11 +22,14 @@ from pools.rules import RuleViolation, Settings
 from pools.units import Unit
 
 from .conftest import fixed_clock
+from .teacher_plan_files import write_plan_dir
 
 START = date(2026, 1, 1)
 SETTINGS = Settings(institutional_capacity=6, term_years=1, pool_period_years=2)
 UNIT_IDS = ["A1", "A2", "A3", "C1", "I1", "I2"]
 PURPOSES = {"admin": "引进生", "institutional": "高层次人才"}
+TEACHER_IDS = ["T1", "T2", "T3", "T4"]
+TEACHER_START = {"T1": 60, "T2": 40, "T3": 25, "T4": 10}
 
 
 @dataclass
@@ -101,6 +104,8 @@ class LedgerMachine(RuleBasedStateMachine):
         self.inst_capacity = SETTINGS.institutional_capacity
         self.period_end = date(2028, 1, 1)
         self.keys: dict[str, MLoan] = {}
+        self.teacher: dict[str, int] = {}  # the model's teacher quotas (SPEC 2.9)
+        self.teacher_plans: list[tuple[Path, dict[str, int]]] = []  # applied: dir, new
         self.ledger = Ledger.create(
             Path(self.tmp.name) / "ledger.db",
             [self._unit_record(uid) for uid in UNIT_IDS],
@@ -348,6 +353,61 @@ class LedgerMachine(RuleBasedStateMachine):
         self.inst_capacity = capacity
         self.period_end = plus_years(self.day, 2)
 
+    # ---- teacher plans (SPEC 2.9) -------------------------------------------------------
+
+    @rule(
+        data=st.data(),
+        stale=st.sampled_from([False, False, True]),
+        extra=st.sampled_from([0, 0, 3]),
+        moves=st.lists(st.tuples(st.sampled_from(TEACHER_IDS), st.sampled_from(TEACHER_IDS),
+                                 st.integers(1, 15)), max_size=4),
+    )  # fmt: skip
+    def apply_teacher_plan(
+        self, data: st.DataObject, stale: bool, extra: int, moves: list[tuple[str, str, int]]
+    ) -> None:
+        """A plan moving quota between counties (and adding `extra` to the first), computed
+        from the model's quotas, or from figures that are off by one somewhere (stale)."""
+        current = dict(self.teacher) or dict(TEACHER_START)
+        if stale and self.teacher:
+            county = data.draw(st.sampled_from(TEACHER_IDS))
+            current[county] += 1
+        new = dict(current)
+        new[TEACHER_IDS[0]] += extra
+        for giver, taker, count in moves:
+            count = min(count, new[giver])
+            new[giver] -= count
+            new[taker] += count
+        folder = Path(self.tmp.name) / f"plan{len(self.teacher_plans)}-{data.draw(st.uuids())}"
+        write_plan_dir(folder, [(c, current[c], new[c]) for c in TEACHER_IDS], extra=extra)
+        try:
+            result = self.ledger.apply_teacher_plan(
+                folder, actor="model", document="文号", effective=self.day
+            )
+        except RuleViolation as refusal:
+            assert stale and current != self.teacher, refusal
+            assert refusal.rule == "teacher.stale_plan"
+            event("teacher plan refused: stale")
+            return
+        assert not (stale and self.teacher and current != self.teacher), "stale plan applied"
+        assert result["total_after"] == sum(current.values()) + extra
+        event("teacher plan applied")
+        self._mark_expired()
+        self.teacher = new
+        self.teacher_plans.append((folder, new))
+
+    @precondition(lambda self: bool(self.teacher_plans))
+    @rule(data=st.data())
+    def apply_teacher_plan_again(self, data: st.DataObject) -> None:
+        folder, _ = data.draw(st.sampled_from(self.teacher_plans))
+        try:
+            self.ledger.apply_teacher_plan(
+                folder, actor="model", document="文号", effective=self.day
+            )
+        except RuleViolation as refusal:
+            assert refusal.rule == "teacher.plan_already_applied"
+            return
+        raise AssertionError("a plan was applied twice")
+
     # ---- invariants --------------------------------------------------------------------
 
     @invariant()
@@ -385,6 +445,12 @@ class LedgerMachine(RuleBasedStateMachine):
         assert sum(u.pool for u in self.units.values()) == self.pool_lent("admin") + self.pool_lent(
             "institutional"
         )
+
+    @invariant()
+    def teacher_quotas_match_model(self) -> None:
+        teacher = self.ledger.teacher()
+        assert {c["county_id"]: c["quota"] for c in teacher["counties"]} == self.teacher
+        assert teacher["total"] == sum(self.teacher.values())
 
     @invariant()
     def verify_passes(self) -> None:
