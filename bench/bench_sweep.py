@@ -111,13 +111,14 @@ def main() -> None:
                 f"  wall: {wall_ratio:.2f}× floor / cores (target ≤ 1.2×); CPU: workers "
                 f"{workers_cpu:.2f} s = {cpu_ratio:.2f}× the floor's (start-up included)"
             )
-            busy = draws.draw_seconds + draws.solve_seconds
+            busy = draws.draw_cpu + draws.solve_cpu
             print(
-                f"  in the workers (summed): draw + exact need {draws.draw_seconds:.2f} s, "
-                f"solve {draws.solve_seconds:.2f} s ({draws.solve_seconds / floor:.2f}× the "
-                f"floor's solves); idle, start-up and shipping "
-                f"{args.workers * draws.wall_seconds - busy:.2f} worker-seconds; "
-                f"gathering in the parent {draws.gather_seconds:.2f} s"
+                f"  in the workers, CPU summed: draw + exact need {draws.draw_cpu:.2f} s, "
+                f"solve {draws.solve_cpu:.2f} s ({draws.solve_cpu / floor_cpu:.2f}× the "
+                f"floor's); start-up, reading the base and shipping results "
+                f"{workers_cpu - busy:.2f} s (wall: draw {draws.draw_seconds:.2f} s, solve "
+                f"{draws.solve_seconds:.2f} s); gathering in the parent "
+                f"{draws.gather_seconds:.2f} s"
             )
         if args.repeat > 1:
             print(

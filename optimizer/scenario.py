@@ -178,7 +178,8 @@ class Uncertainty:
     # standard deviation of enrolment, as a share of the figure (None: the projection's bands)
     relative_error: float | None = None
     city_correlation: float = 0.0  # of two counties' errors (`optimizer.sweep_worker`)
-    level_correlation: float = 0.0  # of two levels' errors in one county, ≥ city_correlation
+    # of two levels' errors in one county, ≥ city_correlation (None: city_correlation)
+    level_correlation: float | None = None
 
 
 @dataclass(frozen=True)
@@ -492,9 +493,8 @@ def _uncertainty(value: Any, check: _Checker) -> Uncertainty | None:
             check.error(f"uncertainty.{key}", f"must be a share in [0, 1], got {share!r}")
             return None
         shares[key] = None if share is None else float(share)
-    city = shares["city_correlation"] or 0.0
-    level = city if shares["level_correlation"] is None else shares["level_correlation"]
-    if level < city:
+    city, level = shares["city_correlation"] or 0.0, shares["level_correlation"]
+    if level is not None and level < city:
         check.error(
             "uncertainty.level_correlation",
             f"must be at least city_correlation ({city}): two levels of one county share the "

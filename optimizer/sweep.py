@@ -288,6 +288,8 @@ class SweepDraws:
     solve_seconds: float  # summed over the workers
     wall_seconds: float
     gather_seconds: float = 0.0  # placing the batches in draw order, in the parent
+    draw_cpu: float = 0.0  # CPU seconds summed over the workers
+    solve_cpu: float = 0.0
 
     @property
     def needs(self) -> np.ndarray:
@@ -333,6 +335,8 @@ def run_draws(
         solve_seconds=sum(r.solve_seconds for r in ordered),
         wall_seconds=done - started,
         gather_seconds=done - gathering,
+        draw_cpu=sum(r.draw_cpu for r in ordered),
+        solve_cpu=sum(r.solve_cpu for r in ordered),
     )
 
 
@@ -446,7 +450,8 @@ def _correlation(scenario: Scenario) -> Correlation:
     spread = scenario.uncertainty
     if spread is None:
         return Correlation()
-    return Correlation(spread.city_correlation, spread.level_correlation)
+    city, level = spread.city_correlation, spread.level_correlation
+    return Correlation(city, city if level is None else level)
 
 
 def _spread(

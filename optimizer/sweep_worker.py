@@ -40,6 +40,10 @@ class Correlation:
     city: float = 0.0  # correlation of two counties' errors (the city-wide factor's share)
     level: float = 0.0  # correlation of two levels' errors in one county (≥ city)
 
+    def __post_init__(self) -> None:
+        if not 0 <= self.city <= self.level <= 1:
+            raise ValueError(f"need 0 ≤ city ≤ level ≤ 1 correlation, got {self}")
+
 
 @dataclass(frozen=True)
 class YearBase:
@@ -182,19 +186,30 @@ class BatchResult:
     by_classes: np.ndarray | None  # [draw, year, county] bool: the class minimum set the need
     draw_seconds: float
     solve_seconds: float
+    draw_cpu: float = 0.0  # CPU seconds of the worker (blind to other load on the machine)
+    solve_cpu: float = 0.0
 
 
 def solve_batch(base: SweepBase, seed: int, start: int, stop: int) -> BatchResult:
     """Draw futures start … stop − 1 and solve each path exactly (runs on a worker)."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     students = np.stack([draw_students(base, seed, draw) for draw in range(start, stop)])
     needs, by_classes = base.needs(students)
-    drawn = time.perf_counter()
+    drawn, drawn_cpu = time.perf_counter(), time.process_time()
     optimal = np.stack(
         [np.stack([year.solution.x for year in optimal_path(base, path)]) for path in needs]
     )
-    solved = time.perf_counter()
-    return BatchResult(start, needs, optimal, by_classes, drawn - started, solved - drawn)
+    solved, solved_cpu = time.perf_counter(), time.process_time()
+    return BatchResult(
+        start,
+        needs,
+        optimal,
+        by_classes,
+        drawn - started,
+        solved - drawn,
+        drawn_cpu - cpu,
+        solved_cpu - drawn_cpu,
+    )
 
 
 _WORKER_BASE: list[SweepBase] = []  # a local worker's base, set once by the pool initializer

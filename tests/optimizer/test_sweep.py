@@ -25,7 +25,7 @@ from optimizer.sweep import (
     sweep_instance,
     worst_relative_shortfall,
 )
-from optimizer.sweep_worker import draw_students
+from optimizer.sweep_worker import Correlation, draw_noise, draw_students
 from quotapool import main
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -233,9 +233,17 @@ FILES = ("robust/plan.csv", "sweep.parquet", "distribution.csv")
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sweep run in this process, one batch after another."""
+    """The sweep run in this process, one batch after another: three plan years, with errors
+    correlated between counties and between levels."""
     tmp_path = tmp_path_factory.mktemp("reference")
-    scenario = sample_scenario(tmp_path)
+    scenario = tmp_path / "city.toml"
+    text = (DATA / "scenarios" / "three_years.toml").read_text(encoding="utf-8")
+    text = text.replace('"../teachers/', f'"{TEACHERS.as_posix()}/')
+    scenario.write_text(
+        text + "\n[uncertainty]\nrelative_error = 0.05\ncity_correlation = 0.4\n"
+        "level_correlation = 0.7\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "out"
     assert sweep_cli(scenario, "--draws", "48", "--seed", "9", "--workers", "1", "--out", out) == 0
     return tmp_path
@@ -419,3 +427,65 @@ def test_a_county_keeps_the_people_it_took_on_in_the_next_year(tmp_path: Path) -
     assert planned_by_year(scenario) == {2027: [15, 5], 2028: [15, 5]}
     assert [plan.solution.x.tolist() for plan in robust.years] == [[15, 5], [15, 5]]
     assert draws.path_optimal[:, 1].tolist() == [[15, 5]] * 3
+
+
+# --- correlated errors -------------------------------------------------------------------------
+
+
+def test_without_correlation_the_noise_is_the_draws_own_normals() -> None:
+    """The default keeps the futures of sweeps made before correlation was a setting."""
+    own = np.random.default_rng([9, 4]).standard_normal((5, 3))
+    assert (draw_noise((5, 3), Correlation(), 9, 4) == own).all()
+
+
+def test_with_full_correlation_every_county_moves_by_the_same_share(tmp_path: Path) -> None:
+    scenario = sample_scenario(
+        tmp_path, "relative_error = 0.05\ncity_correlation = 1\nlevel_correlation = 1\n"
+    )
+    base = sweep_instance(load_scenario(scenario)).base
+    point = base.years[0].students
+    counted = point > 0
+    for draw in range(5):
+        share = draw_students(base, 3, draw)[0][counted] / point[counted] - 1
+        # rounding to whole pupils moves a share by at most 0.5 / pupils
+        slack = 0.5 / point[counted]
+        assert (np.abs(share - share.mean()) <= 2 * slack.max()).all()
+        assert abs(share.mean()) > 0  # and they do move
+
+
+@pytest.mark.parametrize(("city", "level"), [(0.0, 0.0), (0.3, 0.6), (0.8, 0.8), (0.0, 0.5)])
+def test_the_sample_correlation_matches_the_setting(city: float, level: float) -> None:
+    counties, draws = 6, 4000
+    z = np.stack([draw_noise((counties, 3), Correlation(city, level), 1, d) for d in range(draws)])
+    assert abs(z.mean()) < 0.05 and abs(z.std() - 1) < 0.05  # each score stays standard
+    flat = z.reshape(draws, -1)  # columns: county 0 levels 0-2, county 1 levels 0-2, …
+    corr = np.corrcoef(flat, rowvar=False)
+    county = np.repeat(np.arange(counties), 3)
+    same_county = (county[:, None] == county[None, :]) & ~np.eye(len(county), dtype=bool)
+    other_county = county[:, None] != county[None, :]
+    assert corr[same_county].mean() == pytest.approx(level, abs=0.03)
+    assert corr[other_county].mean() == pytest.approx(city, abs=0.03)
+
+
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [
+        ("city_correlation = 1.2\n", "uncertainty.city_correlation"),
+        ("level_correlation = -0.1\n", "uncertainty.level_correlation"),
+        ("city_correlation = 0.5\nlevel_correlation = 0.2\n", "uncertainty.level_correlation"),
+    ],
+)
+def test_bad_correlations_name_the_key(tmp_path: Path, table: str, key: str) -> None:
+    from pools.tabular import InputErrors
+
+    with pytest.raises(InputErrors) as caught:
+        load_scenario(sample_scenario(tmp_path, table))
+    assert [error.column for error in caught.value.errors] == [key]
+
+
+def test_correlations_alone_keep_the_projection_bands(tmp_path: Path) -> None:
+    scenario = load_scenario(DATA / "scenarios" / "projected_5y.toml")
+    scenario = dataclasses.replace(scenario, uncertainty=Uncertainty(city_correlation=0.5))
+    instance = sweep_instance(scenario)
+    assert instance.source == "projection_band"
+    assert instance.base.correlation == Correlation(0.5, 0.5)
