@@ -290,6 +290,7 @@ class SweepDraws:
     gather_seconds: float = 0.0  # placing the batches in draw order, in the parent
     draw_cpu: float = 0.0  # CPU seconds summed over the workers
     solve_cpu: float = 0.0
+    busiest_cpu: float = 0.0  # draw and solve CPU seconds of the busiest worker
 
     @property
     def needs(self) -> np.ndarray:
@@ -337,7 +338,15 @@ def run_draws(
         gather_seconds=done - gathering,
         draw_cpu=sum(r.draw_cpu for r in ordered),
         solve_cpu=sum(r.solve_cpu for r in ordered),
+        busiest_cpu=_busiest(ordered),
     )
+
+
+def _busiest(results: list[BatchResult]) -> float:
+    busy: dict[int, float] = {}
+    for result in results:
+        busy[result.worker] = busy.get(result.worker, 0.0) + result.draw_cpu + result.solve_cpu
+    return max(busy.values(), default=0.0)
 
 
 def _canonical(needs: np.ndarray) -> np.ndarray:

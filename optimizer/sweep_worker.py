@@ -188,6 +188,7 @@ class BatchResult:
     solve_seconds: float
     draw_cpu: float = 0.0  # CPU seconds of the worker (blind to other load on the machine)
     solve_cpu: float = 0.0
+    worker: int = 0  # the process that ran it
 
 
 def solve_batch(base: SweepBase, seed: int, start: int, stop: int) -> BatchResult:
@@ -209,6 +210,7 @@ def solve_batch(base: SweepBase, seed: int, start: int, stop: int) -> BatchResul
         solved - drawn,
         drawn_cpu - cpu,
         solved_cpu - drawn_cpu,
+        os.getpid(),
     )
 
 
