@@ -536,7 +536,9 @@ def futures_shortfall(problem: Problem, needs: np.ndarray, x: np.ndarray) -> np.
 def expected_shortfall(problem: Problem, needs: np.ndarray, x: np.ndarray) -> Fraction:
     """The mean over the futures of plan x's total shortfall, exactly."""
     gaps = futures_shortfall(problem, needs, x)
-    return Fraction(int(gaps.astype(object).sum()), len(needs) * problem.scale)
+    fits = gaps.dtype != object and int(gaps.max(initial=0)) * gaps.size < INT64_SAFE
+    total = int(gaps.sum()) if fits else int(gaps.astype(object).sum())
+    return Fraction(total, len(needs) * problem.scale)
 
 
 @dataclass(frozen=True)

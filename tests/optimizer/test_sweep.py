@@ -489,3 +489,20 @@ def test_correlations_alone_keep_the_projection_bands(tmp_path: Path) -> None:
     instance = sweep_instance(scenario)
     assert instance.source == "projection_band"
     assert instance.base.correlation == Correlation(0.5, 0.5)
+
+
+def test_the_expected_shortfall_is_exact() -> None:
+    """Futures (5, 3) and (1, 7) against plan (2, 4): shortfalls 3 + 0 and 0 + 3, mean 3;
+    scaled by 3 the same plan's mean is 3 too, and huge needs are summed without overflow."""
+    from optimizer.exact import Problem
+    from optimizer.sweep import expected_shortfall
+
+    def problem(scale: int) -> Problem:
+        zeros = np.zeros(2, dtype=np.int64)
+        return Problem(zeros, scale, zeros, zeros, zeros + 10, 6)
+
+    needs = np.array([[5, 3], [1, 7]], dtype=np.int64)
+    assert expected_shortfall(problem(1), needs, np.array([2, 4])) == 3
+    assert expected_shortfall(problem(3), needs * 3, np.array([2, 4])) == 3
+    huge = np.array([[2**62, 2**62], [2**62, 0]], dtype=np.int64)
+    assert expected_shortfall(problem(1), huge, np.array([0, 0])) == Fraction(3 * 2**62, 2)
