@@ -396,8 +396,7 @@ class SweepInstance:
 
     def year_limits(self, step: PathYear, index: int) -> CountyLimits:
         """The limits of plan year `index` on a path that reached `step`."""
-        limits: CountyLimits = step.state.limits(self.base.years[index].leaving, step.problem.total)
-        return limits
+        return step.state.limits(self.base.years[index].leaving, step.problem.total)
 
 
 def sweep_instance(scenario: Scenario) -> SweepInstance:

@@ -25,12 +25,15 @@ import pickle
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from optimizer.exact import Problem, Solution, solve_exact
 from optimizer.need import NeedWeights
+
+if TYPE_CHECKING:  # optimizer.plan imports pandas: only a multi-year path needs it
+    from optimizer.plan import CountyLimits
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ class PathState:
     has_cap: np.ndarray  # bool
     cap: np.ndarray  # starting quota + max_gain: the horizon's cap of a capped county
 
-    def limits(self, leaving: np.ndarray, total: int) -> Any:
+    def limits(self, leaving: np.ndarray, total: int) -> CountyLimits:
         """The year's `CountyLimits` (SPEC 2.5's limits live in `optimizer.plan`)."""
         from optimizer.plan import county_limits
 
