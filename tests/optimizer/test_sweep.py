@@ -7,6 +7,7 @@ import dataclasses
 import json
 import math
 import sys
+import tempfile
 from fractions import Fraction
 from pathlib import Path
 
@@ -14,11 +15,14 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from optimizer.plan import make_plan
 from optimizer.scenario import Scenario, Uncertainty, load_plan_inputs, load_scenario
 from optimizer.sweep import (
     Engine,
+    Infeasible,
     SweepSettings,
     robust_plan,
     run_draws,
@@ -506,3 +510,53 @@ def test_the_expected_shortfall_is_exact() -> None:
     assert expected_shortfall(problem(3), needs * 3, np.array([2, 4])) == 3
     huge = np.array([[2**62, 2**62], [2**62, 0]], dtype=np.int64)
     assert expected_shortfall(problem(1), huge, np.array([0, 0])) == Fraction(3 * 2**62, 2)
+
+
+@st.composite
+def multi_year_cities(draw: st.DrawFn) -> tuple[str, str]:
+    """counties.csv and enrolment.csv of a small city over two or three years."""
+    size, years = draw(st.integers(2, 4)), draw(st.integers(2, 3))
+    rows = ["county_id,name,quota,occupied,attrition,min_quota,max_gain"]
+    for i in range(size):
+        quota = draw(st.integers(5, 40))
+        occupied = draw(st.integers(0, quota + 5))
+        attrition = draw(st.integers(0, min(6, occupied)))
+        floor = draw(st.sampled_from(["", str(draw(st.integers(0, 10)))]))
+        cap = draw(st.sampled_from(["", str(draw(st.integers(0, 8)))]))
+        rows.append(f"C{i},c{i},{quota},{occupied},{attrition},{floor},{cap}")
+    pupils = ["county_id,level,students,year"]
+    for year in range(2027, 2027 + years):
+        for i in range(size):
+            pupils.append(f"C{i},primary,{draw(st.integers(0, 900))},{year}")
+    return "\n".join(rows) + "\n", "\n".join(pupils) + "\n"
+
+
+@settings(max_examples=40, deadline=None)
+@given(city=multi_year_cities(), objective=st.sampled_from(["fair", "shortfall", "movement"]))
+def test_the_point_path_is_make_plans_plan_every_year(city: tuple[str, str], objective: str):
+    """The sweep carries a plan from year to year as make_plan does (quotas, people taken
+    on, departures, the horizon's cap), for any limits."""
+    with tempfile.TemporaryDirectory() as folder:
+        tmp_path = Path(folder)
+        (tmp_path / "counties.csv").write_text(city[0], encoding="utf-8")
+        (tmp_path / "enrolment.csv").write_text(city[1], encoding="utf-8")
+        path = tmp_path / "city.toml"
+        path.write_text(
+            'counties = "counties.csv"\nenrolment = "enrolment.csv"\n'
+            f'[policy]\nobjective = "{objective}"\n[uncertainty]\n',
+            encoding="utf-8",
+        )
+        scenario = load_scenario(path)
+        inputs = load_plan_inputs(scenario)
+        result = make_plan(inputs.counties, inputs.enrolment, scenario.standards, scenario.policy)
+        if result.summary["status"] != "optimal":
+            with pytest.raises(Infeasible):
+                sweep_instance(scenario)
+            return
+        instance = sweep_instance(scenario)
+    planned = {int(y): rows["new"].astype(int).tolist() for y, rows in result.table.groupby("year")}
+    swept = {
+        year: step.solution.x.tolist()
+        for year, step in zip(instance.years, instance.baseline_path, strict=True)
+    }
+    assert swept == planned
