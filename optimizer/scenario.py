@@ -47,6 +47,8 @@ A sweep (`quotapool sweep`, SPEC 2.11) draws enrolment futures around the figure
 [uncertainty]
 relative_error = 0.05             # a county-level's enrolment is normal, sd 5 % of its figure;
                                   # a `relative_error` column in counties overrides it per county
+city_correlation = 0.3            # optional: two counties' errors correlate by 0.3 (default 0)
+level_correlation = 0.6           # optional: two levels of one county (≥ city; default: city)
 ```
 
 Every mistake (unknown key, wrong type, unknown objective or solver, a standard ≤ 0, a name
@@ -173,7 +175,11 @@ class Projection:
 class Uncertainty:
     """A scenario's [uncertainty] table: the spread of a sweep's futures (SPEC 2.11)."""
 
-    relative_error: float = 0.0  # standard deviation of enrolment, as a share of the figure
+    # standard deviation of enrolment, as a share of the figure (None: the projection's bands)
+    relative_error: float | None = None
+    city_correlation: float = 0.0  # of two counties' errors (`optimizer.sweep_worker`)
+    # of two levels' errors in one county, ≥ city_correlation (None: city_correlation)
+    level_correlation: float | None = None
 
 
 @dataclass(frozen=True)
@@ -476,12 +482,26 @@ def _uncertainty(value: Any, check: _Checker) -> Uncertainty | None:
     if not isinstance(value, dict):
         check.error("uncertainty", f"must be a table, got {value!r}")
         return None
-    check.unknown_keys(value, ("relative_error",), "uncertainty.")
-    error = value.get("relative_error", 0.0)
-    if isinstance(error, bool) or not isinstance(error, int | float) or not 0 <= error <= 1:
-        check.error("uncertainty.relative_error", f"must be a share in [0, 1], got {error!r}")
+    keys = ("relative_error", "city_correlation", "level_correlation")
+    check.unknown_keys(value, keys, "uncertainty.")
+    shares: dict[str, float | None] = {}
+    for key in keys:
+        share = value.get(key)
+        if share is not None and (
+            isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1
+        ):
+            check.error(f"uncertainty.{key}", f"must be a share in [0, 1], got {share!r}")
+            return None
+        shares[key] = None if share is None else float(share)
+    city, level = shares["city_correlation"] or 0.0, shares["level_correlation"]
+    if level is not None and level < city:
+        check.error(
+            "uncertainty.level_correlation",
+            f"must be at least city_correlation ({city}): two levels of one county share the "
+            f"city-wide factor too, got {level}",
+        )
         return None
-    return Uncertainty(relative_error=float(error))
+    return Uncertainty(shares["relative_error"], city, level)
 
 
 def _whole(value: Any, key: str, check: _Checker) -> int | None:

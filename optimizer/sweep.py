@@ -1,19 +1,31 @@
 """Scenario sweeps (SPEC 2.11): many enrolment futures, each solved exactly, on an engine.
 
-Flow: `sweep_instance(scenario)` reads the scenario once and builds a `SweepBase` — the first
-plan year's whole-number problem, the need weights, the point enrolment and its spread.
+Flow: `sweep_instance(scenario)` reads the scenario once and builds a `SweepBase` — every plan
+year's point enrolment and its spread, the first year's whole-number problem, where the plan
+starts (quotas, people in post, departures per year) and the need weights.
 `run_draws(base, settings)` ships the base to the workers of an engine once (local processes,
-Ray or Dask) and hands them batches of draw numbers; each worker draws its futures, computes
-their exact needs (`optimizer.need`) and solves each with `optimizer.exact`. The results come
-back as they finish and are placed by draw number. `optimizer.sweep_results` turns them into
-distributions and the robust plan (`optimizer.robust`).
+Ray or Dask) and hands them batches of draw numbers; each worker draws its futures (one path
+over the plan years each, `optimizer.sweep_worker`), computes their exact needs
+(`optimizer.need`) and plans each path year by year with `optimizer.exact`, as `make_plan`
+does. The results come back as they finish and are placed by draw number. `robust_plan` and
+`county_distribution` turn them into the robust plan (`optimizer.robust`) and distributions.
+
+Multi-year scenarios (SPEC 2.5's rule: each year starts from the previous year's plan and
+moves only what that year releases): every year is swept, and the robust plan is made year
+by year — year y's robust plan is robust over the futures' year-y needs, within the limits
+that the robust plan of year y − 1 leaves. The limits of a year depend only on the previous
+plan and the departures, not on enrolment, so this is the plan `make_plan` would chain, each
+year's stage replaced by its robust counterpart; with zero spread it is `make_plan`'s plan.
+A horizon-wide robust plan (all years' moves chosen at once) would break that rule's order
+and is not made.
 
 Determinism: draw d is drawn from `np.random.default_rng([seed, d])` whichever batch, worker
 or engine runs it, and nothing downstream depends on the order in which batches finish, so
 every engine and every number of workers gives the same figures, bit for bit.
 
-The spread: a county's enrolment at a level is normal around its figure, independently per
-county and level, rounded to whole pupils and never below 0. Its standard deviation is the
+The spread: a county's enrolment at a level is normal around its figure (correlated between
+counties and levels as `[uncertainty]` says, `sweep_worker.Correlation`; independent by
+default), rounded to whole pupils and never below 0. Its standard deviation is the
 relative error times the figure (`[uncertainty] relative_error`, or the county's
 `relative_error` column), or, for a `[projection]`, the projection's 10–90 band read as a
 normal spread: (high − low) / (z₀.₉ − z₀.₁).
@@ -41,7 +53,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from optimizer.exact import Problem, Solution, shortfall_scaled, solve_exact
+from optimizer.exact import Problem, Solution, shortfall_scaled
 from optimizer.need import (
     INT64_SAFE,
     ExactNeed,
@@ -53,10 +65,16 @@ from optimizer.robust import futures_targets, solve_robust
 from optimizer.scenario import Scenario
 from optimizer.sweep_worker import (
     BatchResult,
+    Correlation,
+    PathState,
+    PathYear,
     SweepBase,
+    YearBase,
     batch_from_file,
     install,
     installed_batch,
+    plan_path,
+    point_path,
     solve_batch,
     warm,
 )
@@ -261,12 +279,32 @@ ENGINES: dict[Engine, Callable[[SweepBase, SweepSettings], Iterator[BatchResult]
 
 @dataclass(frozen=True)
 class SweepDraws:
-    needs: np.ndarray  # [draw, county] scaled needs, int64 (Python ints only if they must)
-    optimal: np.ndarray  # [draw, county] int64
-    by_classes: np.ndarray | None  # [draw, county] bool
+    """Every draw's figures, in draw order: arrays [draw, year, county] over the plan years."""
+
+    path_needs: np.ndarray  # scaled needs, int64 (Python ints only if they must)
+    path_optimal: np.ndarray  # int64 optimal quotas of each future's own plan path
+    path_by_classes: np.ndarray | None  # bool: the class minimum set the need
     draw_seconds: float  # summed over the workers
     solve_seconds: float  # summed over the workers
     wall_seconds: float
+    gather_seconds: float = 0.0  # placing the batches in draw order, in the parent
+    draw_cpu: float = 0.0  # CPU seconds summed over the workers
+    solve_cpu: float = 0.0
+    busiest_cpu: float = 0.0  # draw and solve CPU seconds of the busiest worker
+
+    @property
+    def needs(self) -> np.ndarray:
+        """[draw, county] scaled needs of the first plan year."""
+        return self.path_needs[:, 0]
+
+    @property
+    def optimal(self) -> np.ndarray:
+        """[draw, county] optimal quotas of the first plan year."""
+        return self.path_optimal[:, 0]
+
+    @property
+    def by_classes(self) -> np.ndarray | None:
+        return None if self.path_by_classes is None else self.path_by_classes[:, 0]
 
 
 def run_draws(
@@ -284,16 +322,31 @@ def run_draws(
         results[result.start] = result
         if progress is not None:
             progress(len(result.optimal))
+    gathering = time.perf_counter()
     ordered = [results[start] for start in sorted(results)]
     classes = [r.by_classes for r in ordered if r.by_classes is not None]
+    needs = _canonical(np.concatenate([r.needs for r in ordered]))
+    optimal = np.concatenate([r.optimal for r in ordered])
+    done = time.perf_counter()
     return SweepDraws(
-        needs=_canonical(np.concatenate([r.needs for r in ordered])),
-        optimal=np.concatenate([r.optimal for r in ordered]),
-        by_classes=np.concatenate(classes) if classes else None,
+        path_needs=needs,
+        path_optimal=optimal,
+        path_by_classes=np.concatenate(classes) if classes else None,
         draw_seconds=sum(r.draw_seconds for r in ordered),
         solve_seconds=sum(r.solve_seconds for r in ordered),
-        wall_seconds=time.perf_counter() - started,
+        wall_seconds=done - started,
+        gather_seconds=done - gathering,
+        draw_cpu=sum(r.draw_cpu for r in ordered),
+        solve_cpu=sum(r.solve_cpu for r in ordered),
+        busiest_cpu=_busiest(ordered),
     )
+
+
+def _busiest(results: list[BatchResult]) -> float:
+    busy: dict[int, float] = {}
+    for result in results:
+        busy[result.worker] = busy.get(result.worker, 0.0) + result.draw_cpu + result.solve_cpu
+    return max(busy.values(), default=0.0)
 
 
 def _canonical(needs: np.ndarray) -> np.ndarray:
@@ -316,22 +369,41 @@ class Infeasible(Exception):
 
 @dataclass(frozen=True)
 class SweepInstance:
-    """The parent's side of a sweep: the counties, the first year's limits, and the base."""
+    """The parent's side of a sweep: the counties, the plan years, and the base."""
 
     ids: list[str]
     names: list[str]
-    limits: CountyLimits
     base: SweepBase
-    baseline: Solution  # the plan on the point figures (the scenario's objective)
-    year: int | None  # the plan year swept (the first of a multi-year scenario)
+    baseline_path: tuple[PathYear, ...]  # per plan year, the plan on the point figures
     years: list[int]  # every plan year of the scenario (empty when enrolment has no year)
     source: SpreadSource
-    extra: int  # extra quotas of the city pool (in the total)
+    extra: int  # extra quotas of the city pool (in the first year's total)
+
+    @property
+    def year(self) -> int | None:
+        """The first plan year (None when enrolment has no year)."""
+        return self.years[0] if self.years else None
+
+    @property
+    def baseline(self) -> Solution:
+        """The first year's plan on the point figures (the scenario's objective)."""
+        return self.baseline_path[0].solution
+
+    @property
+    def limits(self) -> CountyLimits:
+        """The first year's limits."""
+        return self.year_limits(self.baseline_path[0], 0)
+
+    def year_limits(self, step: PathYear, index: int) -> CountyLimits:
+        """The limits of plan year `index` on a path that reached `step`."""
+        return step.state.limits(self.base.years[index].leaving, step.problem.total)
 
 
 def sweep_instance(scenario: Scenario) -> SweepInstance:
-    """The scenario's first plan year, ready to sweep; raises InputErrors for bad input and
+    """Every plan year of the scenario, ready to sweep; raises InputErrors for bad input and
     for a scenario that says nothing about how far enrolment may stray."""
+    from optimizer import plan
+    from optimizer.need import county_level_sums, has_classes
     from optimizer.scenario import load_plan_inputs
 
     inputs = load_plan_inputs(scenario)
@@ -339,24 +411,41 @@ def sweep_instance(scenario: Scenario) -> SweepInstance:
     ids = [str(c) for c in counties["county_id"].tolist()]
     names = [str(n) for n in counties["name"].tolist()]
     years = _years(enrolment)
-    year = years[0] if years else None
-    students = students_by_county_level(enrolment, ids, year)
-    sigma, source = _spread(scenario, counties, students, ids, year)
-    classes = _classes(enrolment, ids, year)
-    weights = need_weights(counties, scenario.standards, with_classes=classes is not None)
-    scaled, _ = weights.scaled(students, classes)
-    limits, total = first_year_limits(counties, inputs.departures, scenario, years)
+    planned: list[int] | list[None] = years or [None]
+    table = plan.county_columns(counties)
+    leaving = plan.departures_schedule(table, inputs.departures, planned, scenario.policy)
+    sigma, source = _spread(scenario, counties, enrolment, ids, planned)
+    with_classes = has_classes(enrolment)
+    bases = tuple(
+        YearBase(
+            year,
+            students_by_county_level(enrolment, ids, year),
+            sigma[index],
+            county_level_sums(enrolment, ids, "classes", year) if with_classes else None,
+            leaving[:, index] if index < leaving.shape[1] else np.zeros_like(table.current),
+        )
+        for index, year in enumerate(planned)
+    )
+    weights = need_weights(counties, scenario.standards, with_classes=with_classes)
+    start = PathState(
+        table.current,
+        table.occupied,
+        table.min_quota,
+        table.max_gain,
+        table.has_cap,
+        table.current + table.max_gain,
+    )
+    extra = scenario.policy.extra_quota
+    total = int(table.current.sum()) + extra
+    limits = start.limits(bases[0].leaving, total)
+    scaled, _ = weights.scaled(bases[0].students, bases[0].classes)
     problem = Problem(scaled, weights.scale, limits.current, limits.lower, limits.upper, total)
     if not problem.is_feasible() or total < 0:
-        from optimizer.plan import explain_infeasible
-
-        extra = scenario.policy.extra_quota
-        raise Infeasible(*explain_infeasible(ids, names, limits, total, extra))
+        raise Infeasible(*plan.explain_infeasible(ids, names, limits, total, extra))
+    correlation = _correlation(scenario)
     objective = scenario.policy.objective
-    base = SweepBase(problem, weights, students, sigma, classes, objective)
-    baseline = solve_exact(problem, objective)
-    extra = scenario.policy.extra_quota
-    return SweepInstance(ids, names, limits, base, baseline, year, years, source, extra)
+    base = SweepBase(problem, weights, bases, start, objective, correlation)
+    return SweepInstance(ids, names, base, tuple(point_path(base)), years, source, extra)
 
 
 def _years(enrolment: pd.DataFrame) -> list[int]:
@@ -365,39 +454,35 @@ def _years(enrolment: pd.DataFrame) -> list[int]:
     return sorted(int(y) for y in enrolment["year"].dropna().unique())
 
 
-def _classes(enrolment: pd.DataFrame, ids: list[str], year: int | None) -> np.ndarray | None:
-    from optimizer.need import county_level_sums, has_classes
-
-    return county_level_sums(enrolment, ids, "classes", year) if has_classes(enrolment) else None
-
-
-def first_year_limits(
-    counties: pd.DataFrame, departures: pd.DataFrame | None, scenario: Scenario, years: list[int]
-) -> tuple[CountyLimits, int]:
-    """The limits and city total of the first plan year, as `make_plan` sets them."""
-    from optimizer import plan
-
-    planned: list[int] | list[None] = years or [None]
-    return plan.first_year_limits(
-        plan.county_columns(counties), departures, planned, scenario.policy
-    )
+def _correlation(scenario: Scenario) -> Correlation:
+    spread = scenario.uncertainty
+    if spread is None:
+        return Correlation()
+    city, level = spread.city_correlation, spread.level_correlation
+    return Correlation(city, city if level is None else level)
 
 
 def _spread(
     scenario: Scenario,
     counties: pd.DataFrame,
-    students: np.ndarray,
+    enrolment: pd.DataFrame,
     ids: list[str],
-    year: int | None,
-) -> tuple[np.ndarray, SpreadSource]:
-    """Standard deviation of the enrolment per county and level, and where it came from."""
-    if scenario.uncertainty is not None or "relative_error" in counties.columns:
-        default = scenario.uncertainty.relative_error if scenario.uncertainty else 0.0
-        given = counties.get("relative_error", pd.Series(np.nan, index=counties.index))
-        relative = pd.to_numeric(given).fillna(default).to_numpy(dtype=float)
-        return students * relative[:, None], "relative_error"
+    years: list[int] | list[None],
+) -> tuple[list[np.ndarray], SpreadSource]:
+    """Standard deviation of the enrolment per year, county and level, and where it came
+    from."""
+    given = scenario.uncertainty.relative_error if scenario.uncertainty else None
+    # An [uncertainty] table without relative_error keeps a projection's bands; without a
+    # projection it means no spread at all (relative_error 0).
+    bare = scenario.uncertainty is not None and scenario.projection is None
+    if given is not None or bare or "relative_error" in counties.columns:
+        column = counties.get("relative_error", pd.Series(np.nan, index=counties.index))
+        relative = pd.to_numeric(column).fillna(given or 0.0).to_numpy(dtype=float)
+        return [
+            students_by_county_level(enrolment, ids, year) * relative[:, None] for year in years
+        ], "relative_error"
     if scenario.projection is not None:
-        return _band_sigma(scenario, ids, year), "projection_band"
+        return _band_sigma(scenario, ids, years), "projection_band"
     raise InputErrors(
         [
             InputError(
@@ -411,8 +496,10 @@ def _spread(
     )
 
 
-def _band_sigma(scenario: Scenario, ids: list[str], year: int | None) -> np.ndarray:
-    """The projection's band (low, high quantiles) read as a normal spread."""
+def _band_sigma(
+    scenario: Scenario, ids: list[str], years: list[int] | list[None]
+) -> list[np.ndarray]:
+    """The projection's band (low, high quantiles) of each year read as a normal spread."""
     from optimizer.need import county_level_sums
     from optimizer.projection import project_enrolment
 
@@ -420,11 +507,14 @@ def _band_sigma(scenario: Scenario, ids: list[str], year: int | None) -> np.ndar
     assert spec is not None
     settings = spec.settings()
     projected = project_enrolment(spec.history, spec.births, settings).enrolment
-    low = county_level_sums(projected, ids, "low", year)
-    high = county_level_sums(projected, ids, "high", year)
     normal = NormalDist()
     width = normal.inv_cdf(settings.band[1]) - normal.inv_cdf(settings.band[0])
-    return np.asarray((high - low) / width, dtype=float)
+    sigma = []
+    for year in years:
+        low = county_level_sums(projected, ids, "low", year)
+        high = county_level_sums(projected, ids, "high", year)
+        sigma.append(np.asarray((high - low) / width, dtype=float))
+    return sigma
 
 
 # ---------------------------------------------------------------- what the draws tell
@@ -445,37 +535,75 @@ def futures_shortfall(problem: Problem, needs: np.ndarray, x: np.ndarray) -> np.
 def expected_shortfall(problem: Problem, needs: np.ndarray, x: np.ndarray) -> Fraction:
     """The mean over the futures of plan x's total shortfall, exactly."""
     gaps = futures_shortfall(problem, needs, x)
-    return Fraction(int(gaps.astype(object).sum()), len(needs) * problem.scale)
+    fits = gaps.dtype != object and int(gaps.max(initial=0)) * gaps.size < INT64_SAFE
+    total = int(gaps.sum()) if fits else int(gaps.astype(object).sum())
+    return Fraction(total, len(needs) * problem.scale)
 
 
 @dataclass(frozen=True)
 class RobustPlan:
-    """The robust plan with what it was measured against."""
+    """One plan year of the robust plan with what it was measured against."""
 
+    year: int | None
     solution: Solution
     requirement: ExactNeed  # per county the need the level covers: its worst kept future
-    problem: Problem  # the first year's bounds with the requirement as need
+    problem: Problem  # the year's bounds with the requirement as need
+    limits: CountyLimits  # the year's limits, on the robust path
     codes: list[str]  # limited_by per county, against the requirement
-    expected_shortfall: Fraction  # mean over the futures of the total shortfall
+    expected_shortfall: Fraction  # mean over the futures of the year's total shortfall
 
 
-def robust_plan(instance: SweepInstance, draws: SweepDraws, quantile: float) -> RobustPlan:
-    """`optimizer.robust` over every draw; the requirement is the rank-th largest need."""
+@dataclass(frozen=True)
+class RobustPath:
+    """The robust plan of every plan year, each starting from the previous year's."""
+
+    years: tuple[RobustPlan, ...]
+
+    @property
+    def solution(self) -> Solution:
+        """The first year's robust plan."""
+        return self.years[0].solution
+
+    @property
+    def level(self) -> Fraction:
+        """The largest relative shortfall over every year, county and kept future."""
+        return max(plan.solution.fair_level or Fraction(0) for plan in self.years)
+
+    @property
+    def expected_shortfall(self) -> Fraction:
+        """The mean over the futures of the total shortfall, summed over the years."""
+        return sum((plan.expected_shortfall for plan in self.years), Fraction(0))
+
+
+def robust_plan(instance: SweepInstance, draws: SweepDraws, quantile: float) -> RobustPath:
+    """`optimizer.robust` over every draw, year by year; each year's requirement is the
+    rank-th largest of its needs."""
     from optimizer.plan import limited_by
 
-    base = instance.base.problem
-    targets = futures_targets(draws.needs, quantile)
-    solution = solve_robust(base, targets)
-    rows = np.argsort(draws.needs, axis=0, kind="stable")[len(draws.needs) - targets.rank]
-    columns = np.arange(base.size)
-    required = draws.needs[rows, columns]
-    by_classes = None if draws.by_classes is None else draws.by_classes[rows, columns]
-    problem = replace(base, scaled_need=required)
-    x, level = solution.x, solution.fair_level
-    codes = limited_by(problem, instance.limits, x, solution.floor, level, by_classes)
-    expected = expected_shortfall(base, draws.needs, x)
-    need = ExactNeed(tuple(instance.ids), required, base.scale, by_classes)
-    return RobustPlan(solution, need, problem, codes, expected)
+    base = instance.base
+    targets = [
+        futures_targets(draws.path_needs[:, index], quantile) for index in range(len(base.years))
+    ]
+    path = plan_path(
+        base, base.point_needs(), lambda index, problem: solve_robust(problem, targets[index])
+    )
+    plans = []
+    for index, step in enumerate(path):
+        needs = draws.path_needs[:, index]
+        rows = np.argsort(needs, axis=0, kind="stable")[len(needs) - targets[index].rank]
+        columns = np.arange(step.problem.size)
+        required = needs[rows, columns]
+        classes = draws.path_by_classes
+        by_classes = None if classes is None else classes[:, index][rows, columns]
+        problem = replace(step.problem, scaled_need=required)
+        x, level = step.solution.x, step.solution.fair_level
+        limits = instance.year_limits(step, index)
+        codes = limited_by(problem, limits, x, step.solution.floor, level, by_classes)
+        expected = expected_shortfall(step.problem, needs, x)
+        need = ExactNeed(tuple(instance.ids), required, problem.scale, by_classes)
+        year = base.years[index].year
+        plans.append(RobustPlan(year, step.solution, need, problem, limits, codes, expected))
+    return RobustPath(tuple(plans))
 
 
 def _percentiles(values: np.ndarray, name: str) -> dict[str, np.ndarray]:
@@ -483,45 +611,70 @@ def _percentiles(values: np.ndarray, name: str) -> dict[str, np.ndarray]:
     return {f"{name}_p10": p10, f"{name}_p50": p50, f"{name}_p90": p90}
 
 
+def baseline_shortfalls(instance: SweepInstance, draws: SweepDraws) -> np.ndarray:
+    """[draw, year, county] scaled shortfall of the baseline plan in every future."""
+    return np.stack(
+        [
+            futures_shortfall(step.problem, draws.path_needs[:, index], step.solution.x)
+            for index, step in enumerate(instance.baseline_path)
+        ],
+        axis=1,
+    )
+
+
 def county_distribution(
-    instance: SweepInstance, draws: SweepDraws, robust: RobustPlan
+    instance: SweepInstance, draws: SweepDraws, robust: RobustPath
 ) -> pd.DataFrame:
-    """Per county: need, optimal quota and the baseline plan's shortfall over the futures."""
+    """Per plan year and county: need, optimal quota and the baseline plan's shortfall over
+    the futures (a `year` column first when the scenario has years)."""
     scale = instance.base.problem.scale
-    needs = scaled_to_float(draws.needs, scale)
-    gaps = futures_shortfall(instance.base.problem, draws.needs, instance.baseline.x)
-    short = scaled_to_float(gaps, scale)
-    columns = {
-        "county_id": instance.ids,
-        "name": instance.names,
-        "current": instance.limits.current,
-        "baseline": instance.baseline.x,
-        "robust": robust.solution.x,
-        **_percentiles(needs, "need"),
-        **_percentiles(draws.optimal, "optimal"),
-        **_percentiles(short, "baseline_shortfall"),
-        "baseline_shortfall_mean": short.mean(axis=0),
-        "baseline_short_share": (gaps > 0).mean(axis=0),
-    }
-    return pd.DataFrame(columns)
+    all_gaps = baseline_shortfalls(instance, draws)
+    frames = []
+    for index, step in enumerate(instance.baseline_path):
+        gaps = all_gaps[:, index]
+        short = scaled_to_float(gaps, scale)
+        columns = {
+            "county_id": instance.ids,
+            "name": instance.names,
+            "current": step.state.current,
+            "baseline": step.solution.x,
+            "robust": robust.years[index].solution.x,
+            **_percentiles(scaled_to_float(draws.path_needs[:, index], scale), "need"),
+            **_percentiles(draws.path_optimal[:, index], "optimal"),
+            **_percentiles(short, "baseline_shortfall"),
+            "baseline_shortfall_mean": short.mean(axis=0),
+            "baseline_short_share": (gaps > 0).mean(axis=0),
+        }
+        frame = pd.DataFrame(columns)
+        if instance.years:
+            frame.insert(0, "year", instance.years[index])
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
 
 
 def draw_table(instance: SweepInstance, draws: SweepDraws) -> Any:
-    """Every draw's figures per county (a pyarrow Table, in draw order, county order)."""
+    """Every draw's figures per plan year and county (a pyarrow Table, in draw order, year
+    order, county order; a `year` column when the scenario has years)."""
     import pyarrow as pa
 
-    rows, size = draws.optimal.shape
+    rows, years, size = draws.path_optimal.shape
     scale = instance.base.problem.scale
-    gaps = futures_shortfall(instance.base.problem, draws.needs, instance.baseline.x)
+    gaps = baseline_shortfalls(instance, draws)
     county = pa.DictionaryArray.from_arrays(
-        pa.array(np.tile(np.arange(size, dtype=np.int32), rows)), pa.array(instance.ids)
+        pa.array(np.tile(np.arange(size, dtype=np.int32), rows * years)), pa.array(instance.ids)
     )
+    columns: dict[str, Any] = {
+        "draw": pa.array(np.repeat(np.arange(rows, dtype=np.int32), years * size))
+    }
+    if instance.years:
+        year = np.tile(np.repeat(np.asarray(instance.years, dtype=np.int32), size), rows)
+        columns["year"] = pa.array(year)
     return pa.table(
-        {
-            "draw": pa.array(np.repeat(np.arange(rows, dtype=np.int32), size)),
+        columns
+        | {
             "county_id": county,
-            "need": pa.array(scaled_to_float(draws.needs, scale).ravel()),
-            "optimal_quota": pa.array(draws.optimal.ravel()),
+            "need": pa.array(scaled_to_float(draws.path_needs, scale).ravel()),
+            "optimal_quota": pa.array(draws.path_optimal.ravel()),
             "baseline_shortfall": pa.array(scaled_to_float(gaps, scale).ravel()),
         }
     )

@@ -4,10 +4,11 @@ Writes, only once every draw is solved (bad input writes nothing, exit 2):
 
 - `DIR/robust/` — plan.csv, plan.xlsx and summary.json of the robust plan (`write_plan`);
   its `need` is per county the need the plan is measured against: the largest over the
-  futures (with --quantile q, the need met in all but the worst q share of them);
-- `DIR/distribution.csv` — per county p10/p50/p90 of need, of the optimal quota and of the
-  shortfall under the baseline plan, with the baseline and robust quotas;
-- `DIR/sweep.parquet` — every draw's figures: draw, county_id, need, optimal_quota,
+  futures (with --quantile q, the need met in all but the worst q share of them); one block
+  of rows per plan year, with a `year` column, for a multi-year scenario;
+- `DIR/distribution.csv` — per (year and) county p10/p50/p90 of need, of the optimal quota
+  and of the shortfall under the baseline plan, with the baseline and robust quotas;
+- `DIR/sweep.parquet` — every draw's figures: draw, (year,) county_id, need, optimal_quota,
   baseline_shortfall.
 
 Exit status: 0 written, 2 input or settings refused, 1 no plan meets the limits.
@@ -35,6 +36,7 @@ from optimizer.sweep import (
     EngineUnavailable,
     Infeasible,
     LocalWorkers,
+    RobustPath,
     RobustPlan,
     SweepDraws,
     SweepInstance,
@@ -66,7 +68,7 @@ class Refused(Exception):
 class SweepOutcome:
     instance: SweepInstance
     draws: SweepDraws
-    robust: RobustPlan
+    robust: RobustPath
     settings: SweepSettings
     seconds: dict[str, float]
 
@@ -174,33 +176,58 @@ def sweep(
 
 
 def sweep_document(outcome: SweepOutcome) -> dict[str, Any]:
-    """What the sweep found, as plain data (summary.json's `sweep`, and --json)."""
+    """What the sweep found, as plain data (summary.json's `sweep`, and --json). Figures are
+    over every plan year: the largest relative shortfall of any year, the expected total
+    shortfall and the quotas moved summed over the years (`per_year` has each year's)."""
     instance, draws, robust = outcome.instance, outcome.draws, outcome.robust
-    problem = instance.base.problem
     settings = outcome.settings
-    baseline = instance.baseline.x
-    return {
+    per_year: list[dict[str, Any]] = []
+    for index, (plan, step) in enumerate(zip(robust.years, instance.baseline_path, strict=True)):
+        needs, baseline = draws.path_needs[:, index], step.solution.x
+        per_year.append(
+            {
+                "year": plan.year,
+                "robust": {
+                    "max_relative_shortfall": float(plan.solution.fair_level or 0),
+                    "expected_total_shortfall": float(plan.expected_shortfall),
+                    "moved": quotas_moved(plan.problem, plan.solution.x),
+                },
+                "baseline": {
+                    "max_relative_shortfall": worst_relative_shortfall(
+                        step.problem, needs, baseline, settings.quantile
+                    ),
+                    "expected_total_shortfall": float(
+                        expected_shortfall(step.problem, needs, baseline)
+                    ),
+                    "moved": quotas_moved(step.problem, baseline),
+                },
+            }
+        )
+    spread = instance.base.correlation
+    document: dict[str, Any] = {
         "year": instance.year,
         "years": instance.years,
         "note": _year_note(instance),
         "source": instance.source,
+        "correlation": {"city": spread.city, "level": spread.level},
         "draws": settings.draws,
         "seed": settings.seed,
         "engine": settings.engine.value,
         "quantile": settings.quantile,
-        "robust": {
-            "max_relative_shortfall": float(robust.solution.fair_level or 0),
-            "expected_total_shortfall": float(robust.expected_shortfall),
-            "moved": quotas_moved(problem, robust.solution.x),
-        },
-        "baseline": {
-            "max_relative_shortfall": worst_relative_shortfall(
-                problem, draws.needs, baseline, settings.quantile
-            ),
-            "expected_total_shortfall": float(expected_shortfall(problem, draws.needs, baseline)),
-            "moved": quotas_moved(problem, baseline),
-        },
+        "robust": _over_years([year["robust"] for year in per_year]),
+        "baseline": _over_years([year["baseline"] for year in per_year]),
         "seconds": {key: round(value, 6) for key, value in outcome.seconds.items()},
+    }
+    if len(per_year) > 1:
+        document["per_year"] = per_year
+    return document
+
+
+def _over_years(figures: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "max_relative_shortfall": max(f["max_relative_shortfall"] for f in figures),
+        "expected_total_shortfall": sum(f["expected_total_shortfall"] for f in figures),
+        "moved": sum(f["moved"] for f in figures),
     }
 
 
@@ -208,38 +235,60 @@ def _year_note(instance: SweepInstance) -> str | None:
     if len(instance.years) <= 1:
         return None
     return (
-        f"multi-year scenario ({instance.years[0]}–{instance.years[-1]}): the sweep draws "
-        f"and plans its first year, {instance.year}"
+        f"multi-year scenario ({instance.years[0]}–{instance.years[-1]}): every year is "
+        f"drawn (each future a path over the years) and the robust plan is made year by "
+        f"year, each year from the previous year's robust plan"
     )
 
 
 def robust_summary(outcome: SweepOutcome, document: dict[str, Any]) -> dict[str, Any]:
-    """summary.json of the robust plan: the plan fields of SPEC 3.4, and the sweep."""
+    """summary.json of the robust plan: the plan fields of SPEC 3.4 (over every plan year, as
+    `make_plan` combines years), each year's own under `per_year`, and the sweep."""
     robust, instance = outcome.robust, outcome.instance
-    x, problem = robust.solution.x, robust.problem
-    worst = max_relative_shortfall(problem, x)
-    short = Fraction(total_shortfall_scaled(problem, x), problem.scale)
-    return {
+    years = [_year_summary(plan) for plan in robust.years]
+    worst = max(Fraction(year["max_relative_shortfall_exact"]) for year in years)
+    short = sum((Fraction(year["total_shortfall_exact"]) for year in years), Fraction(0))
+    summary = {
         "status": "optimal",
         "objective": "robust",
         "solver": "exact",
         "seconds": round(sum(outcome.seconds[key] for key in WALL_PARTS), 6),
         "total_before": int(instance.limits.current.sum()),
-        "total_after": int(x.sum()),
+        "total_after": years[-1]["total_after"],
         "max_relative_shortfall": float(worst),
         "max_relative_shortfall_exact": str(worst),
         "total_shortfall": float(short),
         "total_shortfall_exact": str(short),
         "expected_total_shortfall": float(robust.expected_shortfall),
         "expected_total_shortfall_exact": str(robust.expected_shortfall),
-        "moved": quotas_moved(problem, x),
+        "moved": sum(year["moved"] for year in years),
         "extra_quota": instance.extra,
         "counties": len(instance.ids),
-        "counties_by_limit": {
-            code: robust.codes.count(code) for code in dict.fromkeys(robust.codes)
-        },
+        "counties_by_limit": years[-1]["counties_by_limit"],
         **({"year": instance.year} if instance.year is not None else {}),
-        "sweep": document,
+    }
+    if len(years) > 1:
+        summary["years"] = instance.years
+        summary["per_year"] = years
+    summary["sweep"] = document
+    return summary
+
+
+def _year_summary(plan: RobustPlan) -> dict[str, Any]:
+    x, problem = plan.solution.x, plan.problem
+    worst = max_relative_shortfall(problem, x)
+    short = Fraction(total_shortfall_scaled(problem, x), problem.scale)
+    return {
+        **({"year": plan.year} if plan.year is not None else {}),
+        "total_after": int(x.sum()),
+        "max_relative_shortfall": float(worst),
+        "max_relative_shortfall_exact": str(worst),
+        "total_shortfall": float(short),
+        "total_shortfall_exact": str(short),
+        "expected_total_shortfall": float(plan.expected_shortfall),
+        "expected_total_shortfall_exact": str(plan.expected_shortfall),
+        "moved": quotas_moved(problem, x),
+        "counties_by_limit": {code: plan.codes.count(code) for code in dict.fromkeys(plan.codes)},
     }
 
 
@@ -247,22 +296,26 @@ def robust_summary(outcome: SweepOutcome, document: dict[str, Any]) -> dict[str,
 
 
 def robust_table(outcome: SweepOutcome) -> Any:
-    """The robust plan as a plan table (what robust/plan.csv holds)."""
+    """The robust plan as a plan table (what robust/plan.csv holds), year after year."""
+    import pandas as pd
+
     from optimizer.plan import plan_frame
 
-    instance, robust = outcome.instance, outcome.robust
-    plan = plan_frame(
-        instance.ids,
-        instance.names,
-        robust.requirement,
-        instance.limits,
-        robust.solution.x,
-        robust.codes,
-        robust.solution.fair_level,
-    )
-    if instance.year is not None:
-        plan.insert(0, "year", instance.year)
-    return plan
+    instance, frames = outcome.instance, []
+    for plan in outcome.robust.years:
+        frame = plan_frame(
+            instance.ids,
+            instance.names,
+            plan.requirement,
+            plan.limits,
+            plan.solution.x,
+            plan.codes,
+            plan.solution.fair_level,
+        )
+        if plan.year is not None:
+            frame.insert(0, "year", plan.year)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
 
 
 def write_sweep(out: Path, scenario: Any, outcome: SweepOutcome) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import dataclasses
 import json
 import math
 import sys
+import tempfile
 from fractions import Fraction
 from pathlib import Path
 
@@ -14,17 +15,21 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from optimizer.plan import make_plan
-from optimizer.scenario import Uncertainty, load_plan_inputs, load_scenario
+from optimizer.scenario import Scenario, Uncertainty, load_plan_inputs, load_scenario
 from optimizer.sweep import (
     Engine,
+    Infeasible,
     SweepSettings,
     robust_plan,
     run_draws,
     sweep_instance,
     worst_relative_shortfall,
 )
+from optimizer.sweep_worker import Correlation, draw_noise, draw_students
 from quotapool import main
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -124,7 +129,7 @@ def test_a_quantile_covers_fewer_futures_and_asks_less(tmp_path: Path) -> None:
     every, most = robust_plan(instance, draws, 0.0), robust_plan(instance, draws, 0.25)
     assert most.solution.fair_level is not None and every.solution.fair_level is not None
     assert most.solution.fair_level <= every.solution.fair_level
-    assert (most.requirement.scaled <= every.requirement.scaled).all()
+    assert (most.years[0].requirement.scaled <= every.years[0].requirement.scaled).all()
     problem = instance.base.problem
     measured = worst_relative_shortfall(problem, draws.needs, most.solution.x, 0.25)
     assert measured == pytest.approx(float(most.solution.fair_level), rel=1e-12)
@@ -132,30 +137,97 @@ def test_a_quantile_covers_fewer_futures_and_asks_less(tmp_path: Path) -> None:
         assert measured <= worst_relative_shortfall(problem, draws.needs, plan, 0.25) + 1e-12
 
 
-def test_a_multi_year_scenario_sweeps_its_first_year(tmp_path: Path) -> None:
+def planned_by_year(scenario: Scenario) -> dict[int, list[int]]:
+    """make_plan's multi-year plan: new quotas per year."""
+    inputs = load_plan_inputs(scenario)
+    table = make_plan(
+        inputs.counties, inputs.enrolment, scenario.standards, scenario.policy, inputs.departures
+    ).table
+    return {int(y): rows["new"].astype(int).tolist() for y, rows in table.groupby("year")}
+
+
+def test_a_multi_year_scenario_sweeps_every_year(tmp_path: Path) -> None:
     scenario = load_scenario(DATA / "scenarios" / "projected_5y.toml")
     instance = sweep_instance(scenario)
     assert (instance.year, instance.source) == (2027, "projection_band")
     assert instance.years == [2027, 2028, 2029, 2030, 2031]
-    inputs = load_plan_inputs(scenario)
-    planned = make_plan(
-        inputs.counties, inputs.enrolment, scenario.standards, scenario.policy, inputs.departures
-    ).table
-    first = planned[planned["year"] == 2027]["new"].astype(int).tolist()
-    assert instance.baseline.x.tolist() == first
-    assert (instance.base.sigma > 0).any()
+    planned = planned_by_year(scenario)
+    baseline = {
+        year: step.solution.x.tolist()
+        for year, step in zip(instance.years, instance.baseline_path, strict=True)
+    }
+    assert baseline == planned  # the point path is make_plan's plan, year by year
+    sigma = [year.sigma for year in instance.base.years]
+    assert all((s > 0).any() for s in sigma)
+    # the bands widen with the horizon
+    assert sigma[-1].sum() > sigma[0].sum()
+    draws = run_draws(instance.base, SweepSettings(draws=6, seed=3, workers=1))
+    assert draws.path_needs.shape == (6, 5, len(instance.ids))
+    robust = robust_plan(instance, draws, 0.0)
+    assert [plan.year for plan in robust.years] == instance.years
+    for plan in robust.years:  # each year keeps its own limits and the city total
+        assert (plan.limits.lower <= plan.solution.x).all()
+        assert (plan.solution.x <= plan.limits.upper).all()
+        assert int(plan.solution.x.sum()) == int(plan.limits.current.sum())
 
 
-def test_a_year_file_with_departures_uses_that_years_departures(tmp_path: Path) -> None:
-    scenario = load_scenario(DATA / "scenarios" / "three_years.toml")
-    scenario = dataclasses.replace(scenario, uncertainty=Uncertainty(0.02))
+def test_a_future_is_a_path_over_the_years(tmp_path: Path) -> None:
+    """Each draw gives a county-level one standard score for every year: where two years
+    have the same figure and spread, the draw gives them the same enrolment."""
+    scenario = dataclasses.replace(
+        load_scenario(DATA / "scenarios" / "three_years.toml"), uncertainty=Uncertainty(0.05)
+    )
+    base = sweep_instance(scenario).base
+    point = np.stack([year.students for year in base.years])
+    sigma = np.stack([year.sigma for year in base.years])
+    wide = (sigma > 20).all(axis=0)  # rounding to whole pupils moves z by < 0.5 / 20
+    for draw in range(3):
+        z = (draw_students(base, 7, draw) - point)[:, wide] / sigma[:, wide]
+        assert np.abs(z - z[0]).max() < 0.05
+        assert np.abs(z[0]).max() > 0.5  # the draw does move the figures
+
+
+def test_zero_spread_over_three_years_gives_make_plans_plan_every_year(tmp_path: Path) -> None:
+    scenario = dataclasses.replace(
+        load_scenario(DATA / "scenarios" / "three_years.toml"), uncertainty=Uncertainty(0.0)
+    )
     instance = sweep_instance(scenario)
-    inputs = load_plan_inputs(scenario)
-    planned = make_plan(
-        inputs.counties, inputs.enrolment, scenario.standards, scenario.policy, inputs.departures
-    ).table
-    year = instance.year
-    assert instance.baseline.x.tolist() == planned[planned["year"] == year]["new"].tolist()
+    draws = run_draws(instance.base, SweepSettings(draws=4, seed=1, workers=1))
+    robust = robust_plan(instance, draws, 0.0)
+    planned = planned_by_year(scenario)
+    assert {plan.year: plan.solution.x.tolist() for plan in robust.years} == planned
+    for index, year in enumerate(instance.years):
+        assert (draws.path_optimal[:, index] == np.array(planned[year])[None, :]).all()
+
+
+def test_a_three_year_sweep_writes_every_year(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = tmp_path / "three.toml"
+    text = (DATA / "scenarios" / "three_years.toml").read_text(encoding="utf-8")
+    text = text.replace('"../teachers/', f'"{TEACHERS.as_posix()}/')
+    scenario.write_text(text + "\n[uncertainty]\nrelative_error = 0.04\ncity_correlation = 0.5\n")
+    out = tmp_path / "out"
+    assert (
+        sweep_cli(
+            scenario, "--draws", "12", "--seed", "2", "--workers", "1", "--json", "--out", out
+        )
+        == 0
+    )
+    document = json.loads(capsys.readouterr().out)
+    assert [year["year"] for year in document["per_year"]] == [2027, 2028, 2029]
+    assert document["correlation"] == {"city": 0.5, "level": 0.5}
+    worst = max(year["robust"]["max_relative_shortfall"] for year in document["per_year"])
+    assert document["robust"]["max_relative_shortfall"] == worst
+    plan = pd.read_csv(out / "robust" / "plan.csv")
+    assert plan["year"].tolist() == sorted(plan["year"].tolist())
+    assert plan.groupby("year")["new"].sum().nunique() == 1  # the city total, every year
+    table = pq.read_table(out / "sweep.parquet").to_pandas()
+    assert len(table) == 12 * len(plan) and set(table["year"]) == {2027, 2028, 2029}
+    distribution = pd.read_csv(out / "distribution.csv")
+    assert set(distribution["year"]) == {2027, 2028, 2029}
+    summary = json.loads((out / "robust" / "summary.json").read_text(encoding="utf-8"))
+    assert [year["year"] for year in summary["per_year"]] == [2027, 2028, 2029]
 
 
 # --- the same bytes on every engine ------------------------------------------------------------
@@ -165,9 +237,17 @@ FILES = ("robust/plan.csv", "sweep.parquet", "distribution.csv")
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sweep run in this process, one batch after another."""
+    """The sweep run in this process, one batch after another: three plan years, with errors
+    correlated between counties and between levels."""
     tmp_path = tmp_path_factory.mktemp("reference")
-    scenario = sample_scenario(tmp_path)
+    scenario = tmp_path / "city.toml"
+    text = (DATA / "scenarios" / "three_years.toml").read_text(encoding="utf-8")
+    text = text.replace('"../teachers/', f'"{TEACHERS.as_posix()}/')
+    scenario.write_text(
+        text + "\n[uncertainty]\nrelative_error = 0.05\ncity_correlation = 0.4\n"
+        "level_correlation = 0.7\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "out"
     assert sweep_cli(scenario, "--draws", "48", "--seed", "9", "--workers", "1", "--out", out) == 0
     return tmp_path
@@ -328,4 +408,155 @@ def test_the_class_minimum_holds_in_every_future(tmp_path: Path) -> None:
     robust = robust_plan(instance, draws, 0.0)
     assert draws.by_classes is not None and draws.by_classes[:, 0].all()
     assert (draws.needs[:, 0] == draws.needs[0, 0]).all()  # 20 × 1.9, whatever the pupils
-    assert robust.codes[0] == "class_minimum"
+    assert robust.years[0].codes[0] == "class_minimum"
+
+
+def test_a_county_keeps_the_people_it_took_on_in_the_next_year(tmp_path: Path) -> None:
+    """2027: A needs 15 and holds 10 (all filled), B needs 5 and has 5 vacancies: A gets 15
+    and fills them. 2028: the needs swap, but A's 15 posts are filled now (nobody leaves), so
+    it cannot give any back and B stays at 5 — as make_plan plans it."""
+    (tmp_path / "counties.csv").write_text(
+        "county_id,name,quota,occupied\nA,a,10,10\nB,b,10,5\n", encoding="utf-8"
+    )
+    (tmp_path / "enrolment.csv").write_text(
+        "county_id,level,students,year\nA,primary,285,2027\nB,primary,95,2027\n"
+        "A,primary,95,2028\nB,primary,285,2028\n"
+    )
+    path = tmp_path / "two.toml"
+    path.write_text('counties = "counties.csv"\nenrolment = "enrolment.csv"\n[uncertainty]\n')
+    scenario = load_scenario(path)
+    instance = sweep_instance(scenario)
+    draws = run_draws(instance.base, SweepSettings(draws=3, seed=1, workers=1))
+    robust = robust_plan(instance, draws, 0.0)
+    assert planned_by_year(scenario) == {2027: [15, 5], 2028: [15, 5]}
+    assert [plan.solution.x.tolist() for plan in robust.years] == [[15, 5], [15, 5]]
+    assert draws.path_optimal[:, 1].tolist() == [[15, 5]] * 3
+
+
+# --- correlated errors -------------------------------------------------------------------------
+
+
+def test_without_correlation_the_noise_is_the_draws_own_normals() -> None:
+    """The default keeps the futures of sweeps made before correlation was a setting."""
+    own = np.random.default_rng([9, 4]).standard_normal((5, 3))
+    assert (draw_noise((5, 3), Correlation(), 9, 4) == own).all()
+
+
+def test_with_full_correlation_every_county_moves_by_the_same_share(tmp_path: Path) -> None:
+    scenario = sample_scenario(
+        tmp_path, "relative_error = 0.05\ncity_correlation = 1\nlevel_correlation = 1\n"
+    )
+    base = sweep_instance(load_scenario(scenario)).base
+    point = base.years[0].students
+    counted = point > 0
+    for draw in range(5):
+        share = draw_students(base, 3, draw)[0][counted] / point[counted] - 1
+        # rounding to whole pupils moves a share by at most 0.5 / pupils
+        slack = 0.5 / point[counted]
+        assert (np.abs(share - share.mean()) <= 2 * slack.max()).all()
+        assert abs(share.mean()) > 0  # and they do move
+
+
+@pytest.mark.parametrize(("city", "level"), [(0.0, 0.0), (0.3, 0.6), (0.8, 0.8), (0.0, 0.5)])
+def test_the_sample_correlation_matches_the_setting(city: float, level: float) -> None:
+    counties, draws = 6, 4000
+    z = np.stack([draw_noise((counties, 3), Correlation(city, level), 1, d) for d in range(draws)])
+    assert abs(z.mean()) < 0.05 and abs(z.std() - 1) < 0.05  # each score stays standard
+    flat = z.reshape(draws, -1)  # columns: county 0 levels 0-2, county 1 levels 0-2, …
+    corr = np.corrcoef(flat, rowvar=False)
+    county = np.repeat(np.arange(counties), 3)
+    same_county = (county[:, None] == county[None, :]) & ~np.eye(len(county), dtype=bool)
+    other_county = county[:, None] != county[None, :]
+    assert corr[same_county].mean() == pytest.approx(level, abs=0.03)
+    assert corr[other_county].mean() == pytest.approx(city, abs=0.03)
+
+
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [
+        ("city_correlation = 1.2\n", "uncertainty.city_correlation"),
+        ("level_correlation = -0.1\n", "uncertainty.level_correlation"),
+        ("city_correlation = 0.5\nlevel_correlation = 0.2\n", "uncertainty.level_correlation"),
+    ],
+)
+def test_bad_correlations_name_the_key(tmp_path: Path, table: str, key: str) -> None:
+    from pools.tabular import InputErrors
+
+    with pytest.raises(InputErrors) as caught:
+        load_scenario(sample_scenario(tmp_path, table))
+    assert [error.column for error in caught.value.errors] == [key]
+
+
+def test_correlations_alone_keep_the_projection_bands(tmp_path: Path) -> None:
+    scenario = load_scenario(DATA / "scenarios" / "projected_5y.toml")
+    scenario = dataclasses.replace(scenario, uncertainty=Uncertainty(city_correlation=0.5))
+    instance = sweep_instance(scenario)
+    assert instance.source == "projection_band"
+    assert instance.base.correlation == Correlation(0.5, 0.5)
+
+
+def test_the_expected_shortfall_is_exact() -> None:
+    """Futures (5, 3) and (1, 7) against plan (2, 4): shortfalls 3 + 0 and 0 + 3, mean 3;
+    scaled by 3 the same plan's mean is 3 too, and huge needs are summed without overflow."""
+    from optimizer.exact import Problem
+    from optimizer.sweep import expected_shortfall
+
+    def problem(scale: int) -> Problem:
+        zeros = np.zeros(2, dtype=np.int64)
+        return Problem(zeros, scale, zeros, zeros, zeros + 10, 6)
+
+    needs = np.array([[5, 3], [1, 7]], dtype=np.int64)
+    assert expected_shortfall(problem(1), needs, np.array([2, 4])) == 3
+    assert expected_shortfall(problem(3), needs * 3, np.array([2, 4])) == 3
+    huge = np.array([[2**62, 2**62], [2**62, 0]], dtype=np.int64)
+    assert expected_shortfall(problem(1), huge, np.array([0, 0])) == Fraction(3 * 2**62, 2)
+
+
+@st.composite
+def multi_year_cities(draw: st.DrawFn) -> tuple[str, str]:
+    """counties.csv and enrolment.csv of a small city over two or three years."""
+    size, years = draw(st.integers(2, 4)), draw(st.integers(2, 3))
+    rows = ["county_id,name,quota,occupied,attrition,min_quota,max_gain"]
+    for i in range(size):
+        quota = draw(st.integers(5, 40))
+        occupied = draw(st.integers(0, quota + 5))
+        attrition = draw(st.integers(0, min(6, occupied)))
+        floor = draw(st.sampled_from(["", str(draw(st.integers(0, 10)))]))
+        cap = draw(st.sampled_from(["", str(draw(st.integers(0, 8)))]))
+        rows.append(f"C{i},c{i},{quota},{occupied},{attrition},{floor},{cap}")
+    pupils = ["county_id,level,students,year"]
+    for year in range(2027, 2027 + years):
+        for i in range(size):
+            pupils.append(f"C{i},primary,{draw(st.integers(0, 900))},{year}")
+    return "\n".join(rows) + "\n", "\n".join(pupils) + "\n"
+
+
+@settings(max_examples=40, deadline=None)
+@given(city=multi_year_cities(), objective=st.sampled_from(["fair", "shortfall", "movement"]))
+def test_the_point_path_is_make_plans_plan_every_year(city: tuple[str, str], objective: str):
+    """The sweep carries a plan from year to year as make_plan does (quotas, people taken
+    on, departures, the horizon's cap), for any limits."""
+    with tempfile.TemporaryDirectory() as folder:
+        tmp_path = Path(folder)
+        (tmp_path / "counties.csv").write_text(city[0], encoding="utf-8")
+        (tmp_path / "enrolment.csv").write_text(city[1], encoding="utf-8")
+        path = tmp_path / "city.toml"
+        path.write_text(
+            'counties = "counties.csv"\nenrolment = "enrolment.csv"\n'
+            f'[policy]\nobjective = "{objective}"\n[uncertainty]\n',
+            encoding="utf-8",
+        )
+        scenario = load_scenario(path)
+        inputs = load_plan_inputs(scenario)
+        result = make_plan(inputs.counties, inputs.enrolment, scenario.standards, scenario.policy)
+        if result.summary["status"] != "optimal":
+            with pytest.raises(Infeasible):
+                sweep_instance(scenario)
+            return
+        instance = sweep_instance(scenario)
+    planned = {int(y): rows["new"].astype(int).tolist() for y, rows in result.table.groupby("year")}
+    swept = {
+        year: step.solution.x.tolist()
+        for year, step in zip(instance.years, instance.baseline_path, strict=True)
+    }
+    assert swept == planned

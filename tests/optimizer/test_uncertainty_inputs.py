@@ -34,7 +34,7 @@ def test_without_the_table_a_scenario_has_no_uncertainty(tmp_path: Path) -> None
 def test_the_table_gives_the_relative_error(tmp_path: Path) -> None:
     loaded = scenario(tmp_path, MINIMAL + "[uncertainty]\nrelative_error = 0.05\n")
     assert loaded.uncertainty == Uncertainty(relative_error=0.05)
-    assert scenario(tmp_path, MINIMAL + "[uncertainty]\n").uncertainty == Uncertainty(0.0)
+    assert scenario(tmp_path, MINIMAL + "[uncertainty]\n").uncertainty == Uncertainty()
 
 
 @pytest.mark.parametrize(
