@@ -13,6 +13,7 @@ from app_ui import numbers
 from app_ui.labels import EVENT_HEADERS, event_label, lang, t, words_column
 from app_ui.ledger_access import ledger, unit_label
 from pools.audit_words import describe, recorded_local
+from pools.csv_safe import neutralised_frame
 from pools.ledger import Ledger
 from pools.reporting import filter_events
 
@@ -74,7 +75,7 @@ def _exports(shown: pd.DataFrame, table: pd.DataFrame) -> None:
     first, second, third = st.columns(3)
     first.download_button(
         t("export_csv"),
-        table.to_csv(index=False).encode("utf-8-sig"),
+        neutralised_frame(table).to_csv(index=False).encode("utf-8-sig"),
         file_name="audit-log.csv",
         mime="text/csv",
     )
