@@ -12,6 +12,7 @@ import streamlit as st
 from app_ui import numbers
 from app_ui.labels import EVENT_HEADERS, event_label, lang, t, words_column
 from app_ui.ledger_access import ledger, unit_label
+from app_ui.plain import plain
 from pools.audit_words import describe, recorded_local
 from pools.csv_safe import neutralised_frame
 from pools.ledger import Ledger
@@ -27,7 +28,7 @@ def _verify(the_ledger: Ledger) -> None:
     else:
         st.error(t("verify_failed"))
         for problem in result["problems"]:
-            st.markdown(f"- {problem['seq'] or ''} {problem['problem']}")
+            st.markdown(f"- {problem['seq'] or ''} {plain(problem['problem'])}")
 
 
 def _all_or(value: Any, label: Any = str) -> str:

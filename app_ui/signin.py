@@ -9,6 +9,7 @@ import streamlit as st
 
 from app_ui import config
 from app_ui.labels import LABELS, t
+from app_ui.plain import plain
 from pools import access
 from pools.access import User
 
@@ -112,7 +113,8 @@ def current_user() -> User:
 
 def sidebar(user: User) -> None:
     with st.sidebar:
-        st.caption(f"{t('signed_in_as')}: **{user.display_name}** ({t(f'role_{user.role}')})")
+        name, role = plain(user.display_name), t(f"role_{user.role}")
+        st.caption(f"{t('signed_in_as')}: **{name}** ({role})")
         if user.source == "demo":
             st.warning(t("demo_mode"))
         else:

@@ -8,6 +8,7 @@ import streamlit as st
 from app_ui import charts, config, numbers, scenarios
 from app_ui.components.plan_view import chart_labels, show_chart
 from app_ui.labels import COMPARISON_HEADERS, choice_placeholder, t
+from app_ui.plain import plain
 from app_ui.session import WhatIfSession
 from optimizer.plan import PlanResult
 from pools import access
@@ -40,7 +41,7 @@ def save_section(session: WhatIfSession, result: PlanResult, user: User) -> None
             projected=session.projected,
         )
     )
-    st.success(f"{t('saved')} {name.strip()}")
+    st.success(f"{t('saved')} {plain(name.strip())}")
 
 
 def compare_section(current: pd.DataFrame | None) -> None:
