@@ -11,6 +11,7 @@ import pytest
 
 from pools.input_limits import MAX_COUNT, InputLimits
 from pools.tabular import Column, InputError, InputErrors, read_table
+from tests.test_tabular import only_error, write
 
 SCHEMA = (
     Column("county_id", ("区划代码",), unique=True),
@@ -18,16 +19,6 @@ SCHEMA = (
     Column("year", ("年度",), kind="int", required=False),
 )
 QUOTA = "quota [教职工编制]"
-
-
-def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
-    path.write_bytes(text.encode(encoding))
-    return path
-
-
-def only_error(errors: list[InputError]) -> InputError:
-    assert len(errors) == 1, errors
-    return errors[0]
 
 
 # --- counts: whole numbers 0..MAX_COUNT in ASCII digits ---------------------------------------
