@@ -172,8 +172,8 @@ def test_a_workbook_that_unpacks_beyond_the_byte_cap_is_refused_before_parsing(
 def test_a_workbook_with_more_rows_than_the_cap_stops_being_read_at_the_cap(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dimension: bool
 ) -> None:
-    """Declared dimension: refused before any row is read; none (or a false one): the rows
-    are streamed and reading stops at the cap."""
+    """Refused before any cell is parsed: by the declared dimension, or, with none (or a
+    false one), by counting the sheet's rows in its unpacked XML up to the cap."""
     path = _bomb(tmp_path / "bomb.xlsx", 200_000, dimension=dimension)
     monkeypatch.setenv("QUOTAPOOL_MAX_FILE_ROWS", "1000")
     streamed: list[int] = []
@@ -187,7 +187,27 @@ def test_a_workbook_with_more_rows_than_the_cap_stops_being_read_at_the_cap(
     monkeypatch.setattr(openpyxl.worksheet._read_only.ReadOnlyWorksheet, "_cells_by_row", counting)
     error = only_error(read_table(path, SCHEMA)[1])
     assert "QUOTAPOOL_MAX_FILE_ROWS" in error.message
-    assert len(streamed) == 0 if dimension else len(streamed) <= 1002  # of 200,000
+    assert streamed == []  # of 200,000 rows, none parsed
+
+
+def test_a_sparse_sheet_numbering_a_row_beyond_the_cap_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A single row numbered 3,000,000 would be read as 3,000,000 rows, empty ones before it."""
+    path = _bomb(tmp_path / "sparse.xlsx", 2, dimension=False)
+    with zipfile.ZipFile(path) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    parts["xl/worksheets/sheet1.xml"] = (
+        sheet.replace("<row><c", '<row r="3000000"><c', 2)
+        .replace('<row r="3000000">', "<row>", 1)
+        .encode()
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for name, data in parts.items():
+            target.writestr(name, data)
+    error = only_error(read_table(path, SCHEMA)[1])
+    assert "QUOTAPOOL_MAX_FILE_ROWS" in error.message
 
 
 # --- encodings --------------------------------------------------------------------------------
