@@ -244,19 +244,19 @@ def _header_text(value: Any) -> str:
 
 
 def _workbook_sheet(path: Path, sheet: str | int, limits: InputLimits) -> _Sheet:
-    # A workbook is a zip: what it unpacks to is bounded before anything is parsed, the
-    # sheet's declared size before its rows are, and its rows are streamed up to the cap.
+    # A workbook is a zip: what it unpacks to is bounded before anything is parsed, and each
+    # sheet's rows are counted in its XML before a cell is (openpyxl itself reads a whole
+    # sheet that declares no dimension when it opens the book); the rows pandas then reads
+    # are capped again, in case a row escaped the count.
     with zipfile.ZipFile(path) as archive:
         unpacked = sum(info.file_size for info in archive.infolist())
+        sheets = [name for name in archive.namelist() if _SHEET_PART.fullmatch(name)]
     if unpacked > limits.max_bytes:
         raise InputErrors([InputError(path.name, _too_large(f"unpacks to {unpacked:,}", limits))])
+    if any(_sheet_rows_over(path, part, limits.max_rows) for part in sheets):
+        raise InputErrors([InputError(path.name, _too_many_rows(limits))])
     book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
     try:
-        declared = book[sheet] if isinstance(sheet, str) else book.worksheets[sheet]
-        if (declared.max_row or 0) > limits.max_rows or _sheet_rows_over(
-            path, getattr(declared, "_worksheet_path", None), limits.max_rows
-        ):
-            raise InputErrors([InputError(path.name, _too_many_rows(limits))])
         cells = pd.read_excel(
             book,
             sheet_name=sheet,
@@ -282,30 +282,33 @@ def _workbook_sheet(path: Path, sheet: str | int, limits: InputLimits) -> _Sheet
     return _Sheet(head, table_under)
 
 
-_ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
-_ROW_NUMBER = re.compile(rb"<(?:\w+:)?row\s[^>]*?\br=\"(\d{1,10})\"")
+_SHEET_PART = re.compile(r"xl/worksheets/[^/]+\.xml", re.IGNORECASE)
+_ROW_TAGS = (b"<row>", b"<row ", b":row>", b":row ")  # <row …>, also with a namespace prefix
+_ROW_NUMBER = re.compile(rb"row\s[^>]*?\br=\"(\d{1,10})\"")
 
 
-def _sheet_rows_over(path: Path, part: str | None, limit: int) -> bool:
+def _sheet_rows_over(path: Path, part: str, limit: int) -> bool:
     """Whether the sheet's XML holds more than `limit` rows (row elements, or a row numbered
-    beyond it), found by scanning the unpacked bytes a megabyte at a time, stopping at the
-    limit: parsing the cells of 2,000,000 rows takes minutes, counting them a second. A sheet
-    may omit or understate its declared dimension."""
-    if part is None:
-        return False
-    with zipfile.ZipFile(path) as archive, archive.open(part.lstrip("/")) as xml:
+    beyond it: rows come in order, so the last one of each stretch), found by scanning the
+    unpacked bytes a megabyte at a time and stopping at the limit: parsing the cells of
+    2,000,000 rows takes minutes, counting them a second. A sheet may omit or understate its
+    declared dimension."""
+    with zipfile.ZipFile(path) as archive, archive.open(part) as xml:
         rows, highest, tail = 0, 0, b""
-        while chunk := xml.read(1 << 20):
+        while True:
+            chunk = xml.read(1 << 20)
             data = tail + chunk
-            end = data.rfind(b"<")  # a tag cut by the chunk's end is read with the next one
+            end = data.rfind(b"<") if chunk else len(data)  # a cut tag is read with the next
             end = len(data) if end < 0 else end
             body, tail = data[:end], data[end:]
-            rows += len(_ROW_TAG.findall(body))
-            highest = max([highest, *(int(number) for number in _ROW_NUMBER.findall(body))])
+            rows += sum(body.count(tag) for tag in _ROW_TAGS)
+            last = max(body.rfind(b"<row "), body.rfind(b":row "))
+            found = _ROW_NUMBER.match(body, last + 1) if last >= 0 else None
+            highest = max(highest, int(found.group(1)) if found else 0)
             if max(rows, highest) > limit:
                 return True
-        rows += len(_ROW_TAG.findall(tail))
-    return max(rows, highest) > limit
+            if not chunk:
+                return False
 
 
 def _pandas_repeats(names: list[str]) -> list[str]:
