@@ -23,7 +23,7 @@ QUOTAPOOL_APP_ADDRESS ?= 127.0.0.1
 QUOTAPOOL_APP_PORT    ?= 8501
 
 app: $(STAMP)
-	$(BIN)/streamlit run app.py --server.address=$(QUOTAPOOL_APP_ADDRESS) \
+	QUOTAPOOL_DEMO=1 $(BIN)/streamlit run app.py --server.address=$(QUOTAPOOL_APP_ADDRESS) \
 	  --server.port=$(QUOTAPOOL_APP_PORT) --browser.gatherUsageStats=false
 
 # Debian's Chromium for the end-to-end browser test; installs only when missing and we may.

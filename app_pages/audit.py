@@ -12,7 +12,9 @@ import streamlit as st
 from app_ui import numbers
 from app_ui.labels import EVENT_HEADERS, event_label, lang, t, words_column
 from app_ui.ledger_access import ledger, unit_label
+from app_ui.plain import plain
 from pools.audit_words import describe, recorded_local
+from pools.csv_safe import neutralised_frame
 from pools.ledger import Ledger
 from pools.ledger_reports import audit_filters, audit_trail_book
 from pools.report_book import XLSX_MIME
@@ -30,7 +32,7 @@ def _verify(the_ledger: Ledger) -> None:
     else:
         st.error(t("verify_failed"))
         for problem in result["problems"]:
-            st.markdown(f"- {problem['seq'] or ''} {problem['problem']}")
+            st.markdown(f"- {problem['seq'] or ''} {plain(problem['problem'])}")
 
 
 def _all_or(value: Any, label: Any = str) -> str:
@@ -70,7 +72,7 @@ def _exports(
     first, second, third = st.columns(3)
     first.download_button(
         t("export_csv"),
-        table.to_csv(index=False).encode("utf-8-sig"),
+        neutralised_frame(table).to_csv(index=False).encode("utf-8-sig"),
         file_name="audit-log.csv",
         mime="text/csv",
     )

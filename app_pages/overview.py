@@ -10,6 +10,7 @@ from app_ui import numbers
 from app_ui.labels import t, t_or
 from app_ui.ledger_access import ledger
 from app_ui.messages import alert_text
+from app_ui.plain import plain
 from pools.reporting import city_totals
 
 
@@ -22,7 +23,7 @@ def _alerts(alerts: list[dict[str, Any]]) -> None:
         label = f"{t_or(f'alert_{kind}', kind)}: {len(found)}"
         with st.expander(label, expanded=kind != "over_quota"):
             for alert in found:
-                st.markdown(f"- {alert_text(alert)}")
+                st.markdown(f"- {plain(alert_text(alert))}")
 
 
 def _totals(status: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ from app_ui import fan_charts, messages, navigation, projections, session
 from app_ui.components.plan_view import show_chart
 from app_ui.labels import LEVEL_LABELS, lang, t
 from app_ui.numbers import show_table
+from app_ui.plain import plain
 from app_ui.session import WhatIfSession
 from app_ui.signin import current_user
 from pools import access
@@ -120,7 +121,7 @@ def _table(result: projections.ProjectionResult) -> None:
     show_table(wide, plain=("year",), labels={**names, "county_id": t("county"), "year": t("year")})
     if result.notes:
         with st.expander(t("projection_notes")):
-            st.markdown("\n".join(f"- {note}" for note in result.notes))
+            st.markdown("\n".join(f"- {plain(note)}" for note in result.notes))
 
 
 def send_to_whatif(result: projections.ProjectionResult) -> WhatIfSession:
@@ -147,12 +148,12 @@ def render() -> None:
     if result is None:
         return
     first, last = int(result.enrolment["year"].min()), int(result.enrolment["year"].max())
-    st.success(t("projection_of").format(name=result.name, first=first, last=last))
+    st.success(t("projection_of").format(name=plain(result.name), first=first, last=last))
     if access.can(current_user(), Action.RUN_SCENARIO) and st.button(
         t("send_to_whatif"), key="proj_send"
     ):
         send_to_whatif(result)
-        st.toast(t("sent_to_whatif").format(name=result.name))
+        st.toast(t("sent_to_whatif").format(name=plain(result.name)))
         navigation.go("whatif")
     county = _where(result)
     _fan(result, county)

@@ -13,6 +13,7 @@ from app_ui.components.plan_view import show_plan
 from app_ui.components.settings_form import settings_form
 from app_ui.components.uncertainty import uncertainty_panel
 from app_ui.labels import lang, t
+from app_ui.plain import plain
 from app_ui.session import WhatIfSession
 from app_ui.signin import current_user
 from optimizer.plan import PlanResult
@@ -76,7 +77,7 @@ def render() -> None:
     if current is None:
         return
     editable = access.can(user, Action.RUN_SCENARIO)
-    st.caption(f"{t('scenario')}: **{current.name}**")
+    st.caption(f"{t('scenario')}: **{plain(current.name)}**")
     if editable:
         inputs.bundled_section(current)
         inputs.upload_section(current)

@@ -35,6 +35,16 @@ LABELS: dict[str, tuple[str, str]] = {
         " of this machine, and {address} is open to the network. Configure sign-in"
         " (.streamlit/users.toml or OIDC) or start with make app (127.0.0.1 only).",
     ),
+    "sign_in_not_configured_title": ("未配置登录", "Sign-in is not configured"),
+    "sign_in_not_configured": (
+        "本应用未配置登录，因此不提供任何功能。请配置用户文件（QUOTAPOOL_USERS 或"
+        " .streamlit/users.toml）或单点登录（.streamlit/secrets.toml 的 [auth]）；"
+        "仅在本机演示时，可用 make app（设置 QUOTAPOOL_DEMO=1，只监听 127.0.0.1）启动。",
+        "This app has no sign-in configured, so it offers nothing. Configure a users file"
+        " (QUOTAPOOL_USERS or .streamlit/users.toml) or OIDC ([auth] in"
+        " .streamlit/secrets.toml); for a demonstration on this machine only, start it with"
+        " make app (which sets QUOTAPOOL_DEMO=1 and listens on 127.0.0.1).",
+    ),
     "signed_in_as": ("当前用户", "Signed in as"),
     "role": ("角色", "Role"),
     "role_viewer": ("查看人", "viewer"),
@@ -357,10 +367,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "uncertainty": ("不确定性分析（稳健方案）", "Uncertainty (robust plan)"),
     "uncertainty_intro": (
         "按相对误差随机生成多种生源情景，逐一求解，并求出在各情景下都稳妥的稳健方案。"
-        "多年方案只分析第一年。",
+        "多年方案逐年分析；扇形图显示第一年。",
         "Draws many enrolment futures at a relative error, solves each, and finds one"
-        " robust plan that holds up across them. A multi-year scenario is swept in its"
-        " first year.",
+        " robust plan that holds up across them. A multi-year scenario is swept in every"
+        " year; the fan shows the first year.",
     ),
     "sweep_draws": ("情景数", "Futures (draws)"),
     "sweep_error": ("相对误差（在校生数标准差占比）", "Relative error (sd of enrolment, share)"),

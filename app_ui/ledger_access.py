@@ -11,6 +11,7 @@ import streamlit as st
 
 from app_ui import config, messages
 from app_ui.labels import lang, t
+from app_ui.plain import plain
 from app_ui.signin import current_user
 from pools import access
 from pools.access import Action
@@ -36,8 +37,8 @@ def ledger() -> Ledger | None:
         return _ledger_for(url)
     except LedgerError as error:
         if current_user().source != "demo" or not url.startswith("sqlite:///"):
-            st.error(f"{t('no_ledger')} {redact(url)}")
-            st.caption(f"{error} — {t('no_ledger_hint')}")
+            st.error(f"{t('no_ledger')} {plain(redact(url))}")
+            st.caption(f"{plain(error)} — {t('no_ledger_hint')}")
             return None
     return _create_demo_ledger(url)
 
@@ -54,10 +55,10 @@ def _create_demo_ledger(url: str) -> Ledger | None:
         try:
             return _ledger_for(url)
         except LedgerError as error:
-            st.error(f"{t('no_ledger')} {redact(url)}")
-            st.caption(str(error))
+            st.error(f"{t('no_ledger')} {plain(redact(url))}")
+            st.caption(plain(error))
             return None
-    st.toast(f"{t('ledger_created')} {units.name}")
+    st.toast(f"{t('ledger_created')} {plain(units.name)}")
     return _ledger_for(url)
 
 
@@ -74,7 +75,7 @@ def write(action: Callable[[], T]) -> T | None:
 def refusal(error: RuleViolation) -> None:
     message = error.message_en if lang() == "en" else error.message_zh
     close = "）" if lang() == "zh" else ")"
-    st.error(f"{t('refused')}{error.rule}{close}: {message}")
+    st.error(f"{t('refused')}{error.rule}{close}: {plain(message)}")
 
 
 def flash(kind: str, text: str) -> None:

@@ -45,7 +45,18 @@ INPUT_PATTERNS = (
     _p(r"is empty", "为空"),
     _p(r"'(?P<v>.*)' is not one of (?P<ok>.*)", "“{v}”不是可选值之一（{ok}）"),
     _p(r"'(?P<v>.*)' is not a whole number", "“{v}”不是整数"),
+    _p(
+        r"'(?P<v>.*)' is not a whole number \(ASCII digits, thousands separated by commas, "
+        r"e\.g\. 5,950\)",
+        "“{v}”不是整数（请用半角数字，千位可用逗号分隔，如 5,950）",
+    ),
+    _p(r"'(?P<v>.*)' is above the largest count (?P<max>\S+)", "“{v}”超过允许的最大数 {max}"),
+    _p(r"… and (?P<n>\S+) more problems", "……另有 {n} 处问题未列出"),
     _p(r"'(?P<v>.*)' is not a number", "“{v}”不是数字"),
+    _p(
+        r"'(?P<v>.*)' is not a number \(ASCII digits, e\.g\. 0\.05\)",
+        "“{v}”不是数字（请用半角数字，如 0.05）",
+    ),
     _p(r"(?P<n>\S+) is below the minimum (?P<min>\S+)", "{n} 小于最小值 {min}"),
     _p(
         r"column '(?P<c>.*)' appears twice \('(?P<a>.*)' and '(?P<b>.*)'\)",

@@ -8,7 +8,8 @@ import importlib.util
 import streamlit as st
 
 from app_ui import config
-from app_ui.labels import t
+from app_ui.labels import LABELS, t
+from app_ui.plain import plain
 from pools import access
 from pools.access import User
 
@@ -25,6 +26,9 @@ def _oidc_configured() -> bool:
 def signed_in_user() -> User | None:
     """The signed-in user, or None after showing the sign-in form."""
     mode = access.sign_in_mode(_oidc_configured(), access.users_file_path())
+    if mode == "none":
+        _not_configured()
+        return None
     if mode == "demo":
         return access.DEMO_USER if _demo_allowed() else None
     path = access.users_file_path()
@@ -41,6 +45,16 @@ def signed_in_user() -> User | None:
         return user
     _password_form(users)
     return None
+
+
+def _not_configured() -> None:
+    """The whole page when no sign-in is configured and demo mode was not asked for: in both
+    languages, since nobody has picked one yet."""
+    zh, en = LABELS["sign_in_not_configured"]
+    st.title(LABELS["sign_in_not_configured_title"][0])
+    st.subheader(LABELS["sign_in_not_configured_title"][1])
+    st.error(zh)
+    st.error(en)
 
 
 def _demo_allowed() -> bool:
@@ -99,7 +113,8 @@ def current_user() -> User:
 
 def sidebar(user: User) -> None:
     with st.sidebar:
-        st.caption(f"{t('signed_in_as')}: **{user.display_name}** ({t(f'role_{user.role}')})")
+        name, role = plain(user.display_name), t(f"role_{user.role}")
+        st.caption(f"{t('signed_in_as')}: **{name}** ({role})")
         if user.source == "demo":
             st.warning(t("demo_mode"))
         else:

@@ -5,7 +5,9 @@ for 200,000 rows. The same text is made here column by column (Arrow string kern
 through the same "%.10g" formatting): integers as written, floats by "%.10g" with NaN empty,
 missing values empty, booleans True/False, other objects by str(); a field that holds the
 delimiter, the quote or the line end is quoted, its quotes doubled (the csv module's
-QUOTE_MINIMAL, which pandas uses); lines end in os.linesep, as pandas ends them.
+QUOTE_MINIMAL, which pandas uses); lines end in os.linesep, as pandas ends them. Text cells
+and headers that a spreadsheet would run as a formula are neutralised (`pools.csv_safe`);
+numbers never are.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from optimizer.xlsx_body import concatenated
+from pools.csv_safe import neutralised_arrow, neutralised_cell
 
 BOM = "\ufeff".encode()  # Excel on zh-CN then opens the UTF-8 file with its Chinese intact
 FLOAT_FORMAT = "%.10g"
@@ -39,7 +42,8 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 def csv_chunks(frame: pd.DataFrame) -> Iterator[bytes]:
     single = frame.shape[1] == 1
-    header = _quoted(pa.array([str(column) for column in frame.columns], type=pa.string()), single)
+    headers = [neutralised_cell(str(column)) for column in frame.columns]
+    header = _quoted(pa.array(headers, type=pa.string()), single)
     yield (",".join(header.to_pylist()) + os.linesep).encode()
     for start in range(0, len(frame), CHUNK_ROWS):
         rows = frame.iloc[start : start + CHUNK_ROWS]
@@ -61,14 +65,18 @@ def _texts(values: pd.Series) -> pa.Array:
         return pc.if_else(pa.array(missing), "", pa.array(texts, type=pa.string()))
     if kind == "b":
         return pc.if_else(pa.array(values.to_numpy()), "True", "False")
-    if not isinstance(dtype, np.dtype) and (
-        pd.api.types.is_string_dtype(dtype) or pd.api.types.is_integer_dtype(dtype)
-    ):
+    if not isinstance(dtype, np.dtype) and pd.api.types.is_integer_dtype(dtype):
         return pc.cast(pa.array(values, from_pandas=True), pa.string()).fill_null("")
+    if not isinstance(dtype, np.dtype) and pd.api.types.is_string_dtype(dtype):
+        texts = pc.cast(pa.array(values, from_pandas=True), pa.string()).fill_null("")
+        return neutralised_arrow(texts)
     if not isinstance(dtype, np.dtype) and pd.api.types.is_float_dtype(dtype):
         return _texts(values.astype(float))
     missing = values.isna().to_numpy()
-    texts = ["" if gone else str(value) for value, gone in zip(values, missing, strict=True)]
+    texts = [
+        "" if gone else str(neutralised_cell(value))
+        for value, gone in zip(values, missing, strict=True)
+    ]
     return pa.array(texts, type=pa.string())
 
 

@@ -113,6 +113,11 @@ BASES = {"2014": None, "2001": STANDARDS_2001}  # base table -> its per-class st
 # Characters no output directory name may hold, on any system a planner may copy plans to.
 _FORBIDDEN_IN_NAME = re.compile(r'[/\\<>:"|?*\x00-\x1f\x7f]')
 MAX_NAME_LENGTH = 100
+# A file name is at most 255 bytes on Linux, macOS and Windows file systems (NAME_MAX); the
+# name is a directory name, and the product writes names next to it that are up to 24 bytes
+# longer (".<name>.xxxxxxxx.tmp" while staging, "<name>-edited-robust-plan.xlsx" downloads).
+NAME_MAX_BYTES = 255
+MAX_NAME_BYTES = 200
 _WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL"} | {
     f"{device}{number}" for device in ("COM", "LPT") for number in range(10)
 }
@@ -374,7 +379,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def _scenario_name(data: Mapping[str, Any], path: Path, check: _Checker) -> str | None:
     if "name" not in data:
-        return path.stem
+        return _fits_the_file_system(unicodedata.normalize("NFC", path.stem), check)
     name = check.text(data, "name")
     if name is None:
         return None
@@ -391,6 +396,22 @@ def _scenario_name(data: Mapping[str, Any], path: Path, check: _Checker) -> str 
         return None
     if len(name) > MAX_NAME_LENGTH:
         check.error("name", f"is longer than {MAX_NAME_LENGTH} characters")
+        return None
+    return _fits_the_file_system(name, check)
+
+
+def _fits_the_file_system(name: str, check: _Checker) -> str | None:
+    """The name, when the directory named after it (and the names written next to it) fit
+    in the bytes a file system allows a name; counted in UTF-8 bytes, not characters (a
+    Chinese character is 3 bytes)."""
+    size = len(name.encode("utf-8"))
+    if size > MAX_NAME_BYTES:
+        check.error(
+            "name",
+            f"is {size} bytes in UTF-8, longer than the {MAX_NAME_BYTES} bytes a scenario name "
+            f"may take (a file system allows {NAME_MAX_BYTES} bytes per name, and the output "
+            "directory's working names are longer than the name); shorten it",
+        )
         return None
     return name
 

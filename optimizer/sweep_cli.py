@@ -348,8 +348,11 @@ def write_sweep(out: Path, scenario: Any, outcome: SweepOutcome) -> dict[str, An
 
 
 def _write_csv(frame: Any, path: Path) -> None:
-    # As plan.csv: the BOM lets Excel on zh-CN open the UTF-8 file with its names intact.
-    frame.to_csv(path, index=False, encoding="utf-8-sig", float_format="%.10g")
+    # As plan.csv: the BOM lets Excel on zh-CN open the UTF-8 file with its names intact, and
+    # no text cell runs as a formula.
+    from pools.csv_safe import neutralised_frame
+
+    neutralised_frame(frame).to_csv(path, index=False, encoding="utf-8-sig", float_format="%.10g")
 
 
 def _atomic(target: Path, write: Callable[[Path], None]) -> None:

@@ -12,8 +12,11 @@ Sign-in modes, chosen from what is configured (see `sign_in_mode`):
   an ``[auth]`` section. Roles come from the users file by e-mail; anyone not listed is a viewer.
 - ``password``: users with hashed passwords in a TOML users file, given by the
   ``QUOTAPOOL_USERS`` environment variable or found at ``.streamlit/users.toml``.
-- ``demo``: neither is configured; one demo user (an approver) so that the first command needs
-  no setup. The app labels this mode clearly.
+- ``demo``: neither is configured and demo mode is asked for (``QUOTAPOOL_DEMO=1``, which
+  ``make app`` sets); one demo user (an approver) so that the first command needs no setup.
+  The app labels this mode clearly and runs it only on an address of this machine.
+- ``none``: neither is configured and demo mode is not asked for: the app fails closed,
+  showing only that sign-in is not configured.
 
 Users file (TOML)::
 
@@ -45,9 +48,10 @@ from typing import Any, Literal
 
 ROLES = ("viewer", "planner", "approver")
 Role = Literal["viewer", "planner", "approver"]
-SignInMode = Literal["oidc", "password", "demo"]
+SignInMode = Literal["oidc", "password", "demo", "none"]
 
 USERS_ENV = "QUOTAPOOL_USERS"
+DEMO_ENV = "QUOTAPOOL_DEMO"  # "1": demo mode when no sign-in is configured (make app sets it)
 DEFAULT_USERS_FILE = Path(".streamlit") / "users.toml"
 
 # scrypt cost: n=2**14, r=8 needs 16 MiB and ~50 ms per check, the common interactive setting.
@@ -272,13 +276,24 @@ def load_users(path: Path) -> dict[str, StoredUser]:
     return parse_users(data, path)
 
 
-def sign_in_mode(oidc_configured: bool, users_file: Path | None) -> SignInMode:
-    """OIDC when configured, else passwords when a users file is given, else the demo user."""
+def demo_requested(env: Mapping[str, str] | None = None) -> bool:
+    """Whether demo mode was asked for: ``QUOTAPOOL_DEMO=1`` exactly."""
+    env = os.environ if env is None else env
+    return env.get(DEMO_ENV, "").strip() == "1"
+
+
+def sign_in_mode(
+    oidc_configured: bool, users_file: Path | None, demo: bool | None = None
+) -> SignInMode:
+    """OIDC when configured, else passwords when a users file is given, else the demo user
+    when demo mode is asked for (`demo_requested()` unless given), else none: fail closed."""
     if oidc_configured:
         return "oidc"
     if users_file is not None:
         return "password"
-    return "demo"
+    if demo_requested() if demo is None else demo:
+        return "demo"
+    return "none"
 
 
 def _hash_password_command(argv: list[str]) -> int:

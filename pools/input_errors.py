@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -21,6 +21,7 @@ class InputError:
     message: str
     row: int | None = None
     column: str | None = None
+    hidden: int = field(default=0, compare=False)  # "… and N more": N errors left out
 
     def __str__(self) -> str:
         where = [self.file]
@@ -38,12 +39,29 @@ class InputErrors(Exception):
     """Input was rejected; `errors` lists every problem found."""
 
     def __init__(self, errors: Iterable[InputError]):
-        self.errors = list(errors)
+        from pools.input_limits import max_errors
+
+        self.errors = capped(list(errors), max_errors())
         super().__init__(self.report())
 
     def report(self) -> str:
         head = f"input rejected ({len(self.errors)} problem{'s' if len(self.errors) != 1 else ''}):"
         return "\n".join([head, *(f"  {error}" for error in self.errors)])
+
+
+MORE = "… and {more:,} more problems"  # the last line when errors are left out
+
+
+def capped(errors: list[InputError], limit: int) -> list[InputError]:
+    """The first `limit` errors, then one line saying how many more there were (a line of the
+    kind already there is counted, not repeated)."""
+    hidden = [error for error in errors if error.hidden]
+    shown = [error for error in errors if not error.hidden]
+    more = len(shown) - limit + sum(error.hidden for error in hidden)
+    if more <= 0:
+        return errors
+    file = shown[limit].file if len(shown) > limit else hidden[0].file
+    return [*shown[:limit], InputError(file, MORE.format(more=more), hidden=more)]
 
 
 def close_matches(

@@ -18,22 +18,28 @@ import csv
 import difflib
 import io
 import itertools
+import math
 import re
 import unicodedata
+import zipfile
 from collections.abc import Callable, Container, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
+import openpyxl
 import pandas as pd
 
 from pools.input_errors import (  # re-exported: pandas-free home
+    MORE,
     InputError,
     InputErrors,
+    capped,
     close_matches,
     did_you_mean,
 )
+from pools.input_limits import MAX_COUNT, InputLimits
 from pools.schema import Column  # re-exported: pandas-free home
 
 ENCODINGS = ("utf-8-sig", "gb18030")  # gb18030 is the superset of GBK that Excel on zh-CN writes
@@ -180,24 +186,40 @@ class _Sheet:
     table_under: Callable[[int], pd.DataFrame]  # headers on that 0-based row -> the rows below
 
 
-def _open(path: Path, sheet: str | int) -> _Sheet:
-    """Raises InputErrors for a file that is missing or cannot be read as a table."""
+def _open(path: Path, sheet: str | int, limits: InputLimits | None = None) -> _Sheet:
+    """Raises InputErrors for a file that is missing, larger than the limits, or cannot be
+    read as a table. The limits are checked before the file is read whole."""
+    limits = limits or InputLimits.from_env()
     name = path.name
     if not path.is_file():
         raise InputErrors([InputError(name, f"file not found: {path}")])
+    size = path.stat().st_size
+    if size > limits.max_bytes:
+        raise InputErrors([InputError(name, _too_large(f"is {size:,} bytes", limits))])
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm"):
-            return _workbook_sheet(path, sheet)
+            return _workbook_sheet(path, sheet, limits)
         if suffix == ".xls":
             raise InputErrors(
                 [InputError(name, "old .xls workbooks are not read; save as .xlsx or CSV")]
             )
-        return _csv_sheet(path)
+        return _csv_sheet(path, limits)
     except InputErrors:
         raise
     except Exception as exc:  # a corrupt workbook raises many different library errors
         raise InputErrors([InputError(name, f"cannot be read as a table: {exc}")]) from exc
+
+
+def _too_large(what: str, limits: InputLimits) -> str:
+    return (
+        f"{what}, more than the {limits.max_bytes:,} bytes a file may hold "
+        "(QUOTAPOOL_MAX_FILE_BYTES)"
+    )
+
+
+def _too_many_rows(limits: InputLimits) -> str:
+    return f"has more than the {limits.max_rows:,} rows a file may hold (QUOTAPOOL_MAX_FILE_ROWS)"
 
 
 def _table_under(sheet: _Sheet, header: int, file: str) -> pd.DataFrame:
@@ -221,9 +243,33 @@ def _header_text(value: Any) -> str:
     return str(value)
 
 
-def _workbook_sheet(path: Path, sheet: str | int) -> _Sheet:
-    # One read of the whole sheet; the header row is then found in its top rows.
-    cells = pd.read_excel(path, sheet_name=sheet, header=None, dtype=object, engine="openpyxl")
+def _workbook_sheet(path: Path, sheet: str | int, limits: InputLimits) -> _Sheet:
+    # A workbook is a zip: what it unpacks to is bounded before anything is parsed, and each
+    # sheet's rows are counted in its XML before a cell is (openpyxl itself reads a whole
+    # sheet that declares no dimension when it opens the book); the rows pandas then reads
+    # are capped again, in case a row escaped the count.
+    with zipfile.ZipFile(path) as archive:
+        unpacked = sum(info.file_size for info in archive.infolist())
+        sheets = [name for name in archive.namelist() if _SHEET_PART.fullmatch(name)]
+    if unpacked > limits.max_bytes:
+        raise InputErrors([InputError(path.name, _too_large(f"unpacks to {unpacked:,}", limits))])
+    if any(_sheet_rows_over(path, part, limits.max_rows) for part in sheets):
+        raise InputErrors([InputError(path.name, _too_many_rows(limits))])
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    try:
+        cells = pd.read_excel(
+            book,
+            sheet_name=sheet,
+            header=None,
+            dtype=object,
+            engine="openpyxl",
+            nrows=limits.max_rows + 1,
+        )
+    finally:
+        book.close()
+    if len(cells) > limits.max_rows:
+        raise InputErrors([InputError(path.name, _too_many_rows(limits))])
+    # The header row is then found in its top rows.
     head = [[_header_text(v) for v in row] for row in cells.head(SCAN_ROWS).itertuples(False)]
 
     def table_under(header: int) -> pd.DataFrame:
@@ -234,6 +280,35 @@ def _workbook_sheet(path: Path, sheet: str | int) -> _Sheet:
         return body.set_axis(pd.RangeIndex(len(body)), axis=0)
 
     return _Sheet(head, table_under)
+
+
+_SHEET_PART = re.compile(r"xl/worksheets/[^/]+\.xml", re.IGNORECASE)
+_ROW_TAGS = (b"<row>", b"<row ", b":row>", b":row ")  # <row …>, also with a namespace prefix
+_ROW_NUMBER = re.compile(rb"row\s[^>]*?\br=\"(\d{1,10})\"")
+
+
+def _sheet_rows_over(path: Path, part: str, limit: int) -> bool:
+    """Whether the sheet's XML holds more than `limit` rows (row elements, or a row numbered
+    beyond it: rows come in order, so the last one of each stretch), found by scanning the
+    unpacked bytes a megabyte at a time and stopping at the limit: parsing the cells of
+    2,000,000 rows takes minutes, counting them a second. A sheet may omit or understate its
+    declared dimension."""
+    with zipfile.ZipFile(path) as archive, archive.open(part) as xml:
+        rows, highest, tail = 0, 0, b""
+        while True:
+            chunk = xml.read(1 << 20)
+            data = tail + chunk
+            end = data.rfind(b"<") if chunk else len(data)  # a cut tag is read with the next
+            end = len(data) if end < 0 else end
+            body, tail = data[:end], data[end:]
+            rows += sum(body.count(tag) for tag in _ROW_TAGS)
+            last = max(body.rfind(b"<row "), body.rfind(b":row "))
+            found = _ROW_NUMBER.match(body, last + 1) if last >= 0 else None
+            highest = max(highest, int(found.group(1)) if found else 0)
+            if max(rows, highest) > limit:
+                return True
+            if not chunk:
+                return False
 
 
 def _pandas_repeats(names: list[str]) -> list[str]:
@@ -247,31 +322,62 @@ def _pandas_repeats(names: list[str]) -> list[str]:
     return out
 
 
-def _csv_sheet(path: Path) -> _Sheet:
+def _csv_sheet(path: Path, limits: InputLimits) -> _Sheet:
     data = path.read_bytes()
-    for encoding in ENCODINGS:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if not text.strip():
-            raise InputErrors([InputError(path.name, "the file is empty")])
-        # Only the top rows are parsed to find the headers; pandas then reads the file once.
-        top = csv.reader(io.StringIO(text), skipinitialspace=True)
-        head = [list(row) for row in itertools.islice(top, SCAN_ROWS)]
+    if data.count(b"\n") > limits.max_rows:
+        raise InputErrors([InputError(path.name, _too_many_rows(limits))])
+    text = _decoded(data, path.name)
+    if not text.strip():
+        raise InputErrors([InputError(path.name, "the file is empty")])
+    # Only the top rows are parsed to find the headers; pandas then reads the file once.
+    top = csv.reader(io.StringIO(text), skipinitialspace=True)
+    head = [list(row) for row in itertools.islice(top, SCAN_ROWS)]
 
-        def table_under(header: int, text: str = text) -> pd.DataFrame:
-            return pd.read_csv(
-                io.StringIO(text),
-                header=header,
-                dtype=str,
-                keep_default_na=False,
-                skipinitialspace=True,
-                skip_blank_lines=False,  # an empty line still counts as a row for the row numbers
+    def table_under(header: int) -> pd.DataFrame:
+        return pd.read_csv(
+            io.StringIO(text),
+            header=header,
+            dtype=str,
+            keep_default_na=False,
+            skipinitialspace=True,
+            skip_blank_lines=False,  # an empty line still counts as a row for the row numbers
+        )
+
+    return _Sheet(head, table_under)
+
+
+def _decoded(data: bytes, file: str) -> str:
+    """The file's text in the first encoding that reads all of it. A file whose rows are in
+    UTF-8 up to a row that is not (rows pasted from a GBK file) is refused at that row rather
+    than read whole as GBK, which would turn its UTF-8 rows into other characters."""
+    try:
+        return data.decode(ENCODINGS[0])
+    except UnicodeDecodeError as exc:
+        utf8_failure = exc.start
+    if not data[:utf8_failure].isascii():  # UTF-8 text above the row: the file is UTF-8
+        return _undecodable(data, utf8_failure, file, "UTF-8")
+    try:
+        return data.decode(ENCODINGS[1])
+    except UnicodeDecodeError as exc:
+        if exc.start > utf8_failure:  # GBK reads further: its rows are GBK up to that one
+            return _undecodable(data, exc.start, file, "GBK")
+        return _undecodable(data, utf8_failure, file, "UTF-8")
+
+
+def _undecodable(data: bytes, offset: int, file: str, encoding: str) -> NoReturn:
+    row = data.count(b"\n", 0, offset) + 1
+    raise InputErrors(
+        [
+            InputError(
+                file,
+                f"cannot be decoded: the rows above are {encoding} but this one is not "
+                "(save the whole file as UTF-8 or as GBK)"
+                if row > 1
+                else "cannot be decoded as UTF-8 or GBK text",
+                row=row,
             )
-
-        return _Sheet(head, table_under)
-    raise InputErrors([InputError(path.name, "cannot be decoded as UTF-8 or GBK text")])
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -303,22 +409,50 @@ def _is_blank(value: Any) -> bool:
     )
 
 
-def _parse_number(value: Any, integer: bool) -> float | int | None:
+# A count as people write it: ASCII digits, thousands grouped by commas (',' or the full-width
+# '，' an input method types), an optional '.0'. Nothing else is a count: no exponent, no '_',
+# no other script's digits, no nan or inf (SPEC 3.1; the range is `MAX_COUNT`).
+_GROUPED = r"[0-9]{1,3}(?:[,，][0-9]{3})+|[0-9]+"
+_COUNT = re.compile(rf"(?P<sign>-?)(?P<whole>{_GROUPED})(?:\.(?P<fraction>[0-9]*))?")
+_DECIMAL = re.compile(rf"-?(?:(?:{_GROUPED})(?:\.[0-9]*)?|\.[0-9]+)")
+_COUNT_DIGITS = len(str(MAX_COUNT))
+
+
+def _shown(value: Any) -> str:
+    text = str(value).strip()
+    return text if len(text) <= 40 else f"{text[:20]}…{text[-8:]} ({len(text)} characters)"
+
+
+def _parse_number(value: Any, integer: bool) -> tuple[float | int | None, str | None]:
+    """(the number, None) or (None, why it is not one)."""
+    what = "a whole number" if integer else "a number"
     if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        number = float(value)
-    else:
-        text = normalise_text(str(value)).replace(",", "").replace("，", "")
-        try:
-            number = float(text)
-        except ValueError:
-            return None
-    if number != number or number in (float("inf"), float("-inf")):
-        return None
-    if integer:
-        return int(number) if number.is_integer() else None
-    return number
+        return None, f"'{value}' is not {what}"
+    if isinstance(value, int | float):  # a number cell of a workbook
+        if isinstance(value, float) and not math.isfinite(value):
+            return None, f"'{value}' is not {what}"
+        if not integer:
+            return float(value), None
+        if isinstance(value, float) and not value.is_integer():
+            return None, f"'{_shown(value)}' is not {what}"
+        if abs(value) > MAX_COUNT:
+            return None, f"'{_shown(value)}' is above the largest count {MAX_COUNT:,}"
+        return int(value), None
+    text = str(value).strip()
+    if not integer:
+        if _DECIMAL.fullmatch(text) is None:
+            return None, f"'{_shown(value)}' is not {what} (ASCII digits, e.g. 0.05)"
+        return float(text.replace(",", "").replace("，", "")), None
+    match = _COUNT.fullmatch(text)
+    if match is None or (match.group("fraction") or "").strip("0"):
+        return None, (
+            f"'{_shown(value)}' is not {what} "
+            "(ASCII digits, thousands separated by commas, e.g. 5,950)"
+        )
+    digits = match.group("whole").replace(",", "").replace("，", "").lstrip("0") or "0"
+    if len(digits) > _COUNT_DIGITS or int(digits) > MAX_COUNT:
+        return None, f"'{_shown(value)}' is above the largest count {MAX_COUNT:,}"
+    return (-int(digits) if match.group("sign") else int(digits)), None
 
 
 def _convert(value: Any, column: Column) -> tuple[Any, str | None]:
@@ -339,13 +473,20 @@ def _convert(value: Any, column: Column) -> tuple[Any, str | None]:
         accepted = sorted(set(column.choices))
         close = close_matches(str(value), accepted, cutoff=0.5)
         return None, f"'{value}' is not one of {', '.join(accepted)}{did_you_mean(close)}"
-    number = _parse_number(value, integer=column.kind == "int")
+    number, problem = _parse_number(value, integer=column.kind == "int")
     if number is None:
-        what = "a whole number" if column.kind == "int" else "a number"
-        return None, f"'{value}' is not {what}"
-    if column.minimum is not None and number < column.minimum:
-        return None, f"{number} is below the minimum {column.minimum:g}"
+        return None, problem
+    minimum = _minimum(column)
+    if minimum is not None and number < minimum:
+        return None, f"{number} is below the minimum {minimum:g}"
     return number, None
+
+
+def _minimum(column: Column) -> float | None:
+    """A count is never below 0 (SPEC 3.1), whatever its column adds."""
+    if column.kind == "int":
+        return max(column.minimum, 0) if column.minimum is not None else 0
+    return column.minimum
 
 
 def _blank_mask(values: pd.Series) -> pd.Series:
@@ -392,12 +533,11 @@ def _convert_distinct(cells: pd.Series, column: Column) -> tuple[list[Any], list
     rest = np.ones(len(cells), dtype=bool)  # cells still to convert
     if column.kind == "int":
         # Plain digit strings, by far the most common counts, in one vectorised pass.
-        plain = cells.str.fullmatch(r"[0-9]{1,15}").fillna(False).to_numpy(dtype=bool, copy=True)
+        plain = cells.str.fullmatch(r"[0-9]{1,10}").fillna(False).to_numpy(dtype=bool, copy=True)
         numbers = cells[plain].astype("int64").to_numpy()
-        if column.minimum is not None:
-            low = numbers < column.minimum
-            plain[np.flatnonzero(plain)[low]] = False  # left to `_convert`, which explains
-            numbers = numbers[~low]
+        outside = (numbers < (_minimum(column) or 0)) | (numbers > MAX_COUNT)
+        plain[np.flatnonzero(plain)[outside]] = False  # left to `_convert`, which explains
+        numbers = numbers[~outside]
         values[plain] = numbers.tolist()
         rest = ~plain
     positions = np.flatnonzero(rest)
@@ -406,17 +546,20 @@ def _convert_distinct(cells: pd.Series, column: Column) -> tuple[list[Any], list
     parsed = np.empty(len(converted), dtype=object)
     parsed[:] = [value for value, _ in converted]
     values[positions] = parsed[codes]
-    problems = [
-        (int(position), problem)
-        for code, (_, problem) in enumerate(converted)
-        if problem
-        for position in positions[codes == code]
-    ]
+    # Each wrong cell found once, in one pass: a file whose every cell is wrong is no slower
+    # to report than to read.
+    messages = np.array([problem for _, problem in converted], dtype=object)
+    wrong = np.flatnonzero(messages[codes] != None)  # noqa: E711 (numpy compares by element)
+    problems = list(zip(positions[wrong].tolist(), messages[codes[wrong]].tolist(), strict=True))
     return values.tolist(), problems
 
 
 def validate_frame(
-    raw: pd.DataFrame, schema: Sequence[Column], file: str, header_row: int = HEADER_ROW
+    raw: pd.DataFrame,
+    schema: Sequence[Column],
+    file: str,
+    header_row: int = HEADER_ROW,
+    max_errors: int = InputLimits.max_errors,
 ) -> tuple[pd.DataFrame, list[InputError]]:
     """Typed DataFrame with the schema's canonical columns, and every error found.
 
@@ -442,22 +585,28 @@ def validate_frame(
         raw = raw.drop(index=totals.index)
     rows = (raw.index.to_numpy(dtype=np.int64) + header_row + 1).tolist()
     out: dict[str, list[Any]] = {}
-    problems: list[tuple[int, int, InputError]] = []
+    problems: list[tuple[int, int, str]] = []  # (position, column's order, message)
     for order, column in enumerate(schema):
         if column.name not in found:  # optional, absent (a missing required one failed above)
             out[column.name] = [column.default] * len(rows)
             continue
         out[column.name], column_problems = _convert_cells(raw[column.name], column)
-        problems.extend(
-            (position, order, InputError(file, message, row=rows[position], column=column.label))
-            for position, message in column_problems
-        )
-    # Reported row by row, in the schema's column order, as a person reads the sheet.
-    errors.extend(error for _, _, error in sorted(problems, key=lambda p: (p[0], p[1])))
+        problems.extend((position, order, message) for position, message in column_problems)
+    # Reported row by row, in the schema's column order, as a person reads the sheet; only the
+    # first `max_errors` become errors, the rest are counted.
+    problems.sort(key=lambda p: (p[0], p[1]))
+    errors.extend(
+        InputError(file, message, row=rows[position], column=schema[order].label)
+        for position, order, message in problems[:max_errors]
+    )
+    if len(problems) > max_errors:
+        more = len(problems) - max_errors
+        errors.append(InputError(file, MORE.format(more=more), hidden=more))
     frame = pd.DataFrame(out, index=pd.Index(rows, name="row", dtype="int64"))
     _apply_dtypes(frame, schema)
     errors.extend(_uniqueness_errors(frame, schema, file))
-    checked = [c for c in present if c.label not in {e.column for _, _, e in problems}]
+    wrong_columns = {order for _, order, _ in problems}
+    checked = [c for c in present if schema.index(c) not in wrong_columns]
     frame.attrs[NOTES] = _totals_notes(frame, totals_raw, totals, checked, file, header_row)
     frame.attrs[FOUND] = [c.name for c in present]
     return frame, errors
@@ -547,7 +696,7 @@ def _totals_notes(
             covered = np.ones(len(data_rows), dtype=bool)
         previous = row
         for column in numeric:
-            given = _parse_number(cells[column.name], integer=False)
+            given, _ = _parse_number(cells[column.name], integer=False)
             if given is None:
                 continue
             values = pd.to_numeric(frame[column.name].iloc[covered], errors="coerce")
@@ -589,8 +738,10 @@ def _uniqueness_errors(
             continue
         values = frame[column.name]
         repeated = values[values.notna() & values.duplicated(keep="first")]
+        firsts = values[values.notna() & ~values.duplicated(keep="first")]
+        first_row = dict(zip(firsts.tolist(), firsts.index.tolist(), strict=True))
         for row, value in zip(repeated.index.tolist(), repeated.tolist(), strict=True):
-            first = int(values[values == value].index[0])
+            first = int(first_row[value])
             errors.append(
                 InputError(
                     file,
@@ -625,7 +776,8 @@ def read_first_layout(
     path = Path(path)
     file = path.name
     try:
-        sheet_ = _open(path, sheet)
+        limits = InputLimits.from_env()
+        sheet_ = _open(path, sheet, limits)
     except InputErrors as exc:
         return 0, pd.DataFrame(columns=[c.name for c in schemas[0]]), exc.errors
     fits = [_locate_header(sheet_.head, schema) for schema in schemas]
@@ -656,9 +808,9 @@ def read_first_layout(
         raw = _table_under(sheet_, fit.row, file)
     except InputErrors as exc:
         return chosen, pd.DataFrame(columns=[c.name for c in schema]), exc.errors
-    frame, found_errors = validate_frame(raw, schema, file, header_row)
+    frame, found_errors = validate_frame(raw, schema, file, header_row, limits.max_errors)
     frame.attrs[NOTES] = [*notes, *frame.attrs.get(NOTES, [])]
-    return chosen, frame, [*errors, *found_errors]
+    return chosen, frame, capped([*errors, *found_errors], limits.max_errors)
 
 
 def notes(frame: pd.DataFrame) -> list[InputError]:

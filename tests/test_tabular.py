@@ -187,9 +187,10 @@ def test_bad_counts_are_named_by_row_and_column(tmp_path: Path, cell: str, fragm
 
 
 def test_counts_written_the_way_people_write_them(tmp_path: Path) -> None:
-    """Thousands separators, full-width digits and '12.0' are all the number they look like."""
-    path = write(tmp_path / "c.csv", 'county_id,name,quota\nA,a,"1,234"\nB,b,１２\nC,c,7.0\n')
-    assert list(load_table(path, SCHEMA)["quota"]) == [1234, 12, 7]
+    """Thousands separators (',' or the full-width '，') and '7.0' are the number they look
+    like; full-width digits are not ASCII digits (SPEC 3.1, tests/test_input_limits.py)."""
+    text = 'county_id,name,quota\nA,a,"1,234"\nB,b,5，950\nC,c,7.0\n'
+    assert list(load_table(write(tmp_path / "c.csv", text), SCHEMA)["quota"]) == [1234, 5950, 7]
 
 
 def test_empty_required_cell_is_an_error_and_optional_takes_default(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import streamlit as st
 
 from app_ui import charts, numbers, scenarios
 from app_ui.labels import PLAN_HEADERS_ZH, lang, t, t_or
+from app_ui.plain import plain
 from optimizer.need import Standards
 from optimizer.plan import LIMITED_BY_EN, LIMITED_BY_ZH, TABLE_COLUMNS, PlanResult, Policy
 
@@ -105,7 +106,7 @@ def show_summary(summary: dict[str, Any]) -> None:
             "explanation", []
         )
         for line in lines:
-            st.markdown(f"- {line}")
+            st.markdown(f"- {plain(line)}")
         return
     objective = objective_label(str(summary.get("objective")))
     st.success(f"{t('status_optimal')} · {summary.get('solver')} · {objective}")

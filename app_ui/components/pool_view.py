@@ -12,6 +12,7 @@ from app_ui import numbers
 from app_ui.components.downloads import csv_and_report
 from app_ui.labels import LOAN_HEADERS, RETURN_HEADERS, lang, pool_label, t, words_column
 from app_ui.messages import alert_text
+from app_ui.plain import plain
 from pools.ledger import Ledger
 from pools.reporting import (
     SnapshotReport,
@@ -82,9 +83,9 @@ def last_snapshot() -> None:
         return
     st.success(t("snapshot_applied").format(**report.changes, events=report.events))
     if report.registered:
-        st.caption(f"{t('new_units')}: {', '.join(report.registered)}")
+        st.caption(f"{t('new_units')}: {plain(', '.join(report.registered))}")
     for pool, figures in report.capacity.items():
-        st.markdown(f"- {capacity_line(pool, figures)}")
+        st.markdown(f"- {capacity_line(pool, figures)}")  # figures and pool names only
     st.markdown(f"**{t('auto_returns')}**")
     if report.returns:
         returns = pd.DataFrame(report.returns)
@@ -97,10 +98,10 @@ def last_snapshot() -> None:
     else:
         st.caption(t("no_auto_returns"))
     if report.expired:
-        st.warning(f"{t('expired_loans')}: {', '.join(report.expired)}")
+        st.warning(f"{t('expired_loans')}: {plain(', '.join(report.expired))}")
     st.markdown(f"**{t('new_alerts')}**")
     for alert in report.new_alerts:
-        st.warning(alert_text(alert))
+        st.warning(plain(alert_text(alert)))
     if not report.new_alerts:
         st.caption(t("no_new_alerts"))
 

@@ -12,6 +12,7 @@ from app_ui import charts, config, numbers, scenarios
 from app_ui.components.downloads import csv_and_report
 from app_ui.components.plan_view import chart_labels, show_chart
 from app_ui.labels import COMPARISON_HEADERS, choice_placeholder, t
+from app_ui.plain import plain
 from app_ui.session import WhatIfSession
 from optimizer.comparison_book import Compared, comparison_book
 from optimizer.plan import PlanResult
@@ -45,7 +46,7 @@ def save_section(session: WhatIfSession, result: PlanResult, user: User) -> None
             projected=session.projected,
         )
     )
-    st.success(f"{t('saved')} {name.strip()}")
+    st.success(f"{t('saved')} {plain(name.strip())}")
 
 
 def compare_section(

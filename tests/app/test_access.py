@@ -162,7 +162,20 @@ def test_users_file_path_prefers_the_environment_then_the_default_file(tmp_path:
 def test_sign_in_mode() -> None:
     assert access.sign_in_mode(True, Path("u.toml")) == "oidc"
     assert access.sign_in_mode(False, Path("u.toml")) == "password"
-    assert access.sign_in_mode(False, None) == "demo"
+    assert access.sign_in_mode(False, None, demo=True) == "demo"
+    assert access.sign_in_mode(False, Path("u.toml"), demo=True) == "password"
+
+
+def test_without_sign_in_or_demo_asked_for_the_app_fails_closed() -> None:
+    assert access.sign_in_mode(False, None, demo=False) == "none"
+
+
+@pytest.mark.parametrize(
+    ("value", "asked"), [("1", True), (" 1 ", True), ("", False), ("0", False), ("yes", False)]
+)
+def test_demo_mode_is_asked_for_with_quotapool_demo_1_only(value: str, asked: bool) -> None:
+    assert access.demo_requested({"QUOTAPOOL_DEMO": value}) is asked
+    assert access.demo_requested({}) is False
 
 
 def test_the_demo_user_is_labelled_as_such() -> None:

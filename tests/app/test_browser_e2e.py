@@ -70,6 +70,7 @@ def app_url(tmp_path: Path) -> Iterator[str]:
         "QUOTAPOOL_DB": f"sqlite:///{tmp_path / 'ledger.db'}",
         "QUOTAPOOL_SCENARIOS_DIR": str(tmp_path / "scenarios"),
         "PYTHONPATH": str(REPO),
+        "QUOTAPOOL_DEMO": "1",  # as make app sets it
     }
     env.pop("QUOTAPOOL_USERS", None)  # demo mode: one demo user, no sign-in
     log = tmp_path / "streamlit.log"

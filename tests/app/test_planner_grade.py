@@ -63,12 +63,29 @@ def test_demo_mode_refuses_to_run_on_an_address_open_to_the_network() -> None:
     assert not at.dataframe
 
 
+def test_without_sign_in_or_demo_asked_for_the_app_shows_only_that_sign_in_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Fails closed (issue 14): no users file, no OIDC, QUOTAPOOL_DEMO unset: no demo user."""
+    monkeypatch.delenv("QUOTAPOOL_DEMO")
+    for page in ("whatif", "pools"):
+        at = start(page)
+        errors = " ".join(e.value for e in at.error)
+        assert "未配置登录" in errors and "no sign-in configured" in errors  # both languages
+        assert "QUOTAPOOL_DEMO=1" in errors
+        assert not at.dataframe and not at.button
+        sidebar = [getattr(child, "key", None) for child in at.sidebar.children.values()]
+        assert sidebar == ["lang"]  # the language switch, nothing else: no page, no user
+        assert not any("演示模式" in w.value for w in at.warning)  # nobody is the demo user
+
+
 def test_make_app_binds_to_this_machine_unless_told_otherwise() -> None:
     def dry_run(*extra: str) -> str:
         command = ["make", "-n", "-o", ".venv/.installed", "app", *extra]
         return subprocess.run(command, cwd=REPO, capture_output=True, text=True).stdout
 
     assert "--server.address=127.0.0.1" in dry_run()
+    assert "QUOTAPOOL_DEMO=1 " in dry_run()  # demo mode only where make app asks for it
     assert "--server.address=0.0.0.0" in dry_run("QUOTAPOOL_APP_ADDRESS=0.0.0.0")
 
 
@@ -360,6 +377,10 @@ def test_every_input_error_pattern_has_a_chinese_wording() -> None:
         "'x' is not one of rural, town, urban",
         "'1.5' is not a whole number",
         "'abc' is not a number",
+        "'5_950' is not a whole number (ASCII digits, thousands separated by commas, e.g. 5,950)",
+        "'1e30' is not a number (ASCII digits, e.g. 0.05)",
+        "'99999999999' is above the largest count 1,000,000,000",
+        "… and 300 more problems",
         "-5 is below the minimum 0",
         "column 'quota' appears twice ('quota' and '教职工编制')",
         "missing column 'quota' (accepted headers: quota / 教职工编制)",

@@ -40,7 +40,8 @@ def plan_rows(at: AppTest) -> pd.DataFrame:
 
 def test_the_projection_page_draws_the_bundled_projection() -> None:
     at = bundled_projection()
-    assert [s.value for s in at.success] == ["预测结果：projected_5y（2027–2031 年）"]
+    # The name is data, escaped for Markdown (app_ui.plain): the page shows projected_5y.
+    assert [s.value for s in at.success] == ["预测结果：projected\\_5y（2027–2031 年）"]
     assert len(at.get("vega_lite_chart")) == 2  # the fan of enrolment, the departures' bars
     table = at.dataframe[0].value
     assert sorted(table["year"].unique().tolist()) == [2027, 2028, 2029, 2030, 2031]

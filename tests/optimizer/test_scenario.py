@@ -153,6 +153,9 @@ def test_staff_per_class_overrides_the_bundled_defaults(tmp_path: Path) -> None:
         (MINIMAL + 'name = "  "\n', "name", "non-empty"),
         (MINIMAL + 'name = "nul"\n', "name", "device name"),
         (MINIMAL + 'name = "COM1.plan"\n', "name", "device name"),
+        # 100 characters (the character limit) but 300 bytes: too long for a directory name
+        (MINIMAL + f'name = "{"教" * 100}"\n', "name", "300 bytes in UTF-8, longer than the 200"),
+        (MINIMAL + f'name = "{"教" * 67}"\n', "name", "201 bytes"),
     ],
 )
 def test_each_mistake_names_file_and_key(
@@ -162,6 +165,32 @@ def test_each_mistake_names_file_and_key(
     assert (error.file, error.row, error.column) == ("s.toml", None, key)
     assert fragment in error.message
     assert f"s.toml, column '{key}'" in str(error)
+
+
+def test_a_name_of_200_bytes_is_written_where_the_file_system_allows_it(tmp_path: Path) -> None:
+    """The byte limit is the file system's: the longest name accepted makes a directory, and
+    its working names next to it, without ENAMETOOLONG."""
+    name = "教" * 66 + "ab"  # 200 bytes
+    (tmp_path / "c.csv").write_text("x", encoding="utf-8")
+    (tmp_path / "e.csv").write_text("x", encoding="utf-8")
+    path = tmp_path / "s.toml"
+    path.write_text(MINIMAL + f'name = "{name}"\n', encoding="utf-8")
+    scenario = load_scenario(path)
+    (tmp_path / scenario.dir_name).mkdir()
+    (tmp_path / f".{scenario.dir_name}.abcdefgh.tmp").mkdir()
+    (tmp_path / scenario.dir_name / f"{scenario.dir_name}-edited-robust-plan.xlsx").touch()
+
+
+def test_a_scenario_file_whose_own_name_is_too_long_for_its_output_is_refused(
+    tmp_path: Path,
+) -> None:
+    stem = "教" * 80  # 240 bytes: a file name, but no room for ".<name>.xxxxxxxx.tmp"
+    path = scenario_file(tmp_path, MINIMAL, name=f"{stem}.toml")
+    with pytest.raises(InputErrors) as caught:
+        load_scenario(path)
+    error = only(caught.value.errors)
+    assert (error.file, error.column) == (path.name, "name")
+    assert "240 bytes in UTF-8" in error.message
 
 
 def test_all_mistakes_at_once(tmp_path: Path) -> None:
