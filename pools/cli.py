@@ -57,6 +57,10 @@ def register(subparsers: Any) -> None:
     _audit_prove_parser(audit_cmds)
     _audit_check_proof_parser(audit_cmds)
 
+    from pools import books_cli  # SPEC 2.7/2.8 (issue 11): useplan, problem
+
+    books_cli.register(subparsers)
+
 
 # ---- parsers ---------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from pools.events import (
     FINGERPRINT_FIELD,
@@ -88,6 +89,9 @@ class Batch:
     reason: str = ""
     document: str = ""
     events: list[Event] = field(default_factory=list)
+    # what the command found besides its result (issue 11: warnings, plans posted or lapsed,
+    # problems opened or closed); the ledger adds it to a result that is a JSON object
+    notes: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         refuse_input(day_in_range("effective date", self.effective))
@@ -101,6 +105,9 @@ class Batch:
         recorded = datetime.fromisoformat(self.recorded_at).date()
         refuse(not_future_dated(recorded, self.effective, self.state.settings.max_future_days))
         refuse(not_backdated(self.state.effective, self.effective))
+        from pools.books import lapse_due  # SPEC 2.7: a write past a plan's end lapses it
+
+        lapse_due(self)
 
     def emit(self, payload: Payload, idem_key: str | None = None) -> Event:
         event = seal(
@@ -179,6 +186,10 @@ def sync_units(batch: Batch, units: list[Unit], allow_removals: bool = False) ->
     expired = expire_due(batch)
     changes: list[UnitChange] = []
     returns: list[Returned] = []
+    from pools import books  # SPEC 2.7/2.8: hires post against plans; the monthly comparison
+
+    unplanned: dict[str, int] = {}
+    over_before = {unit_id for unit_id, unit in state.units.items() if unit.over_quota}
     for unit in units:
         current = state.units.get(unit.unit_id)
         if current is None:
@@ -193,10 +204,15 @@ def sync_units(batch: Batch, units: list[Unit], allow_removals: bool = False) ->
         if diff:
             batch.emit(UnitUpdated(unit.unit_id, diff))
             changes.append(UnitChange(unit.unit_id, "updated", diff))
+            rise = unit.headcount - diff["headcount"][0] if "headcount" in diff else 0
+            if rise > 0 and (left := books.post_hires(batch, unit.unit_id, rise)):
+                unplanned[unit.unit_id] = left
             returns.extend(settle(batch, [unit.unit_id]))
     for unit_id in gone:
+        books.withdraw_for_removed(batch, unit_id)
         batch.emit(UnitRemoved(unit_id))
         changes.append(UnitChange(unit_id, "removed"))
+    books.monthly_comparison(batch, unplanned, over_before)
     return SyncResult(
         len(batch.events),
         changes,
@@ -254,6 +270,9 @@ def open_loan(
     # every refusal comes before the first event, so a refused command changes nothing
     refuse(check_open_loan(state, pool, unit_id, count, purpose, batch.effective))
     assert isinstance(pool, PoolRef)
+    from pools.books import blocks_or_warns
+
+    blocks_or_warns(batch, unit_id)  # SPEC 2.8: an open problem blocks new quota for the unit
     if term_years is None:
         term_years = _default_term(state.settings, pool)
     if term_years is not None:

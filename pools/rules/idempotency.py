@@ -31,16 +31,34 @@ def request_differences(stored: Mapping[str, object], asked: Mapping[str, object
 
 
 def same_request(
-    key: str, loan_id: str, stored: Mapping[str, object], asked: Mapping[str, object]
+    key: str,
+    target: str,
+    stored: Mapping[str, object],
+    asked: Mapping[str, object],
+    command: str = "loan",
 ) -> Violation | None:
-    """A request under a used key repeats the first one in every field it states."""
+    """A request under a used key repeats the first one in every field it states; else the
+    refusal `<command>.key_conflict` names each field that differs (`command`: loan,
+    useplan, return, evaluate …; `target` names what the first request made or touched)."""
     differing = request_differences(stored, asked)
     if not differing:
         return None
     detail = "; ".join(f"{name}: {stored[name]} then, {asked[name]} now" for name in differing)
     return Violation(
-        "loan.key_conflict",
-        f"key {key!r} already opened loan {loan_id} with a different request "
+        f"{command}.key_conflict",
+        f"key {key!r} was already used for {target} with a different request "
         f"(differs in {', '.join(differing)}: {detail}); nothing was written",
-        f"幂等键 {key!r} 已用于另一笔借用（{loan_id}），请求不同（{', '.join(differing)}）",
+        f"幂等键 {key!r} 已用于 {target}，本次请求不同（{', '.join(differing)}）；未写入任何内容",
+    )
+
+
+def key_used_elsewhere(key: str, used_for: str | None, command: str) -> Violation | None:
+    """A key names one request of one command: a key that a different command used is
+    refused (`used_for` says what it made, None: unused or used by this command)."""
+    if used_for is None:
+        return None
+    return Violation(
+        f"{command}.key_conflict",
+        f"key {key!r} was already used for {used_for}, a different command; nothing was written",
+        f"幂等键 {key!r} 已用于 {used_for}（另一类操作）；未写入任何内容",
     )
