@@ -196,8 +196,13 @@ def withdraw_for_removed(batch: Batch, unit_id: str) -> None:
 
 
 def _loan_of_key(state: State, key: str) -> str | None:
-    loan_id = state.keys.get(key)
-    return None if loan_id is None else f"loan {loan_id}"
+    """What another command's request under `key` made (None: unused, or a plan's key)."""
+    first = state.keyed.get(key)
+    if first is None or key in state.plan_keys:
+        return None
+    from pools.commands import _keyed_target
+
+    return _keyed_target(first)
 
 
 # ---- problems -----------------------------------------------------------------------------

@@ -180,6 +180,7 @@ def _loan_return_parser(cmds: Any) -> None:
     _common(p, _cmd_loan_return)
     p.add_argument("--loan", required=True)
     p.add_argument("--count", type=int, help="default: all outstanding")
+    p.add_argument("--key", help="idempotency key: the same key twice returns once")
     _writer(p)
 
 
@@ -190,6 +191,7 @@ def _loan_evaluate_parser(cmds: Any) -> None:
     p.add_argument("--score", required=True, type=int, help="0–100")
     p.add_argument("--decision", required=True, choices=[d.value for d in Decision])
     p.add_argument("--until", type=_date, help="new end date when extending")
+    p.add_argument("--key", help="idempotency key: the same key twice records one evaluation")
     _writer(p)
 
 
@@ -599,7 +601,7 @@ def _cmd_loan_open(args: argparse.Namespace) -> int:
 def _cmd_loan_return(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
         with _writing(args) as ledger:
-            return ledger.return_loan(args.loan, count=args.count, **_writes(args))
+            return ledger.return_loan(args.loan, count=args.count, key=args.key, **_writes(args))
 
     def show(result: dict[str, Any]) -> None:
         for item in result["returns"]:
@@ -619,6 +621,7 @@ def _cmd_loan_evaluate(args: argparse.Namespace) -> int:
                 score=args.score,
                 decision=args.decision,
                 new_end=args.until,
+                key=args.key,
                 **_writes(args),
             )
 

@@ -21,7 +21,7 @@ hashes are as they always were.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -51,7 +51,7 @@ from pools.results import (
     UnitChange,
     pool_figures,
 )
-from pools.rules.idempotency import same_request
+from pools.rules.idempotency import key_used_elsewhere, retry_conflict, same_request
 from pools.rules.institutional_pool import evaluation_allowed, rebuild_allowed
 from pools.rules.ledger import actor_named, day_in_range, not_backdated, not_future_dated
 from pools.rules.loans import (
@@ -247,6 +247,9 @@ def open_loan(
     purpose = purpose.strip()
     if term_years is not None:
         refuse(term_allowed(term_years))
+    if idem_key is not None and idem_key in state.keyed and idem_key not in state.keys:
+        first = state.keyed[idem_key]
+        refuse(key_used_elsewhere(idem_key, _keyed_target(first), "loan"))
     if idem_key is not None and idem_key in state.keys:
         # the key first: a retry gets its answer whatever happened since (SPEC 3.3)
         loan = state.loans[state.keys[idem_key]]
@@ -286,14 +289,23 @@ def open_loan(
     return state.loans[loan_id], False
 
 
-def return_loan(batch: Batch, loan_id: str, count: int | None = None) -> ReturnResult:
-    """Return quotas of a loan by hand (task done, term over). Default: all outstanding."""
+def return_loan(
+    batch: Batch,
+    loan_id: str,
+    count: int | None = None,
+    idem_key: str | None = None,
+    effective_stated: bool = True,
+) -> ReturnResult:
+    """Return quotas of a loan by hand (task done, term over). Default: all outstanding.
+    With `idem_key`, a retry answers with the return the key first made (`_keyed_return`)."""
+    if idem_key is not None and idem_key in batch.state.keyed:
+        return _keyed_return(batch, idem_key, loan_id, count, effective_stated)
     batch.check_date()
     loan = _existing_loan(batch.state, loan_id)
     count = loan.outstanding if count is None else count
     refuse(return_allowed(loan, count))
     expire_due(batch)
-    batch.emit(LoanReturned(loan_id, count, ReturnCause.MANUAL.value))
+    batch.emit(LoanReturned(loan_id, count, ReturnCause.MANUAL.value), idem_key=idem_key)
     returns = [Returned(loan_id, ReturnCause.MANUAL, count, loan.borrower, loan.pool)]
     if loan.lender is not None:
         returns.extend(settle(batch, [loan.lender]))
@@ -307,9 +319,23 @@ def evaluate_loan(
     score: int,
     decision: Decision | Violation,
     new_end: date | None = None,
+    idem_key: str | None = None,
+    effective_stated: bool = True,
 ) -> EvaluationResult:
     """Record the performance evaluation of an expired loan: extend to `new_end`, or return.
-    `decision` is the parsed request (`pools.rules.institutional_pool.decision_named`)."""
+    `decision` is the parsed request (`pools.rules.institutional_pool.decision_named`).
+    With `idem_key`, a retry answers with the evaluation the key first recorded."""
+    if idem_key is not None and idem_key in batch.state.keyed:
+        asked = {
+            "loan": loan_id, "score": score,
+            "decision": str(decision) if isinstance(decision, Decision) else decision.rule,
+            "until": new_end, "effective": batch.effective if effective_stated else None,
+            "document": batch.document, "reason": batch.reason,
+        }  # fmt: skip
+        first = _keyed_first(batch, idem_key, "evaluate", LoanEvaluated, asked)
+        assert isinstance(first.payload, LoanEvaluated)
+        loan = batch.state.loans[first.payload.loan_id]
+        return EvaluationResult(loan, batch.effective, [])
     batch.check_date()
     state = batch.state
     loan = _existing_loan(state, loan_id)
@@ -317,7 +343,10 @@ def evaluate_loan(
     refuse(evaluation_allowed(loan, status, score, decision, new_end, batch.effective))
     extend = decision is Decision.EXTEND
     expire_due(batch)
-    batch.emit(LoanEvaluated(loan_id, score, str(decision), day_text(new_end) if extend else None))
+    batch.emit(
+        LoanEvaluated(loan_id, score, str(decision), day_text(new_end) if extend else None),
+        idem_key=idem_key,
+    )
     returns = []
     if decision is Decision.RETURN:
         count = loan.outstanding
@@ -361,3 +390,65 @@ def _registered(unit: Unit) -> UnitRegistered:
         unit.unit_id, unit.name, unit.region, unit.level, unit.kind, unit.approved,
         unit.headcount, unit.sector, unit.parent,
     )  # fmt: skip
+
+
+# ---- keyed retries of every command (issue 11, SPEC 3.5) -------------------------------------
+
+
+def _keyed_target(event: Event) -> str:
+    """What a keyed request made or touched, in words: "loan L000004", "plan UP000002"."""
+    payload = event.payload
+    for name, label in (("plan_id", "quota-use plan"), ("loan_id", "loan")):
+        value = getattr(payload, name, None)
+        if value:
+            return f"{label} {value} ({payload.kind})"
+    return f"event {event.seq} ({payload.kind})"
+
+
+def _stored_request(event: Event) -> dict[str, object]:
+    """The request a keyed event recorded, in the fields a retry states."""
+    payload = event.payload
+    envelope = {
+        "effective": date.fromisoformat(event.effective),
+        "document": event.document,
+        "reason": event.reason,
+    }
+    if isinstance(payload, LoanReturned):
+        return {"loan": payload.loan_id, "count": payload.count, **envelope}
+    if isinstance(payload, LoanEvaluated):
+        until = None if payload.new_end is None else date.fromisoformat(payload.new_end)
+        return {
+            "loan": payload.loan_id, "score": payload.score, "decision": payload.decision,
+            "until": until, **envelope,
+        }  # fmt: skip
+    return dict(envelope)
+
+
+def _keyed_first(
+    batch: Batch, key: str, command: str, kind: type[Payload], asked: Mapping[str, object]
+) -> Event:
+    """The event `key` first wrote, once the retry is found to repeat its request (else the
+    refusal `<command>.key_conflict` naming the fields that differ)."""
+    first = batch.state.keyed[key]
+    stored = _stored_request(first)
+    for name in asked:
+        stored.setdefault(name, None)
+    refuse(retry_conflict(command, key, first.kind, kind.kind, _keyed_target(first), stored, asked))
+    return first
+
+
+def _keyed_return(
+    batch: Batch, key: str, loan_id: str, count: int | None, effective_stated: bool
+) -> ReturnResult:
+    asked = {
+        "loan": loan_id, "count": count,
+        "effective": batch.effective if effective_stated else None,
+        "document": batch.document, "reason": batch.reason,
+    }  # fmt: skip
+    first = _keyed_first(batch, key, "return", LoanReturned, asked)
+    assert isinstance(first.payload, LoanReturned)
+    loan = batch.state.loans[first.payload.loan_id]
+    returned = Returned(
+        loan.loan_id, ReturnCause.MANUAL, first.payload.count, loan.borrower, loan.pool
+    )
+    return ReturnResult(loan, date.fromisoformat(first.effective), [returned], [])

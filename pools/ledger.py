@@ -229,12 +229,19 @@ class Ledger:
         effective: date | None = None,
         reason: str = "",
         document: str = "",
+        key: str | None = None,
     ) -> dict[str, Any]:
         """Return quotas of a loan by hand (default: all outstanding); the people on them move
-        onto the borrower's own quota (flagged if that puts it over quota)."""
+        onto the borrower's own quota (flagged if that puts it over quota). With `key`, a
+        retry answers with the first return ("replayed": true); a differing one is refused."""
+        key = _idempotency_key(key)
 
         def run(batch: Batch) -> dict[str, Any]:
-            return to_json(commands.return_loan(batch, loan_id, count))
+            replayed = key is not None and key in batch.state.keyed
+            result = commands.return_loan(
+                batch, loan_id, count, idem_key=key, effective_stated=effective is not None
+            )
+            return {**to_json(result), "replayed": replayed}
 
         return self._write(effective, actor, reason or "returned", document, run)
 
@@ -249,22 +256,24 @@ class Ledger:
         effective: date | None = None,
         reason: str = "",
         document: str = "",
+        key: str | None = None,
     ) -> dict[str, Any]:
         """Record the performance evaluation (绩效评估) of an expired loan: decision "extend"
-        (with `new_end`) or "return" (the quotas go back)."""
+        (with `new_end`) or "return" (the quotas go back). With `key`, a retry answers with
+        the first evaluation ("replayed": true); a differing one is refused."""
         parsed = decision if isinstance(decision, Decision) else decision_named(decision)
         _check_day("--until", new_end)
-        return self._write(
-            effective,
-            actor,
-            reason or "performance evaluation",
-            document,
-            lambda batch: to_json(
-                commands.evaluate_loan(
-                    batch, loan_id, score=score, decision=parsed, new_end=new_end
-                )
-            ),
-        )
+        key = _idempotency_key(key)
+
+        def run(batch: Batch) -> dict[str, Any]:
+            replayed = key is not None and key in batch.state.keyed
+            result = commands.evaluate_loan(
+                batch, loan_id, score=score, decision=parsed, new_end=new_end, idem_key=key,
+                effective_stated=effective is not None,
+            )  # fmt: skip
+            return {**to_json(result), "replayed": replayed}
+
+        return self._write(effective, actor, reason or "performance evaluation", document, run)
 
     def rebuild_pool(
         self,

@@ -75,6 +75,7 @@ from pools.rules.admin_pool import (
     admin_pool_suspended,
     is_municipal_admin_organ,
 )
+from pools.rules.idempotency import key_unused
 from pools.rules.institutional_pool import (
     decision_named,
     evaluation_allowed,
@@ -268,6 +269,7 @@ class State:
         self.problems: dict[str, ProblemState] = {}
         self.open_problems_by_unit: dict[str, list[str]] = {}  # oldest first
         self.problem_by_cause: dict[str, str] = {}  # open automatic problems by cause
+        self.keyed: dict[str, Event] = {}  # every idempotency key -> the first event it wrote
         self.seq = 0
         self.hash = GENESIS
         self.effective: date | None = None  # of the last event
@@ -335,7 +337,12 @@ class State:
         if isinstance(payload, LedgerInitialised) != (self.seq == 0):
             raise InvariantBroken(seq, "the ledger starts with exactly one initialisation")
         assert day is not None
+        idem_key = event[2]
+        if idem_key is not None:  # one key, one request, whatever the command (issue 11)
+            _refuse(seq, key_unused(self.keyed, idem_key))
         _HANDLERS[type(payload)](self, event, day, payload)
+        if idem_key is not None:
+            self.keyed[idem_key] = event
         self.seq = seq
         self.hash = digest
         self.effective = day

@@ -265,3 +265,22 @@ _STATUS_ZH = {
     PlanStatus.LAPSED: "过期失效",
     PlanStatus.WITHDRAWN: "撤销",
 }
+
+
+def unlapsed_plans(state: State) -> list[Violation]:
+    """After every write (and at the end of `audit verify`): no plan is still open past its
+    validity end at the ledger's last effective date (every write lapses them first)."""
+    day = state.effective
+    if day is None:
+        return []
+    return [
+        Violation(
+            "useplan.not_lapsed",
+            f"plan {plan.plan_id} ended on {plan.until} but still reserves {plan.remaining} "
+            f"after a write of {day}",
+            f"用编计划 {plan.plan_id} 已于 {plan.until} 到期，{day} 仍占用 {plan.remaining} 名",
+        )
+        for plan_ids in state.open_plans_by_unit.values()
+        for plan in (state.plans[plan_id] for plan_id in plan_ids)
+        if plan_lapses_on(plan.until, day)
+    ]

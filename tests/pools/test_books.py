@@ -343,3 +343,36 @@ def test_replay_refuses_a_plan_beyond_free_vacancies(make_ledger: Make) -> None:
     with pytest.raises(InvariantBroken) as broken:
         batch.emit(UsePlanApproved("UP9", "A4", 6, "公开招聘", "x", "2026-12-31"))
     assert broken.value.rule == "useplan.free_vacancies"
+
+
+def test_keyed_return_and_evaluation_retries(make_ledger: Make) -> None:
+    """`loan return` and `loan evaluate` take --key: an exact retry answers with the first
+    write even after the ledger moved on; a differing one is refused naming the fields."""
+    ledger = make_ledger()
+    loan = ledger.open_loan(
+        pool="institutional", unit_id="I1", count=2, purpose="高层次人才", actor="王芳",
+        term_years=1,
+    )["loan_id"]  # fmt: skip
+    first = ledger.return_loan(loan, count=1, actor="王芳", key="R-1", effective=date(2026, 2, 1))
+    ledger.sync(changed(city(), A4=4), actor="王芳", effective=date(2026, 3, 1))
+    again = ledger.return_loan(loan, count=1, actor="王芳", key="R-1", effective=date(2026, 2, 1))
+    assert again["replayed"] and not first["replayed"]
+    assert again["returns"] == first["returns"]
+    assert ledger.state().loans[loan].outstanding == 1  # returned once, not twice
+    with pytest.raises(RuleViolation) as refused:
+        ledger.return_loan(loan, count=2, actor="王芳", key="R-1", effective=date(2026, 3, 2))
+    assert refused.value.rule == "return.key_conflict"
+    assert "differs in count, effective" in refused.value.message_en
+    with pytest.raises(RuleViolation) as other:
+        ledger.evaluate_loan(loan, score=70, decision="extend", actor="王芳", key="R-1")
+    assert other.value.rule == "evaluate.key_conflict"
+    day = date(2027, 1, 6)
+    kw: dict = {"score": 80, "decision": "extend", "new_end": date(2028, 1, 6), "actor": "王芳"}
+    ledger.evaluate_loan(loan, key="E-1", effective=day, **kw)
+    ledger.sync(changed(city(), A4=4), actor="王芳", effective=date(2027, 2, 1))
+    assert ledger.evaluate_loan(loan, key="E-1", effective=day, **kw)["replayed"]
+    with pytest.raises(RuleViolation) as differing:
+        ledger.evaluate_loan(loan, key="E-1", effective=day, **(kw | {"score": 90}))
+    assert differing.value.rule == "evaluate.key_conflict" and "score" in differing.value.message_en
+    assert len([e for e in ledger.events() if e["kind"] == "loan_evaluated"]) == 1
+    assert ledger.verify()["ok"]
