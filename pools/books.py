@@ -33,6 +33,7 @@ from pools.events import (
     UsePlanWithdrawn,
 )
 from pools.rules.idempotency import key_used_elsewhere, same_request
+from pools.rules.monitoring import Alert
 from pools.rules.problems import (
     CAUSE_KIND,
     Cause,
@@ -185,6 +186,18 @@ def post_hires(batch: Batch, unit_id: str, rise: int) -> int:
     if rise > 0:
         batch.notes.setdefault("unplanned", []).append({"unit_id": unit_id, "count": rise})
     return rise
+
+
+def unplanned_alerts(unplanned: dict[str, int]) -> list[Alert]:
+    """The alerts of a sync's hires without a plan (无计划进人): the control, not a refusal."""
+    return [
+        Alert(
+            "unplanned_hire",
+            f"{unit_id}: {count} hired without an open quota-use plan (无计划进人)",
+            unit_id=unit_id,
+        )
+        for unit_id, count in unplanned.items()
+    ]
 
 
 def withdraw_for_removed(batch: Batch, unit_id: str) -> None:
@@ -410,9 +423,10 @@ def problems_status(state: State, day: date) -> dict[str, Any]:
     }
 
 
-def quarterly_report(state: State, start: date, end: date) -> list[dict[str, Any]]:
-    """季通报: the problems open at the end of the quarter (opened by then, not closed by then),
-    by unit and kind, with their age in days at the quarter's end."""
+def quarterly_report(state: State, end: date) -> list[dict[str, Any]]:
+    """季通报: the problems open on `end` (the quarter's end, or the ledger's day while the
+    quarter runs: opened by then, not closed by then), by unit and kind, with their age in
+    days on that day."""
     rows = []
     for problem in state.problems.values():
         if problem.opened_on > end:

@@ -147,7 +147,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
             ("by channel", result["by_channel"], "channel"),
             ("by year", result["by_year"], "year"),
         ):
-            print(f"{title}:  {'':<10} {head}")
+            print(f"  {title:<12} {head}")
             for figures in rows:
                 print(row(str(figures[key]), figures))
         print(row("city", result["city"]))
@@ -162,6 +162,24 @@ def _show_plan(plan: dict[str, Any]) -> None:
         f"{plan['lapsed']}, withdrawn {plan['withdrawn']}, reserved {plan['reserved']}  "
         f"{plan['status']}"
     )
+
+
+def show_sync_books(result: dict[str, Any]) -> None:
+    """What `ledger sync` did with the books: hires posted to plans, hires without a plan,
+    plans lapsed, problems the monthly comparison (月比对) opened and closed."""
+    for item in result.get("lapsed", []):
+        print(f"  plan lapsed: {item['plan_id']} ({item['unit_id']}), {item['count']} unused")
+    for item in result.get("posted", []):
+        print(f"  hires posted: {item['unit_id']} {item['count']} to plan {item['plan_id']}")
+    for item in result.get("unplanned", []):
+        print(f"  hires without a plan (无计划进人): {item['unit_id']} {item['count']}")
+    for item in result.get("problems_opened", []):
+        print(
+            f"  problem opened (月比对): {item['problem_id']} {item['unit_id']} {item['kind']}, "
+            f"deadline {item['deadline']}"
+        )
+    for problem_id in result.get("problems_closed", []):
+        print(f"  problem closed, cause gone: {problem_id}")
 
 
 def _show_warnings(result: dict[str, Any]) -> None:
@@ -241,7 +259,7 @@ def _cmd_problem_report(args: argparse.Namespace) -> int:
     def show(result: dict[str, Any]) -> None:
         print(
             f"季通报 {result['quarter']} ({result['from']} – {result['to']}): "
-            f"{len(result['problems'])} open problems"
+            f"{len(result['problems'])} open problems on {result['as_of']}"
         )
         for row in result["problems"]:
             late = "  past deadline" if row["past_deadline"] else ""

@@ -476,6 +476,9 @@ def _cmd_sync(args: argparse.Namespace) -> int:
             )
         for loan_id in result["expired"]:
             print(f"  expired: loan {loan_id} awaits its performance evaluation")
+        from pools.books_cli import show_sync_books  # SPEC 2.7/2.8 (issue 11)
+
+        show_sync_books(result)
         before, after = result["pools_before"]["admin"], result["pools"]["admin"]
         print(
             f"administrative pool capacity {before['capacity']} -> {after['capacity']} "

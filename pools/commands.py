@@ -220,7 +220,7 @@ def sync_units(batch: Batch, units: list[Unit], allow_removals: bool = False) ->
         expired,
         before,
         pool_figures(state),
-        alerts(state, batch.effective),
+        alerts(state, batch.effective) + books.unplanned_alerts(unplanned),
     )
 
 

@@ -511,9 +511,10 @@ class Ledger:
             state = self.state()
             if state.effective is not None and end < state.effective:
                 state = self.state(end)  # the quarter as it ended
-            rows = books.quarterly_report(state, start, end)
+            day = min(end, _latest(self._today(), state.effective))
+            rows = books.quarterly_report(state, day)
         return {"quarter": quarter.strip().upper(), "from": start.isoformat(),
-                "to": end.isoformat(), "problems": rows}  # fmt: skip
+                "to": end.isoformat(), "as_of": day.isoformat(), "problems": rows}  # fmt: skip
 
     # ---- verification ------------------------------------------------------------------
 

@@ -128,6 +128,9 @@ def test_hire_without_a_plan_is_flagged_with_a_problem_not_refused(make_ledger: 
     assert synced["unplanned"] == [{"unit_id": "A3", "count": 2}]
     opened = [(p["unit_id"], p["kind"], p["cause"]) for p in synced["problems_opened"]]
     assert ("A3", "无计划进人", "unplanned_hire") in opened
+    assert [
+        (a["kind"], a["unit_id"]) for a in synced["alerts"] if a["kind"] == "unplanned_hire"
+    ] == [("unplanned_hire", "A3")]
     assert ledger.state().units["A3"].headcount == 23  # the snapshot is the fact
 
 
@@ -219,11 +222,15 @@ def test_quarterly_report_lists_open_problems_with_their_age(make_ledger: Make) 
     )
     ledger.close_problem(gone, actor="王芳", reason="已整改", effective=date(2026, 11, 1))
     report = ledger.problem_report("2026q4")
-    assert report["from"] == "2026-10-01" and report["to"] == "2026-12-31"
+    assert (report["from"], report["to"], report["as_of"]) == (
+        "2026-10-01",
+        "2026-12-31",
+        "2026-11-01",
+    )
     assert [
         (r["problem_id"], r["unit_id"], r["kind"], r["age_days"]) for r in report["problems"]
     ] == [
-        (kept, "A3", "混编混岗", 82),
+        (kept, "A3", "混编混岗", 22),  # age on the ledger's day (2026-11-01): the quarter runs
     ]
     with pytest.raises(RuleViolation) as bad:
         ledger.problem_report("2026Q5")
