@@ -9,6 +9,7 @@ write the form is emptied, so the next write cannot carry the previous 文号.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -127,40 +128,47 @@ def approve_form(the_ledger: Ledger, units: dict[str, dict[str, Any]], today: da
             document=document,
         )
     )
-    if result is None:
-        return
-    flash("success", f"{t('plan_approved')}: {result['plan_id']}")
-    for warning in result.get("warnings", []):
-        flash("warning", warning["message_zh"] if lang() == "zh" else warning["message_en"])
-    form_state.clear("approve_plan")
-    st.rerun()
+    _done("approve_plan", result, "plan_approved", lambda r: r["plan_id"])
 
 
 def withdraw_form(the_ledger: Ledger, plans: list[dict[str, Any]], today: date) -> None:
     open_plans = [p["plan_id"] for p in plans if p["status"] == "open"]
-    form_state.seed("withdraw_plan", {"withdraw_reason": "", "withdraw_document": ""})
-    with st.form("withdraw_plan"):
-        st.subheader(t("withdraw_plan"))
-        _choose_first_if_gone("withdraw_plan_id", open_plans)
-        plan_id = st.selectbox(t("book_col_plan_id"), open_plans, key="withdraw_plan_id")
-        reason = st.text_input(t("reason"), key="withdraw_reason")
-        document = st.text_input(t("document"), key="withdraw_document")
-        submitted = st.form_submit_button(t("submit_withdraw_plan"))
-    if not submitted or plan_id is None:
+    plan_id, reason, document = _pick_with_reason("withdraw_plan", "plan_id", open_plans)
+    if plan_id is None:
         return
     result = write(
         lambda: the_ledger.withdraw_plan(
-            plan_id,
-            actor=current_user().actor,
-            reason=reason,
-            document=document,
-            effective=today,
+            plan_id, actor=current_user().actor, reason=reason, document=document, effective=today
         )
     )
+    _done("withdraw_plan", result, "plan_withdrawn", lambda r: r["plan_id"])
+
+
+def _pick_with_reason(form: str, id_column: str, options: list[str]) -> tuple[str | None, str, str]:
+    """A form that picks one open plan or problem and states a reason and a 文号: the id
+    chosen once submitted (None before), the reason and the 文号."""
+    form_state.seed(form, {f"{form}_reason": "", f"{form}_document": ""})
+    with st.form(form):
+        st.subheader(t(form))
+        _choose_first_if_gone(f"{form}_id", options)
+        chosen = st.selectbox(t(f"book_col_{id_column}"), options, key=f"{form}_id")
+        reason = st.text_input(t("reason"), key=f"{form}_reason")
+        document = st.text_input(t("document"), key=f"{form}_document")
+        submitted = st.form_submit_button(t(f"submit_{form}"))
+    return (chosen if submitted else None), reason, document
+
+
+def _done(
+    form: str, result: dict[str, Any] | None, message: str, written: Callable[[dict], str]
+) -> None:
+    """After a write: say what was written (and any warning it carries), empty the form and
+    show the ledger as it now is. A refused write (None) was shown by `write`."""
     if result is None:
         return
-    flash("success", f"{t('plan_withdrawn')}: {result['plan_id']}")
-    form_state.clear("withdraw_plan")
+    flash("success", f"{t(message)}: {written(result)}")
+    for warning in result.get("warnings", []):
+        flash("warning", warning["message_zh"] if lang() == "zh" else warning["message_en"])
+    form_state.clear(form)
     st.rerun()
 
 
@@ -218,23 +226,12 @@ def open_problem_form(the_ledger: Ledger, units: dict[str, dict[str, Any]], toda
             effective=today,
         )
     )
-    if result is None:
-        return
-    flash("success", f"{t('problem_opened')}: {result['problem']['problem_id']}")
-    form_state.clear("open_problem")
-    st.rerun()
+    _done("open_problem", result, "problem_opened", lambda r: r["problem"]["problem_id"])
 
 
 def close_problem_form(the_ledger: Ledger, open_ids: list[str], today: date) -> None:
-    form_state.seed("close_problem", {"close_reason": "", "close_document": ""})
-    with st.form("close_problem"):
-        st.subheader(t("close_problem"))
-        _choose_first_if_gone("close_problem_id", open_ids)
-        problem_id = st.selectbox(t("book_col_problem_id"), open_ids, key="close_problem_id")
-        reason = st.text_input(t("reason"), key="close_reason")
-        document = st.text_input(t("document"), key="close_document")
-        submitted = st.form_submit_button(t("submit_close_problem"))
-    if not submitted or problem_id is None:
+    problem_id, reason, document = _pick_with_reason("close_problem", "problem_id", open_ids)
+    if problem_id is None:
         return
     result = write(
         lambda: the_ledger.close_problem(
@@ -245,8 +242,4 @@ def close_problem_form(the_ledger: Ledger, open_ids: list[str], today: date) -> 
             effective=today,
         )
     )
-    if result is None:
-        return
-    flash("success", f"{t('problem_closed')}: {result['problem']['problem_id']}")
-    form_state.clear("close_problem")
-    st.rerun()
+    _done("close_problem", result, "problem_closed", lambda r: r["problem"]["problem_id"])

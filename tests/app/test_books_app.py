@@ -47,7 +47,7 @@ def test_an_approver_approves_a_plan_and_records_and_closes_a_problem() -> None:
     assert any("已登记问题" in s.value for s in at.success)
     at = approve(at, "M02", 1)  # an open problem blocks a new plan for the unit
     assert any("problem.open_blocks" in e.value for e in at.error)
-    at.text_input(key="close_reason").set_value("已整改到位")
+    at.text_input(key="close_problem_reason").set_value("已整改到位")
     button(at, "销号").click()
     at = rerun(at)
     assert any("已销号" in s.value for s in at.success)
