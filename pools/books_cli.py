@@ -164,6 +164,18 @@ def _show_plan(plan: dict[str, Any]) -> None:
     )
 
 
+def show_status_books(result: dict[str, Any]) -> None:
+    """The `ledger status` lines of the books: plans and open problems, in figures."""
+    city, problems = result["useplans"]["city"], result["problems"]
+    print(
+        f"quota-use plans: approved {city['approved']}, used {city['used']}, lapsed "
+        f"{city['lapsed']}, withdrawn {city['withdrawn']}, still reserved {city['reserved']}"
+    )
+    kinds = ", ".join(f"{kind} {n}" for kind, n in problems["by_kind"].items())
+    effect = "block new quota" if problems["blocking"] else "warn only"
+    print(f"open problems: {problems['open']}{f' ({kinds})' if kinds else ''}; they {effect}")
+
+
 def show_sync_books(result: dict[str, Any]) -> None:
     """What `ledger sync` did with the books: hires posted to plans, hires without a plan,
     plans lapsed, problems the monthly comparison (月比对) opened and closed."""

@@ -112,6 +112,20 @@ def _init_parser(cmds: Any) -> None:
         "(default %(default)s)",
     )
     p.add_argument(
+        "--problem-kinds",
+        type=lambda text: tuple(k.strip() for k in text.replace("，", ",").split(",") if k.strip()),
+        default=defaults.problem_kinds,
+        help="the kinds of rectification problems, comma-separated (default: "
+        + ",".join(defaults.problem_kinds)
+        + ")",
+    )
+    p.add_argument(
+        "--problems-warn-only",
+        action="store_true",
+        help="an open problem only warns on a new loan or quota-use plan for its unit, "
+        "instead of refusing it",
+    )
+    p.add_argument(
         "--demo",
         action="store_true",
         help="use the built-in, public demo chain key (for trying the product only); without "
@@ -423,6 +437,8 @@ def _cmd_init(args: argparse.Namespace) -> int:
         expiry_warning_days=args.expiry_warning_days,
         max_future_days=args.max_future_days,
         max_removed_share=args.max_removed_share,
+        problem_kinds=args.problem_kinds,
+        problems_block=not args.problems_warn_only,
     )
     writes = _writes(args)
     writes["actor"] = args.actor or os.environ.get("USER") or "quotapool"
@@ -530,6 +546,9 @@ def _cmd_status(args: argparse.Namespace) -> int:
             print(f"open loans: {len(result['loans'])}")
             for loan in result["loans"]:
                 _show_loan(loan)
+        from pools.books_cli import show_status_books  # SPEC 2.7/2.8 (issue 11)
+
+        show_status_books(result)
         _show_alerts(result["alerts"])
 
     return _run(args, action, show)

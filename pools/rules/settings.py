@@ -93,7 +93,9 @@ def settings_valid(settings: Settings) -> Violation | None:
     for name in ("admin_purposes", "institutional_purposes", "problem_kinds"):
         value = getattr(settings, name)
         if not value or not all(isinstance(item, str) and item.strip() for item in value):
-            return _bad(name, list(value), "one or more purposes, each named", "须列出用途")
+            return _bad(
+                name, list(value), "one or more names, each non-empty", "须列出至少一项名称"
+            )
     return None
 
 

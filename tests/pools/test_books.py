@@ -383,3 +383,29 @@ def test_keyed_return_and_evaluation_retries(make_ledger: Make) -> None:
     assert differing.value.rule == "evaluate.key_conflict" and "score" in differing.value.message_en
     assert len([e for e in ledger.events() if e["kind"] == "loan_evaluated"]) == 1
     assert ledger.verify()["ok"]
+
+
+def test_init_takes_the_problem_settings_from_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = ["--db", f"sqlite:///{tmp_path}/b.db"]
+    units = str(Path(__file__).resolve().parents[2] / "data" / "units" / "units-2026-10.csv")
+    status, _ = run_json(
+        capsys, "ledger", "init", *db, "--units", units, "--actor", "王芳", "--date",
+        "2026-10-08", "--demo", "--problem-kinds", "超编进人，其他", "--problems-warn-only",
+    )  # fmt: skip
+    assert status == 0
+    status, _ = run_json(
+        capsys, "problem", "open", *db, "--unit", "S115", "--kind", "其他", "--deadline",
+        "2026-12-31", "--actor", "王芳", "--date", "2026-10-09",
+    )  # fmt: skip
+    status, plan = run_json(
+        capsys, "useplan", "approve", *db, "--unit", "S115", "--count", "1", "--channel",
+        "other", "--purpose", "x", "--actor", "王芳", "--date", "2026-10-10",
+    )  # fmt: skip
+    assert status == 0 and [w["rule"] for w in plan["warnings"]] == ["problem.open_blocks"]
+    status, refused = run_json(
+        capsys, "problem", "open", *db, "--unit", "S115", "--kind", "混编混岗", "--deadline",
+        "2026-12-31", "--actor", "王芳", "--date", "2026-10-10",
+    )  # fmt: skip
+    assert status == 1 and refused["error"]["rule"] == "problem.kind"
