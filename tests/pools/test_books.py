@@ -409,3 +409,17 @@ def test_init_takes_the_problem_settings_from_the_command_line(
         "2026-12-31", "--actor", "王芳", "--date", "2026-10-10",
     )  # fmt: skip
     assert status == 1 and refused["error"]["rule"] == "problem.kind"
+
+
+def test_replay_refuses_a_loan_to_a_unit_with_an_open_problem(make_ledger: Make) -> None:
+    """The fold checks `problem.open_blocks` on every loan event too (when it refuses)."""
+    from pools.commands import Batch
+    from pools.events import LoanOpened, ledger_key
+    from pools.state import InvariantBroken
+
+    ledger = make_ledger()
+    open_manual(ledger, "A1")
+    batch = Batch(ledger.state(), ledger_key(), fixed_clock().isoformat(), DAY0, "forger")
+    with pytest.raises(InvariantBroken) as broken:
+        batch.emit(LoanOpened("L9", "admin", "A1", 1, "引进生", None))
+    assert broken.value.rule == "problem.open_blocks"
