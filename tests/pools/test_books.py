@@ -423,3 +423,15 @@ def test_replay_refuses_a_loan_to_a_unit_with_an_open_problem(make_ledger: Make)
     with pytest.raises(InvariantBroken) as broken:
         batch.emit(LoanOpened("L9", "admin", "A1", 1, "引进生", None))
     assert broken.value.rule == "problem.open_blocks"
+
+
+def test_a_unit_leaving_the_ledger_takes_its_open_plans_with_it(make_ledger: Make) -> None:
+    ledger = make_ledger()
+    plan = approve(ledger, "A4", 2)["plan_id"]
+    gone = [u for u in city() if u.unit_id != "A4"]
+    ledger.sync(gone, actor="王芳", reason="机构撤并", effective=date(2026, 2, 1))
+    withdrawn = ledger.useplans()["plans"][0]
+    assert (withdrawn["plan_id"], withdrawn["status"], withdrawn["withdrawn"]) == (
+        plan, "withdrawn", 2,
+    )  # fmt: skip
+    assert ledger.verify()["ok"]
