@@ -15,6 +15,60 @@ import streamlit as st
 
 from pools.audit_words import EVENT_NAMES
 
+# ---- quota-use plans (SPEC 2.7) and the problem ledger (SPEC 2.8), issue 11 -------------------
+BOOK_LABELS: dict[str, tuple[str, str]] = {
+    "useplans_title": ("用编计划", "Quota-use plans"),
+    "useplans_none": ("尚无用编计划。", "No quota-use plans yet."),
+    "approve_plan": ("批准用编计划", "Approve a quota-use plan"),
+    "submit_approve_plan": ("批准计划", "Approve the plan"),
+    "plan_approved": ("已批准用编计划", "Quota-use plan approved"),
+    "withdraw_plan": ("撤销用编计划", "Withdraw a quota-use plan"),
+    "submit_withdraw_plan": ("撤销计划", "Withdraw the plan"),
+    "plan_withdrawn": ("已撤销用编计划", "Quota-use plan withdrawn"),
+    "problems_title": ("问题台账", "Rectification problems"),
+    "problems_none": ("没有问题记录。", "No problems recorded."),
+    "problems_only_open": ("只看未销号问题", "Open problems only"),
+    "open_problem": ("登记问题", "Record a problem"),
+    "submit_open_problem": ("登记问题", "Record the problem"),
+    "problem_opened": ("已登记问题", "Problem recorded"),
+    "close_problem": ("问题销号", "Close a problem"),
+    "submit_close_problem": ("销号", "Close the problem"),
+    "problem_closed": ("已销号", "Problem closed"),
+    "unit": ("单位", "Unit"),
+    "channel_open_recruitment": ("公开招聘", "Open recruitment (公开招聘)"),
+    "channel_selection": ("选调", "Selection (选调)"),
+    "channel_military_transfer": ("军转安置", "Military transfer (军转安置)"),
+    "channel_talent": ("人才引进", "Talent import (人才引进)"),
+    "channel_other": ("其他", "Other (其他)"),
+    "book_status_open": ("有效", "open"),
+    "book_status_used": ("已用完", "used"),
+    "book_status_lapsed": ("过期失效", "lapsed"),
+    "book_status_withdrawn": ("已撤销", "withdrawn"),
+    "book_status_closed": ("已销号", "closed"),
+    "book_col_plan_id": ("计划编号", "Plan"),
+    "book_col_problem_id": ("问题编号", "Problem"),
+    "book_col_unit_id": ("单位", "Unit"),
+    "book_col_count": ("计划数", "Quotas"),
+    "book_col_channel": ("用编形式", "Channel"),
+    "book_col_purpose": ("用途", "Purpose"),
+    "book_col_approved_on": ("批准日期", "Approved on"),
+    "book_col_until": ("有效期至", "Valid to"),
+    "book_col_document": ("文号", "Document no."),
+    "book_col_approved": ("批准", "Approved"),
+    "book_col_used": ("已使用", "Used"),
+    "book_col_lapsed": ("过期", "Lapsed"),
+    "book_col_withdrawn": ("撤销", "Withdrawn"),
+    "book_col_reserved": ("未使用计划数", "Still reserved"),
+    "book_col_status": ("状态", "Status"),
+    "book_col_kind": ("问题类型", "Kind"),
+    "book_col_opened_on": ("登记日期", "Recorded on"),
+    "book_col_deadline": ("整改期限", "Deadline"),
+    "book_col_age_days": ("已挂账天数", "Age (days)"),
+    "book_col_automatic": ("月比对自动登记", "Automatic"),
+    "book_col_closed_on": ("销号日期", "Closed on"),
+    "book_col_close_reason": ("销号理由", "Closing reason"),
+}
+
 LABELS: dict[str, tuple[str, str]] = {
     "app_title": ("编制周转池与教师编制调配", "Quota pools and teacher-quota reallocation"),
     "language": ("语言 Language", "Language 语言"),
@@ -282,6 +336,7 @@ LABELS: dict[str, tuple[str, str]] = {
     # audit events
     # Event names: one table for the app and `quotapool audit log` (pools.audit_words).
     **{f"event_{kind}": names for kind, names in EVENT_NAMES.items()},
+    **BOOK_LABELS,  # issue 11
     # Streamlit's own words where Streamlit lets them be set (issue 8.6)
     "choose_option": ("请选择", "Choose an option"),
     "choose_options": ("请选择（可多选）", "Choose options"),

@@ -26,6 +26,13 @@ EVENT_NAMES: dict[str, tuple[str, str]] = {
     "loan_expired": ("借用到期", "loan expired"),
     "loan_evaluated": ("绩效评估", "loan evaluated"),
     "pool_rebuilt": ("周转池重建", "pool rebuilt"),
+    # SPEC 2.7/2.8 (issue 11)
+    "useplan_approved": ("批准用编计划", "quota-use plan approved"),
+    "useplan_posted": ("核销用编计划", "hires posted to plan"),
+    "useplan_lapsed": ("用编计划过期", "quota-use plan lapsed"),
+    "useplan_withdrawn": ("撤销用编计划", "quota-use plan withdrawn"),
+    "problem_opened": ("登记问题", "problem recorded"),
+    "problem_closed": ("问题销号", "problem closed"),
     "chain_key_rotated": ("更换链密钥", "chain key rotated"),
     "record_corrected": ("更正记录", "record corrected"),
 }
@@ -151,6 +158,59 @@ def _corrected(p: dict[str, Any], zh: bool) -> str:
     return f"event {p['seq']}'s {field[1]}: {old} → {new}"
 
 
+# ---- SPEC 2.7/2.8 (issue 11): quota-use plans and problems ---------------------------------
+
+
+def _plan_approved(p: dict[str, Any], zh: bool) -> str:
+    if zh:
+        return (
+            f"{p['plan_id']}：{p['unit_id']} {p['count']} 名，{p['channel']}，"
+            f"用途 {p['purpose']}，有效期至 {p['until']}"
+        )
+    return (
+        f"{p['plan_id']}: {p['unit_id']}, {p['count']}, {p['channel']}, purpose {p['purpose']}, "
+        f"valid to {p['until']}"
+    )
+
+
+def _plan_figure(zh_word: str, en_word: str) -> Any:
+    def describe_it(p: dict[str, Any], zh: bool) -> str:
+        if zh:
+            return f"{p['plan_id']}：{p['unit_id']} {zh_word} {p['count']} 名"
+        return f"{p['plan_id']}: {p['unit_id']}, {p['count']} {en_word}"
+
+    return describe_it
+
+
+def _problem_opened(p: dict[str, Any], zh: bool) -> str:
+    auto = ("（月比对自动登记）" if zh else " (monthly comparison)") if p.get("cause") else ""
+    if zh:
+        return (
+            f"{p['problem_id']}：{p['unit_id']} {p['problem_kind']}，整改期限 {p['deadline']}{auto}"
+        )
+    return f"{p['problem_id']}: {p['unit_id']} {p['problem_kind']}, deadline {p['deadline']}{auto}"
+
+
+def _problem_closed(p: dict[str, Any], zh: bool) -> str:
+    if p.get("automatic"):
+        return (
+            f"{p['problem_id']}：{p['unit_id']} 原因已消除，自动销号"
+            if zh
+            else f"{p['problem_id']}: {p['unit_id']}, cause gone, closed automatically"
+        )
+    return f"{p['problem_id']}：{p['unit_id']}" if zh else f"{p['problem_id']}: {p['unit_id']}"
+
+
+_BOOK_DESCRIBE = {
+    "useplan_approved": _plan_approved,
+    "useplan_posted": _plan_figure("进人核销", "hires posted"),
+    "useplan_lapsed": _plan_figure("未使用过期", "unused, lapsed"),
+    "useplan_withdrawn": _plan_figure("撤销未使用", "unused, withdrawn"),
+    "problem_opened": _problem_opened,
+    "problem_closed": _problem_closed,
+}
+
+
 _DESCRIBE = {
     "unit_registered": _registered,
     "unit_removed": lambda p, zh: str(p["unit_id"]),
@@ -160,6 +220,7 @@ _DESCRIBE = {
     "loan_evaluated": _evaluated,
     "pool_rebuilt": _rebuilt,
     "ledger_initialised": lambda p, zh: "台账设置已记录" if zh else "settings recorded",
+    **_BOOK_DESCRIBE,
     "record_corrected": lambda p, zh: _corrected(p, zh),
     "chain_key_rotated": lambda p, zh: (
         f"新密钥指纹 {str(p['fingerprint'])[:12]}…"

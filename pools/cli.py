@@ -60,6 +60,10 @@ def register(subparsers: Any) -> None:
     _audit_check_proof_parser(audit_cmds)
     _plan_apply_parser(subparsers)
 
+    from pools import books_cli  # SPEC 2.7/2.8 (issue 11): useplan, problem
+
+    books_cli.register(subparsers)
+
 
 # ---- parsers ---------------------------------------------------------------------------
 
@@ -109,6 +113,20 @@ def _init_parser(cmds: Any) -> None:
         default=defaults.max_removed_share,
         help="a snapshot dropping more of the units is refused without --allow-removals "
         "(default %(default)s)",
+    )
+    p.add_argument(
+        "--problem-kinds",
+        type=lambda text: tuple(k.strip() for k in text.replace("，", ",").split(",") if k.strip()),
+        default=defaults.problem_kinds,
+        help="the kinds of rectification problems, comma-separated (default: "
+        + ",".join(defaults.problem_kinds)
+        + ")",
+    )
+    p.add_argument(
+        "--problems-warn-only",
+        action="store_true",
+        help="an open problem only warns on a new loan or quota-use plan for its unit, "
+        "instead of refusing it",
     )
     p.add_argument(
         "--demo",
@@ -212,6 +230,7 @@ def _loan_return_parser(cmds: Any) -> None:
     _common(p, _cmd_loan_return)
     p.add_argument("--loan", required=True)
     p.add_argument("--count", type=int, help="default: all outstanding")
+    p.add_argument("--key", help="idempotency key: the same key twice returns once")
     _writer(p)
 
 
@@ -222,6 +241,7 @@ def _loan_evaluate_parser(cmds: Any) -> None:
     p.add_argument("--score", required=True, type=int, help="0–100")
     p.add_argument("--decision", required=True, choices=[d.value for d in Decision])
     p.add_argument("--until", type=_date, help="new end date when extending")
+    p.add_argument("--key", help="idempotency key: the same key twice records one evaluation")
     _writer(p)
 
 
@@ -464,6 +484,8 @@ def _cmd_init(args: argparse.Namespace) -> int:
         expiry_warning_days=args.expiry_warning_days,
         max_future_days=args.max_future_days,
         max_removed_share=args.max_removed_share,
+        problem_kinds=args.problem_kinds,
+        problems_block=not args.problems_warn_only,
     )
     writes = _writes(args)
     writes["actor"] = args.actor or os.environ.get("USER") or "quotapool"
@@ -517,6 +539,9 @@ def _cmd_sync(args: argparse.Namespace) -> int:
             )
         for loan_id in result["expired"]:
             print(f"  expired: loan {loan_id} awaits its performance evaluation")
+        from pools.books_cli import show_sync_books  # SPEC 2.7/2.8 (issue 11)
+
+        show_sync_books(result)
         before, after = result["pools_before"]["admin"], result["pools"]["admin"]
         print(
             f"administrative pool capacity {before['capacity']} -> {after['capacity']} "
@@ -568,6 +593,9 @@ def _cmd_status(args: argparse.Namespace) -> int:
             print(f"open loans: {len(result['loans'])}")
             for loan in result["loans"]:
                 _show_loan(loan)
+        from pools.books_cli import show_status_books  # SPEC 2.7/2.8 (issue 11)
+
+        show_status_books(result)
         _show_alerts(result["alerts"])
         _show_teacher(result["teacher"])
 
@@ -682,7 +710,7 @@ def _cmd_loan_open(args: argparse.Namespace) -> int:
 def _cmd_loan_return(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
         with _writing(args) as ledger:
-            return ledger.return_loan(args.loan, count=args.count, **_writes(args))
+            return ledger.return_loan(args.loan, count=args.count, key=args.key, **_writes(args))
 
     def show(result: dict[str, Any]) -> None:
         for item in result["returns"]:
@@ -702,6 +730,7 @@ def _cmd_loan_evaluate(args: argparse.Namespace) -> int:
                 score=args.score,
                 decision=args.decision,
                 new_end=args.until,
+                key=args.key,
                 **_writes(args),
             )
 

@@ -21,9 +21,10 @@ hashes are as they always were.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from pools.events import (
     DEMO_FINGERPRINT,
@@ -59,7 +60,11 @@ from pools.results import (
     UnitChange,
     pool_figures,
 )
-from pools.rules.idempotency import same_plan_application, same_request
+from pools.rules.idempotency import (
+    key_used_elsewhere,
+    retry_conflict,
+    same_request,
+)
 from pools.rules.institutional_pool import evaluation_allowed, rebuild_allowed
 from pools.rules.ledger import (
     actor_named,
@@ -112,6 +117,9 @@ class Batch:
     reason: str = ""
     document: str = ""
     events: list[Event] = field(default_factory=list)
+    # what the command found besides its result (issue 11: warnings, plans posted or lapsed,
+    # problems opened or closed); the ledger adds it to a result that is a JSON object
+    notes: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         refuse_input(day_in_range("effective date", self.effective))
@@ -125,6 +133,9 @@ class Batch:
         recorded = datetime.fromisoformat(self.recorded_at).date()
         refuse(not_future_dated(recorded, self.effective, self.state.settings.max_future_days))
         refuse(not_backdated(self.state.effective, self.effective))
+        from pools.books import lapse_due  # SPEC 2.7: a write past a plan's end lapses it
+
+        lapse_due(self)
 
     def emit(self, payload: Payload, idem_key: str | None = None) -> Event:
         event = seal(
@@ -203,6 +214,10 @@ def sync_units(batch: Batch, units: list[Unit], allow_removals: bool = False) ->
     expired = expire_due(batch)
     changes: list[UnitChange] = []
     returns: list[Returned] = []
+    from pools import books  # SPEC 2.7/2.8: hires post against plans; the monthly comparison
+
+    unplanned: dict[str, int] = {}
+    over_before = {unit_id for unit_id, unit in state.units.items() if unit.over_quota}
     for unit in units:
         current = state.units.get(unit.unit_id)
         if current is None:
@@ -217,10 +232,15 @@ def sync_units(batch: Batch, units: list[Unit], allow_removals: bool = False) ->
         if diff:
             batch.emit(UnitUpdated(unit.unit_id, diff))
             changes.append(UnitChange(unit.unit_id, "updated", diff))
+            rise = unit.headcount - diff["headcount"][0] if "headcount" in diff else 0
+            if rise > 0 and (left := books.post_hires(batch, unit.unit_id, rise)):
+                unplanned[unit.unit_id] = left
             returns.extend(settle(batch, [unit.unit_id]))
     for unit_id in gone:
+        books.withdraw_for_removed(batch, unit_id)
         batch.emit(UnitRemoved(unit_id))
         changes.append(UnitChange(unit_id, "removed"))
+    books.monthly_comparison(batch, unplanned, over_before)
     return SyncResult(
         len(batch.events),
         changes,
@@ -228,7 +248,7 @@ def sync_units(batch: Batch, units: list[Unit], allow_removals: bool = False) ->
         expired,
         before,
         pool_figures(state),
-        alerts(state, batch.effective),
+        alerts(state, batch.effective) + books.unplanned_alerts(unplanned),
     )
 
 
@@ -255,6 +275,9 @@ def open_loan(
     purpose = purpose.strip()
     if term_years is not None:
         refuse(term_allowed(term_years))
+    if idem_key is not None and idem_key in state.keyed and idem_key not in state.keys:
+        first = state.keyed[idem_key]
+        refuse(key_used_elsewhere(idem_key, _keyed_target(first), "loan"))
     if idem_key is not None and idem_key in state.keys:
         # the key first: a retry gets its answer whatever happened since (SPEC 3.3)
         loan = state.loans[state.keys[idem_key]]
@@ -278,6 +301,9 @@ def open_loan(
     # every refusal comes before the first event, so a refused command changes nothing
     refuse(check_open_loan(state, pool, unit_id, count, purpose, batch.effective))
     assert isinstance(pool, PoolRef)
+    from pools.books import blocks_or_warns
+
+    blocks_or_warns(batch, unit_id)  # SPEC 2.8: an open problem blocks new quota for the unit
     if term_years is None:
         term_years = _default_term(state.settings, pool)
     if term_years is not None:
@@ -291,14 +317,23 @@ def open_loan(
     return state.loans[loan_id], False
 
 
-def return_loan(batch: Batch, loan_id: str, count: int | None = None) -> ReturnResult:
-    """Return quotas of a loan by hand (task done, term over). Default: all outstanding."""
+def return_loan(
+    batch: Batch,
+    loan_id: str,
+    count: int | None = None,
+    idem_key: str | None = None,
+    effective_stated: bool = True,
+) -> ReturnResult:
+    """Return quotas of a loan by hand (task done, term over). Default: all outstanding.
+    With `idem_key`, a retry answers with the return the key first made (`_keyed_return`)."""
+    if idem_key is not None and idem_key in batch.state.keyed:
+        return _keyed_return(batch, idem_key, loan_id, count, effective_stated)
     batch.check_date()
     loan = _existing_loan(batch.state, loan_id)
     count = loan.outstanding if count is None else count
     refuse(return_allowed(loan, count))
     expire_due(batch)
-    batch.emit(LoanReturned(loan_id, count, ReturnCause.MANUAL.value))
+    batch.emit(LoanReturned(loan_id, count, ReturnCause.MANUAL.value), idem_key=idem_key)
     returns = [Returned(loan_id, ReturnCause.MANUAL, count, loan.borrower, loan.pool)]
     if loan.lender is not None:
         returns.extend(settle(batch, [loan.lender]))
@@ -312,9 +347,23 @@ def evaluate_loan(
     score: int,
     decision: Decision | Violation,
     new_end: date | None = None,
+    idem_key: str | None = None,
+    effective_stated: bool = True,
 ) -> EvaluationResult:
     """Record the performance evaluation of an expired loan: extend to `new_end`, or return.
-    `decision` is the parsed request (`pools.rules.institutional_pool.decision_named`)."""
+    `decision` is the parsed request (`pools.rules.institutional_pool.decision_named`).
+    With `idem_key`, a retry answers with the evaluation the key first recorded."""
+    if idem_key is not None and idem_key in batch.state.keyed:
+        asked = {
+            "loan": loan_id, "score": score,
+            "decision": str(decision) if isinstance(decision, Decision) else decision.rule,
+            "until": new_end, "effective": batch.effective if effective_stated else None,
+            "document": batch.document, "reason": batch.reason,
+        }  # fmt: skip
+        first = _keyed_first(batch, idem_key, "evaluate", LoanEvaluated, asked)
+        assert isinstance(first.payload, LoanEvaluated)
+        loan = batch.state.loans[first.payload.loan_id]
+        return EvaluationResult(loan, batch.effective, [])
     batch.check_date()
     state = batch.state
     loan = _existing_loan(state, loan_id)
@@ -322,7 +371,10 @@ def evaluate_loan(
     refuse(evaluation_allowed(loan, status, score, decision, new_end, batch.effective))
     extend = decision is Decision.EXTEND
     expire_due(batch)
-    batch.emit(LoanEvaluated(loan_id, score, str(decision), day_text(new_end) if extend else None))
+    batch.emit(
+        LoanEvaluated(loan_id, score, str(decision), day_text(new_end) if extend else None),
+        idem_key=idem_key,
+    )
     returns = []
     if decision is Decision.RETURN:
         count = loan.outstanding
@@ -364,6 +416,68 @@ def correct_record(batch: Batch, target: int, field: str, stored: str, new: str)
 
 def _default_term(settings: Settings, pool: PoolRef) -> int | None:
     return settings.admin_term_years if pool == ADMIN_POOL else settings.term_years
+
+
+# ---- keyed retries of every command (issue 11, SPEC 3.5) -------------------------------------
+
+
+def _keyed_target(event: Event) -> str:
+    """What a keyed request made or touched, in words: "loan L000004", "plan UP000002"."""
+    payload = event.payload
+    for name, label in (("plan_id", "quota-use plan"), ("loan_id", "loan")):
+        value = getattr(payload, name, None)
+        if value:
+            return f"{label} {value} ({payload.kind})"
+    return f"event {event.seq} ({payload.kind})"
+
+
+def _stored_request(event: Event) -> dict[str, object]:
+    """The request a keyed event recorded, in the fields a retry states."""
+    payload = event.payload
+    envelope = {
+        "effective": date.fromisoformat(event.effective),
+        "document": event.document,
+        "reason": event.reason,
+    }
+    if isinstance(payload, LoanReturned):
+        return {"loan": payload.loan_id, "count": payload.count, **envelope}
+    if isinstance(payload, LoanEvaluated):
+        until = None if payload.new_end is None else date.fromisoformat(payload.new_end)
+        return {
+            "loan": payload.loan_id, "score": payload.score, "decision": payload.decision,
+            "until": until, **envelope,
+        }  # fmt: skip
+    return dict(envelope)
+
+
+def _keyed_first(
+    batch: Batch, key: str, command: str, kind: type[Payload], asked: Mapping[str, object]
+) -> Event:
+    """The event `key` first wrote, once the retry is found to repeat its request (else the
+    refusal `<command>.key_conflict` naming the fields that differ)."""
+    first = batch.state.keyed[key]
+    stored = _stored_request(first)
+    for name in asked:
+        stored.setdefault(name, None)
+    refuse(retry_conflict(command, key, first.kind, kind.kind, _keyed_target(first), stored, asked))
+    return first
+
+
+def _keyed_return(
+    batch: Batch, key: str, loan_id: str, count: int | None, effective_stated: bool
+) -> ReturnResult:
+    asked = {
+        "loan": loan_id, "count": count,
+        "effective": batch.effective if effective_stated else None,
+        "document": batch.document, "reason": batch.reason,
+    }  # fmt: skip
+    first = _keyed_first(batch, key, "return", LoanReturned, asked)
+    assert isinstance(first.payload, LoanReturned)
+    loan = batch.state.loans[first.payload.loan_id]
+    returned = Returned(
+        loan.loan_id, ReturnCause.MANUAL, first.payload.count, loan.borrower, loan.pool
+    )
+    return ReturnResult(loan, date.fromisoformat(first.effective), [returned], [])
 
 
 def _existing_loan(state: State, loan_id: str) -> LoanState:
@@ -414,7 +528,8 @@ def apply_teacher_plan(
             "plan": plan.plan_id, "year": plan.year, "document": batch.document,
             "reason": batch.reason, "effective": batch.effective if effective_stated else None,
         }  # fmt: skip
-        refuse(same_plan_application(idem_key, done.application, stored, asked))
+        target = f"plan application {done.application}"
+        refuse(same_request(idem_key, target, stored, asked, "teacher"))
         accounts = {c: a.name for c, a in book.accounts.items()}
         return TeacherPlanResult(done, True, accounts, 0)
     batch.check_date()

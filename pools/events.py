@@ -263,6 +263,88 @@ TEACHER_PAYLOADS: tuple[type[Payload], ...] = (
 )
 
 
+# ---- SPEC 2.7 quota-use plans and 2.8 rectification problems (issue 11) -------------------
+
+
+@dataclass(frozen=True)
+class UsePlanApproved(Payload):
+    """A quota-use plan (用编计划): reserves `count` own vacancies of `unit_id` until `until`
+    (ISO date, the last valid day) for hires through `channel` (用编形式)."""
+
+    kind: ClassVar[str] = "useplan_approved"
+    plan_id: str
+    unit_id: str
+    count: int
+    channel: str
+    purpose: str
+    until: str
+
+
+@dataclass(frozen=True)
+class UsePlanPosted(Payload):
+    """`count` hires of the plan's unit posted against the plan (oldest open plan first)."""
+
+    kind: ClassVar[str] = "useplan_posted"
+    plan_id: str
+    unit_id: str
+    count: int
+
+
+@dataclass(frozen=True)
+class UsePlanLapsed(Payload):
+    """The unused part of a plan lapses after its validity end."""
+
+    kind: ClassVar[str] = "useplan_lapsed"
+    plan_id: str
+    unit_id: str
+    count: int
+
+
+@dataclass(frozen=True)
+class UsePlanWithdrawn(Payload):
+    """A plan withdrawn (撤销): its unused part is no longer reserved; the reason is the
+    envelope's."""
+
+    kind: ClassVar[str] = "useplan_withdrawn"
+    plan_id: str
+    unit_id: str
+    count: int
+
+
+@dataclass(frozen=True)
+class ProblemOpened(Payload):
+    """A rectification problem (问题台账) recorded against a unit; `cause` is empty for a
+    problem recorded by hand, else what the monthly comparison found (`pools.rules.problems`)."""
+
+    kind: ClassVar[str] = "problem_opened"
+    problem_id: str
+    unit_id: str
+    problem_kind: str
+    deadline: str
+    cause: str
+
+
+@dataclass(frozen=True)
+class ProblemClosed(Payload):
+    """A problem closed (销号); `automatic` when the monthly comparison found its cause gone.
+    The reason is the envelope's."""
+
+    kind: ClassVar[str] = "problem_closed"
+    problem_id: str
+    unit_id: str
+    automatic: bool
+
+
+BOOK_PAYLOADS: tuple[type[Payload], ...] = (
+    UsePlanApproved,
+    UsePlanPosted,
+    UsePlanLapsed,
+    UsePlanWithdrawn,
+    ProblemOpened,
+    ProblemClosed,
+)
+
+
 PAYLOAD_TYPES: dict[str, type[Payload]] = {
     cls.kind: cls
     for cls in (
@@ -280,6 +362,7 @@ PAYLOAD_TYPES: dict[str, type[Payload]] = {
     )
 }
 PAYLOAD_TYPES.update({cls.kind: cls for cls in TEACHER_PAYLOADS})
+PAYLOAD_TYPES.update({cls.kind: cls for cls in BOOK_PAYLOADS})  # SPEC 2.7/2.8 (issue 11)
 
 
 _PAYLOAD_FIELDS = {

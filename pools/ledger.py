@@ -27,13 +27,13 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pandas as pd
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.engine import Connection
 
-from pools import commands
+from pools import books, commands
 from pools.autocheckpoint import AutoCheckpoints
 from pools.checkpoint import Checkpoint, CheckpointError
 from pools.commands import Batch
@@ -65,8 +65,10 @@ from pools.rules.ledger import (
 )
 from pools.rules.loans import known_pool, settlement_problems, special_account_totals
 from pools.rules.monitoring import alerts
+from pools.rules.problems import quarter_bounds
 from pools.rules.settings import Settings, settings_valid
 from pools.rules.teacher_quota import document_named
+from pools.rules.useplans import Channel, PlanState, channel_named, free_vacancies
 from pools.rules.violations import RuleViolation, Violation, refuse, refuse_input
 from pools.state import InvariantBroken, State, collector_paused, fold
 from pools.storage import Head, Store, redact, row_json
@@ -239,10 +241,7 @@ class Ledger:
         Returns {"loan_id", "replayed", "loan": {...}, "pools": {...}}; `replayed` is true
         when `key` had already opened this loan (nothing new is written then)."""
         parsed = pool if isinstance(pool, PoolRef) else known_pool(pool)
-        if key is not None:
-            key = key.strip()  # ' K1' and 'K1' are one key
-            refuse_input(key_named(key))
-            refuse_input(text_storable("--key", key))
+        key = _idempotency_key(key)
 
         def run(batch: Batch) -> dict[str, Any]:
             loan, replayed = commands.open_loan(
@@ -268,12 +267,19 @@ class Ledger:
         effective: date | None = None,
         reason: str = "",
         document: str = "",
+        key: str | None = None,
     ) -> dict[str, Any]:
         """Return quotas of a loan by hand (default: all outstanding); the people on them move
-        onto the borrower's own quota (flagged if that puts it over quota)."""
+        onto the borrower's own quota (flagged if that puts it over quota). With `key`, a
+        retry answers with the first return ("replayed": true); a differing one is refused."""
+        key = _idempotency_key(key)
 
         def run(batch: Batch) -> dict[str, Any]:
-            return to_json(commands.return_loan(batch, loan_id, count))
+            replayed = key is not None and key in batch.state.keyed
+            result = commands.return_loan(
+                batch, loan_id, count, idem_key=key, effective_stated=effective is not None
+            )
+            return {**to_json(result), "replayed": replayed}
 
         return self._write(effective, actor, reason or "returned", document, run)
 
@@ -288,22 +294,24 @@ class Ledger:
         effective: date | None = None,
         reason: str = "",
         document: str = "",
+        key: str | None = None,
     ) -> dict[str, Any]:
         """Record the performance evaluation (绩效评估) of an expired loan: decision "extend"
-        (with `new_end`) or "return" (the quotas go back)."""
+        (with `new_end`) or "return" (the quotas go back). With `key`, a retry answers with
+        the first evaluation ("replayed": true); a differing one is refused."""
         parsed = decision if isinstance(decision, Decision) else decision_named(decision)
         _check_day("--until", new_end)
-        return self._write(
-            effective,
-            actor,
-            reason or "performance evaluation",
-            document,
-            lambda batch: to_json(
-                commands.evaluate_loan(
-                    batch, loan_id, score=score, decision=parsed, new_end=new_end
-                )
-            ),
-        )
+        key = _idempotency_key(key)
+
+        def run(batch: Batch) -> dict[str, Any]:
+            replayed = key is not None and key in batch.state.keyed
+            result = commands.evaluate_loan(
+                batch, loan_id, score=score, decision=parsed, new_end=new_end, idem_key=key,
+                effective_stated=effective is not None,
+            )  # fmt: skip
+            return {**to_json(result), "replayed": replayed}
+
+        return self._write(effective, actor, reason or "performance evaluation", document, run)
 
     def rebuild_pool(
         self,
@@ -510,6 +518,9 @@ class Ledger:
             )
             found: dict[str, Any] = to_json(status)
             found["teacher"] = teacher_json(state.teacher)  # SPEC 2.9
+            # SPEC 2.7/2.8 (issue 11): the quota-use plans and the problem ledger
+            found["useplans"] = books.useplans_status(state)
+            found["problems"] = books.problems_status(state, day)
             return found
 
     def key_mode(self) -> KeyMode:
@@ -567,6 +578,132 @@ class Ledger:
 
     def settings(self) -> Settings:
         return self.state().settings
+
+    # ---- quota-use plans (SPEC 2.7) and rectification problems (SPEC 2.8), issue 11 -------
+
+    def approve_plan(
+        self,
+        *,
+        unit_id: str,
+        count: int,
+        channel: str | Channel,
+        purpose: str,
+        actor: str,
+        until: date | None = None,
+        key: str | None = None,
+        effective: date | None = None,
+        reason: str = "",
+        document: str = "",
+    ) -> dict[str, Any]:
+        """Approve a quota-use plan (用编计划) reserving `count` free vacancies of `unit_id`
+        until `until` (default 31 December of the approval year). Returns {"plan_id",
+        "replayed", "plan", "unit": {vacancies, reserved, free_vacancies}}; with `key`, a
+        retry answers with the first plan (a differing one is refused naming the fields)."""
+        parsed = channel if isinstance(channel, Channel) else channel_named(channel)
+        key = _idempotency_key(key)
+        _check_day("--until", until)
+        _check_texts(purpose=purpose)
+
+        def run(batch: Batch) -> dict[str, Any]:
+            plan, replayed = books.approve_plan(
+                batch,
+                unit_id=unit_id,
+                count=count,
+                channel=parsed,
+                purpose=purpose,
+                until=until,
+                idem_key=key,
+                effective_stated=effective is not None,
+            )
+            return _plan_result(batch.state, plan, replayed)
+
+        return self._write(effective, actor, reason, document, run)
+
+    def withdraw_plan(
+        self,
+        plan_id: str,
+        *,
+        actor: str,
+        reason: str,
+        effective: date | None = None,
+        document: str = "",
+    ) -> dict[str, Any]:
+        """Withdraw (撤销) a quota-use plan with a reason: its unused part is freed."""
+
+        def run(batch: Batch) -> dict[str, Any]:
+            return _plan_result(batch.state, books.withdraw_plan(batch, plan_id), False)
+
+        return self._write(effective, actor, reason, document, run)
+
+    def useplans(
+        self, *, unit_id: str | None = None, year: int | None = None, as_of: date | None = None
+    ) -> dict[str, Any]:
+        """Plans and their figures per unit, channel, year and city (`books.useplans_status`)."""
+        _check_day("--as-of", as_of)
+        with self._lock:
+            return books.useplans_status(self.state(as_of), unit_id, year)
+
+    def open_problem(
+        self,
+        *,
+        unit_id: str,
+        kind: str,
+        deadline: date,
+        actor: str,
+        effective: date | None = None,
+        reason: str = "",
+        document: str = "",
+    ) -> dict[str, Any]:
+        """Record a rectification problem (问题台账) against a unit, with a 文号 and deadline."""
+        _check_day("--deadline", deadline)
+
+        def run(batch: Batch) -> dict[str, Any]:
+            problem = books.open_problem(batch, unit_id=unit_id, kind=kind, deadline=deadline)
+            return {"problem": books.problem_json(problem, batch.effective)}
+
+        return self._write(effective, actor, reason, document, run)
+
+    def close_problem(
+        self,
+        problem_id: str,
+        *,
+        actor: str,
+        reason: str,
+        effective: date | None = None,
+        document: str = "",
+    ) -> dict[str, Any]:
+        """Close (销号) a problem by hand, with a reason."""
+
+        def run(batch: Batch) -> dict[str, Any]:
+            problem = books.close_problem(batch, problem_id)
+            return {"problem": books.problem_json(problem, batch.effective)}
+
+        return self._write(effective, actor, reason, document, run)
+
+    def problems(
+        self, *, unit_id: str | None = None, only_open: bool = False, as_of: date | None = None
+    ) -> list[dict[str, Any]]:
+        _check_day("--as-of", as_of)
+        with self._lock:
+            state = self.state(as_of)
+            day = as_of or _latest(self._today(), state.effective)
+            return books.problems_list(state, day, unit_id, only_open)
+
+    def problem_report(self, quarter: str) -> dict[str, Any]:
+        """季通报: the problems open at the end of `quarter` ('2026Q4'), by unit, kind, age."""
+        bounds = quarter_bounds(quarter)
+        if isinstance(bounds, Violation):
+            refuse_input(bounds)
+        assert isinstance(bounds, tuple)
+        start, end = bounds
+        with self._lock:
+            state = self.state()
+            if state.effective is not None and end < state.effective:
+                state = self.state(end)  # the quarter as it ended
+            day = min(end, _latest(self._today(), state.effective))
+            rows = books.quarterly_report(state, day)
+        return {"quarter": quarter.strip().upper(), "from": start.isoformat(),
+                "to": end.isoformat(), "as_of": day.isoformat(), "problems": rows}  # fmt: skip
 
     # ---- verification ------------------------------------------------------------------
 
@@ -669,6 +806,8 @@ class Ledger:
                         document,
                     )
                     result = command(batch)
+                    if batch.notes and isinstance(result, dict):
+                        result = cast(T, {**result, **batch.notes})
                     _refuse_unsettled(state, _touched_units(state, batch.events))
                     self.store.append(conn, batch.events)
                 if self._auto_checkpoints is not None and batch.events:
@@ -679,6 +818,34 @@ class Ledger:
                 # a refused or failed command may have touched the cached state: refold
                 self._state = None
                 raise
+
+
+def _idempotency_key(key: str | None) -> str | None:
+    """A key from the caller, trimmed (' K1' and 'K1' are one key); an empty one is refused."""
+    if key is None:
+        return None
+    key = key.strip()
+    refuse_input(key_named(key))
+    refuse_input(text_storable("--key", key))
+    return key
+
+
+def _plan_result(state: State, plan: PlanState, replayed: bool) -> dict[str, Any]:
+    unit = state.units.get(plan.unit_id)
+    figures = None
+    if unit is not None:
+        figures = {
+            "unit_id": unit.unit_id,
+            "vacancies": unit.vacancies,
+            "reserved": state.reserved.get(unit.unit_id, 0),
+            "free_vacancies": free_vacancies(state, unit.unit_id),
+        }
+    return {
+        "plan_id": plan.plan_id,
+        "replayed": replayed,
+        "plan": books.plan_json(plan),
+        "unit": figures,
+    }
 
 
 def _latest(today: date, last: date | None) -> date:

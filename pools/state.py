@@ -61,6 +61,8 @@ from pools.events import (
     LoanOpened,
     LoanReturned,
     PoolRebuilt,
+    ProblemClosed,
+    ProblemOpened,
     RecordCorrected,
     TeacherCountyRegistered,
     TeacherPlanCompleted,
@@ -70,12 +72,17 @@ from pools.events import (
     UnitRegistered,
     UnitRemoved,
     UnitUpdated,
+    UsePlanApproved,
+    UsePlanLapsed,
+    UsePlanPosted,
+    UsePlanWithdrawn,
 )
 from pools.rules.admin_pool import (
     admin_pool_capacity,
     admin_pool_suspended,
     is_municipal_admin_organ,
 )
+from pools.rules.idempotency import key_unused
 from pools.rules.institutional_pool import (
     decision_named,
     evaluation_allowed,
@@ -95,6 +102,17 @@ from pools.rules.loans import (
     return_allowed,
     vacancy_to_move_into,
 )
+from pools.rules.problems import (
+    ProblemState,
+    ProblemStatus,
+    automatic_problem_allowed,
+    cause_of,
+    deadline_not_before,
+    open_problem_refusal,
+    problem_closable,
+    problem_kind_known,
+    problem_unit_known,
+)
 from pools.rules.settings import Settings, settings_valid
 from pools.rules.unit_loans import lender_has_spare, unit_loan_parties
 from pools.rules.units import (
@@ -104,6 +122,20 @@ from pools.rules.units import (
     unit_figures_problem,
     unit_without_loans,
     usable_quota,
+)
+from pools.rules.useplans import (
+    Channel,
+    PlanState,
+    PlanStatus,
+    channel_named,
+    lapse_allowed,
+    plan_count_valid,
+    plan_open,
+    plan_unit_known,
+    plan_validity_after_approval,
+    plan_within_free_vacancies,
+    posting_allowed,
+    withdrawal_reason_given,
 )
 from pools.rules.violations import Violation
 from pools.teacher_book import TeacherBook
@@ -242,6 +274,15 @@ class State:
         self.keys: dict[str, str] = {}  # idempotency key -> loan id
         self.open_by_borrower: dict[str, list[str]] = {}  # oldest first
         self.awaiting_return: set[str] = set()  # loans an evaluation sent back, not yet returned
+        # ---- SPEC 2.7 quota-use plans, 2.8 problems (issue 11; folded in `pools.books_fold`)
+        self.plans: dict[str, PlanState] = {}
+        self.open_plans_by_unit: dict[str, list[str]] = {}  # oldest first
+        self.reserved: dict[str, int] = {}  # unit -> unused part of its open plans
+        self.plan_keys: dict[str, str] = {}  # idempotency key -> plan id
+        self.problems: dict[str, ProblemState] = {}
+        self.open_problems_by_unit: dict[str, list[str]] = {}  # oldest first
+        self.problem_by_cause: dict[str, str] = {}  # open automatic problems by cause
+        self.keyed: dict[str, Event] = {}  # every idempotency key -> the first event it wrote
         self.seq = 0
         self.hash = GENESIS
         self.effective: date | None = None  # of the last event
@@ -317,7 +358,12 @@ class State:
         assert day is not None
         if self.teacher.open is not None and type(payload) not in _TEACHER_GROUP:
             raise InvariantBroken(seq, "a plan group is interrupted by another event")
+        idem_key = event[2]
+        if idem_key is not None:  # one key, one request, whatever the command (issue 11)
+            _refuse(seq, key_unused(self.keyed, idem_key))
         _HANDLERS[type(payload)](self, event, day, payload)
+        if idem_key is not None:
+            self.keyed[idem_key] = event
         self.seq = seq
         self.hash = digest
         self.effective = day
@@ -425,10 +471,11 @@ class State:
         seq, idem_key, count = event.seq, event.idem_key, p.count
         if p.loan_id in self.loans:
             raise InvariantBroken(seq, f"loan {p.loan_id} already exists")
-        if idem_key is not None and idem_key in self.keys:
-            raise InvariantBroken(seq, f"idempotency key {idem_key!r} opened a loan before")
+        if idem_key is not None and (idem_key in self.keys or idem_key in self.plan_keys):
+            raise InvariantBroken(seq, f"idempotency key {idem_key!r} was used before")
         _refuse(seq, loan_count_valid(count))
         borrower = self._unit(event, p.borrower)
+        _refuse(seq, open_problem_refusal(self, p.borrower))  # SPEC 2.8
         try:
             pool = parse_pool(p.pool)
             end = None if p.end is None else parse_day(p.end)
@@ -612,6 +659,136 @@ _HANDLERS.update(
 )
 # the events that may come while a plan group is open
 _TEACHER_GROUP = frozenset({TeacherQuotaReleased, TeacherQuotaAllocated, TeacherPlanCompleted})
+
+
+# ---- SPEC 2.7 quota-use plans and 2.8 rectification problems (issue 11) ------------------
+# A plan reserves free vacancies (`pools.rules.useplans`); postings go to the unit's oldest
+# open plan; a lapse comes only after the validity end; an open problem blocks new plans (and
+# loans, in `_on_loan_opened`) unless the setting makes that a warning; one open automatic
+# problem per cause.
+
+
+def _plan_day(seq: int, text: str) -> date:
+    try:
+        return parse_day(text)
+    except (TypeError, ValueError) as exc:
+        raise InvariantBroken(seq, str(exc)) from None
+
+
+def _on_useplan_approved(state: State, event: Event, day: date, p: UsePlanApproved) -> None:
+    seq, idem_key = event.seq, event.idem_key
+    if p.plan_id in state.plans:
+        raise InvariantBroken(seq, f"quota-use plan {p.plan_id} already exists")
+    if idem_key is not None and (idem_key in state.keys or idem_key in state.plan_keys):
+        raise InvariantBroken(seq, f"idempotency key {idem_key!r} was used before")
+    channel = channel_named(p.channel)
+    if not isinstance(channel, Channel):
+        raise InvariantBroken.of(seq, channel)
+    until = _plan_day(seq, p.until)
+    _refuse(seq, plan_count_valid(p.count))
+    _refuse(seq, plan_unit_known(state, p.unit_id))
+    _refuse(seq, plan_validity_after_approval(day, until))
+    _refuse(seq, open_problem_refusal(state, p.unit_id))
+    _refuse(seq, plan_within_free_vacancies(state, p.unit_id, p.count))
+    state.plans[p.plan_id] = PlanState(
+        p.plan_id, p.unit_id, p.count, channel, p.purpose, until, day, seq, event.document,
+        event.actor, event.reason, idem_key,
+    )  # fmt: skip
+    state.open_plans_by_unit.setdefault(p.unit_id, []).append(p.plan_id)
+    state.reserved[p.unit_id] = state.reserved.get(p.unit_id, 0) + p.count
+    if idem_key is not None:
+        state.plan_keys[idem_key] = p.plan_id
+
+
+def _release(state: State, plan: PlanState, count: int, field_name: str) -> None:
+    """Take `count` off a plan's unused part (posted, lapsed or withdrawn); close it at 0."""
+    setattr(plan, field_name, getattr(plan, field_name) + count)
+    state.reserved[plan.unit_id] -= count
+    if plan.remaining == 0:
+        plan.status = _CLOSING_STATUS[field_name]
+        state.open_plans_by_unit[plan.unit_id].remove(plan.plan_id)
+
+
+def _plan_of(state: State, event: Event, plan_id: str, unit_id: str) -> PlanState:
+    plan = state.plans.get(plan_id)
+    if plan is None or plan.unit_id != unit_id:
+        raise InvariantBroken(event.seq, f"quota-use plan {plan_id} of {unit_id} does not exist")
+    return plan
+
+
+def _on_useplan_posted(state: State, event: Event, day: date, p: UsePlanPosted) -> None:
+    plan = _plan_of(state, event, p.plan_id, p.unit_id)
+    _refuse(event.seq, posting_allowed(state, p.plan_id, p.count))
+    _release(state, plan, p.count, "used")
+
+
+def _on_useplan_lapsed(state: State, event: Event, day: date, p: UsePlanLapsed) -> None:
+    plan = _plan_of(state, event, p.plan_id, p.unit_id)
+    _refuse(event.seq, lapse_allowed(state, p.plan_id, p.count, day))
+    _release(state, plan, p.count, "lapsed")  # partly used or not, it ends lapsed
+
+
+def _on_useplan_withdrawn(state: State, event: Event, day: date, p: UsePlanWithdrawn) -> None:
+    plan = _plan_of(state, event, p.plan_id, p.unit_id)
+    _refuse(event.seq, plan_open(state, p.plan_id))
+    _refuse(event.seq, withdrawal_reason_given(event.reason))
+    if p.count != plan.remaining:
+        raise InvariantBroken(event.seq, f"a withdrawal takes the whole unused part of {p.plan_id}")
+    _release(state, plan, p.count, "withdrawn")
+
+
+def _on_problem_opened(state: State, event: Event, day: date, p: ProblemOpened) -> None:
+    seq = event.seq
+    if p.problem_id in state.problems:
+        raise InvariantBroken(seq, f"problem {p.problem_id} already exists")
+    _refuse(seq, problem_unit_known(state, p.unit_id))
+    _refuse(seq, problem_kind_known(state.settings, p.problem_kind))
+    deadline = _plan_day(seq, p.deadline)
+    _refuse(seq, deadline_not_before(day, deadline))
+    if p.cause:
+        if cause_of(p.cause) is None:
+            raise InvariantBroken(seq, f"unknown cause {p.cause!r} of an automatic problem")
+        _refuse(seq, automatic_problem_allowed(state, p.cause))
+        state.problem_by_cause[p.cause] = p.problem_id
+    state.problems[p.problem_id] = ProblemState(
+        p.problem_id, p.unit_id, p.problem_kind, deadline, day, seq, event.document, event.actor,
+        event.reason, p.cause,
+    )  # fmt: skip
+    state.open_problems_by_unit.setdefault(p.unit_id, []).append(p.problem_id)
+
+
+def _on_problem_closed(state: State, event: Event, day: date, p: ProblemClosed) -> None:
+    _refuse(event.seq, problem_closable(state, p.problem_id, event.reason))
+    problem = state.problems[p.problem_id]
+    if problem.unit_id != p.unit_id or (p.automatic and not problem.automatic):
+        raise InvariantBroken(
+            event.seq, f"problem {p.problem_id} is not {p.unit_id}'s automatic one"
+        )
+    problem.status = ProblemStatus.CLOSED
+    problem.closed_on = day
+    problem.close_reason = event.reason
+    problem.closed_by = event.actor
+    state.open_problems_by_unit[problem.unit_id].remove(p.problem_id)
+    if problem.cause:
+        state.problem_by_cause.pop(problem.cause, None)
+
+
+_CLOSING_STATUS = {
+    "used": PlanStatus.USED,
+    "lapsed": PlanStatus.LAPSED,
+    "withdrawn": PlanStatus.WITHDRAWN,
+}
+
+_HANDLERS.update(
+    {
+        UsePlanApproved: _on_useplan_approved,
+        UsePlanPosted: _on_useplan_posted,
+        UsePlanLapsed: _on_useplan_lapsed,
+        UsePlanWithdrawn: _on_useplan_withdrawn,
+        ProblemOpened: _on_problem_opened,
+        ProblemClosed: _on_problem_closed,
+    }
+)
 
 
 def _check_unit_values(seq: int, level: str, kind: str, approved: int, headcount: int) -> None:

@@ -14,6 +14,9 @@
 4. settlement — at the end: return-one-when-vacated applied everywhere, and every loan that
    an evaluation sent back returned (`pools.rules.loans.settlement_problems`).
 5. recount — at the end: every running figure of the fold recounted from the loans and units.
+7. books — at the end (issue 11): no quota-use plan left open past its validity end, every
+   unit's reservation recounted from its open plans, and the open problems recounted
+   (`pools.rules.useplans.unlapsed_plans`).
 6. checkpoints — if signed checkpoints are given (SPEC 3.6): each is signed by the given public
    key and the stored ledger extends it (same ledger, at least as many events, and the first
    `size` events have the signed Merkle root: `pools.transparency.checkpoint_findings`), so
@@ -45,7 +48,9 @@ from pools.events import (
 )
 from pools.merkle import MerkleTree, leaf_hash
 from pools.rules.loans import check_open_loan, known_pool, settlement_problems
+from pools.rules.problems import ProblemStatus
 from pools.rules.teacher_quota import group_complete
+from pools.rules.useplans import PlanStatus, unlapsed_plans
 from pools.state import InvariantBroken, State
 from pools.storage import Head, event_from_row, row_json
 from pools.transparency import checkpoint_findings
@@ -313,6 +318,24 @@ def recount(state: State) -> list[Problem]:
     return [Problem("recount", None, message) for message in found]
 
 
+def books_recount(state: State) -> list[Problem]:
+    """Pass 7 (SPEC 2.7/2.8): plans lapsed when due; reservations and open problems recounted."""
+    found = [Problem(v.rule, None, v.message_en) for v in unlapsed_plans(state)]
+    reserved: dict[str, int] = {}
+    for plan in state.plans.values():
+        if plan.status is PlanStatus.OPEN:
+            reserved[plan.unit_id] = reserved.get(plan.unit_id, 0) + plan.remaining
+        if plan.remaining < 0 or (plan.status is PlanStatus.OPEN) != (plan.remaining > 0):
+            found.append(Problem("recount", None, f"plan {plan.plan_id} figures do not add up"))
+    for unit_id in set(reserved) | set(state.reserved):
+        if reserved.get(unit_id, 0) != state.reserved.get(unit_id, 0):
+            found.append(Problem("recount", None, f"{unit_id}: reserved does not add up"))
+    open_count = sum(1 for p in state.problems.values() if p.status is ProblemStatus.OPEN)
+    if open_count != sum(len(ids) for ids in state.open_problems_by_unit.values()):
+        found.append(Problem("recount", None, "open problems do not add up"))
+    return found
+
+
 class CheckpointPass:
     """Pass 6: the stored rows as Merkle leaves (`pools.transparency`), then every given
     checkpoint checked against them. `checkpoints` are (name, checkpoint) pairs; the name
@@ -418,7 +441,12 @@ def verify_rows(
     chain.head(head)
     passes = [chain.problems, replay.problems, rules.problems]
     if replay.running:  # the state is sound: the whole-ledger passes can read it
-        at_end = (("settlement", settlement), ("recount", recount), ("teacher", teacher_groups))
+        at_end = (
+            ("settlement", settlement),
+            ("recount", recount),
+            ("teacher", teacher_groups),
+            ("books", books_recount),
+        )
         for name, found_at_end in at_end:
             passes.append(PassProblems(name))
             passes[-1].extend(found_at_end(state))

@@ -7,6 +7,9 @@
 - 2.3 `institutional_pool`: eligibility, purposes, period and rebuild, terms, evaluations;
 - 2.4 `unit_loans`: two-rights separation — parties, purpose, the lender's spare quota;
 - 2.6 `monitoring`: alerts;
+- 2.7 `useplans`: quota-use plans — free vacancies, posting oldest first, lapse, withdrawal;
+- 2.8 `problems`: the problem ledger — kinds, deadlines, an open problem blocks new quota;
+- SPEC 3.3/3.5 `idempotency`: one key, one request, a differing retry refused naming fields;
 - SPEC 4 `ledger`: every write names its actor and never goes back in time.
 
 A rule returns a `Violation` (a stable code such as ``admin.purpose`` and what is wrong, in

@@ -10,6 +10,7 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from pools.rules.problems import DEFAULT_PROBLEM_KINDS
 from pools.rules.violations import Violation
 
 
@@ -27,18 +28,23 @@ class Settings:
     expiry_warning_days: int = 90
     max_future_days: int = 31  # how far after its recording a write may take effect
     max_removed_share: float = 0.05  # a snapshot dropping more units is refused unless allowed
+    # ---- SPEC 2.8 (issue 11): rectification problems ----
+    problem_kinds: tuple[str, ...] = DEFAULT_PROBLEM_KINDS
+    problems_block: bool = True  # an open problem refuses new loans/plans; False: a warning
+    problem_deadline_days: int = 90  # deadline of a problem the monthly comparison opens
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["admin_purposes"] = list(self.admin_purposes)
         data["institutional_purposes"] = list(self.institutional_purposes)
+        data["problem_kinds"] = list(self.problem_kinds)
         return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Settings:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
-        for name in ("admin_purposes", "institutional_purposes"):
+        for name in ("admin_purposes", "institutional_purposes", "problem_kinds"):
             if name in values:
                 values[name] = tuple(values[name])
         return cls(**values)
@@ -52,6 +58,7 @@ _WHOLE_BOUNDS: dict[str, tuple[int, int]] = {
     "pool_period_years": (1, 50),
     "expiry_warning_days": (0, 3650),
     "max_future_days": (0, 366),
+    "problem_deadline_days": (0, 3650),
 }
 # Shares: admin_share in (0, 1]; max_removed_share in [0, 1].
 _SHARE_BOUNDS: dict[str, bool] = {"admin_share": False, "max_removed_share": True}
@@ -81,10 +88,14 @@ def settings_valid(settings: Settings) -> Violation | None:
                 name, value, f"a whole number from {low_int} to {high}",
                 f"须为 {low_int} 至 {high} 的整数",
             )  # fmt: skip
-    for name in ("admin_purposes", "institutional_purposes"):
+    if not isinstance(settings.problems_block, bool):
+        return _bad("problems_block", settings.problems_block, "true or false", "须为是或否")
+    for name in ("admin_purposes", "institutional_purposes", "problem_kinds"):
         value = getattr(settings, name)
         if not value or not all(isinstance(item, str) and item.strip() for item in value):
-            return _bad(name, list(value), "one or more purposes, each named", "须列出用途")
+            return _bad(
+                name, list(value), "one or more names, each non-empty", "须列出至少一项名称"
+            )
     return None
 
 

@@ -10,7 +10,8 @@ allocated from it to counties. The rules:
   (a plan computed from figures that no longer hold is refused, naming them);
 - `total_changes_by_extra`: the city's teacher total changes only by the plan's declared
   ``extra_quota`` (the plan's own figures, and the fold at the end of every group);
-- `same_plan_application` (in `pools.rules.idempotency`): a keyed retry repeats its request.
+- `same_request` (in `pools.rules.idempotency`, code `teacher.key_conflict`): a keyed retry
+  repeats its request.
 
 Each returns a `Violation` or None; the command refuses with it, the fold (`pools.state`)
 breaks on it, `audit verify` reports it.

@@ -42,13 +42,18 @@ def unit_purpose_given(purpose: str) -> Violation | None:
 
 
 def lender_has_spare(state: State, lender_id: str, count: int) -> Violation | None:
-    """The lender keeps ownership but cannot lend (or hire into) quota that is in use."""
+    """The lender keeps ownership but cannot lend (or hire into) quota that is in use, nor
+    vacancies an approved quota-use plan reserved (SPEC 2.7: only free vacancies are spare)."""
     lender = state.units[lender_id]
-    if lender.vacancies >= count:
+    reserved = state.reserved.get(lender_id, 0)
+    spare = max(0, lender.vacancies - reserved)
+    if spare >= count:
         return None
+    held = f" ({reserved} of its vacancies reserved by quota-use plans)" if reserved else ""
+    held_zh = f"（另有 {reserved} 名已被用编计划占用）" if reserved else ""
     return Violation(
         "unit.lender_no_spare",
-        f"{lender_id} has {lender.vacancies} spare quota{'s' if lender.vacancies != 1 else ''}; "
+        f"{lender_id} has {spare} spare quota{'s' if spare != 1 else ''}{held}; "
         f"it cannot lend {count}",
-        f"{lender_id} 仅有空编 {lender.vacancies} 名，不能调借 {count} 名",
+        f"{lender_id} 仅有可用空编 {spare} 名{held_zh}，不能调借 {count} 名",
     )

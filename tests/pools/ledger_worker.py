@@ -6,6 +6,8 @@
         open the same loan with one idempotency key
     python ledger_worker.py stream URL ACK_FILE START_AT WORKER
         open institutional loans and sync departures that return them, until killed
+    python ledger_worker.py useplan URL ACK_FILE START_AT WORKER ATTEMPTS
+        approve one-quota quota-use plans for A3 until ATTEMPTS requests were made
 
 Every request the ledger acknowledges (a committed write) is appended to ACK_FILE *after*
 the commit, one JSON line each, flushed and fsynced: the parent checks that everything in
@@ -51,6 +53,17 @@ def main(argv: list[str]) -> int:
                     refused[refusal.rule] = refused.get(refusal.rule, 0) + 1
                     continue
                 acknowledge(ack, {"loan_id": result["loan_id"], "worker": worker})
+        elif mode == "useplan":  # SPEC 2.7 (issue 11): reservations under contention
+            for attempt in range(int(argv[5])):
+                try:
+                    result = ledger.approve_plan(
+                        unit_id="A3", count=1, channel="公开招聘", purpose="招录",
+                        actor=f"worker-{worker}", key=f"p{worker}-{attempt}",
+                    )  # fmt: skip
+                except RuleViolation as refusal:
+                    refused[refusal.rule] = refused.get(refusal.rule, 0) + 1
+                    continue
+                acknowledge(ack, {"plan_id": result["plan_id"], "worker": worker})
         elif mode == "same-key":
             result = ledger.open_loan(
                 pool="admin", unit_id="A1", count=1, purpose="引进生", actor=f"worker-{worker}",

@@ -137,3 +137,41 @@ def test_writer_killed_mid_stream_loses_nothing_acknowledged(any_url: str, tmp_p
     )
     assert ledger.verify()["ok"]
     ledger.close()
+
+
+# ---- SPEC 2.7 (issue 11): 16 writers reserving the same unit's vacancies ----------------------
+
+PLAN_WRITERS = 16
+
+
+def test_sixteen_writers_never_reserve_more_than_the_free_vacancies(
+    any_url: str, tmp_path: Path
+) -> None:
+    """16 processes × 2 one-quota plans for A3 = 32 asked for; A3 has 12 own vacancies:
+    exactly 12 plans, each acknowledged one in the ledger, 20 refusals naming
+    useplan.free_vacancies, and verify passes."""
+    units = [u for u in city() if u.unit_id not in ("A3", "A4", "X1")]
+    ledger = Ledger.create(
+        any_url, [*units, unit("A3", 30, 18)], actor="setup", effective=DAY0, clock=fixed_clock
+    )
+    ack = tmp_path / "ack.jsonl"
+    start_at = str(time.time() + 4.0 + PLAN_WRITERS)  # 16 interpreters start on few cores
+    workers = [
+        subprocess.Popen(
+            [sys.executable, str(WORKER), "useplan", any_url, str(ack), start_at, str(n), "2"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(PLAN_WRITERS)
+    ]
+    results = finish(workers)
+    acks = acknowledged(ack)
+    plans = ledger.useplans(unit_id="A3")
+    assert plans["city"]["reserved"] == 12 == len(plans["plans"])
+    assert plans["by_unit"][0]["free_vacancies"] == 0
+    assert {a["plan_id"] for a in acks} == {plan["plan_id"] for plan in plans["plans"]}
+    assert sum(r["refused"].get("useplan.free_vacancies", 0) for r in results) == 32 - 12
+    verified = ledger.verify()
+    assert verified["ok"], verified["problems"]
+    ledger.close()

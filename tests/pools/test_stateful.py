@@ -83,6 +83,37 @@ class MLoan:
         return "open"
 
 
+@dataclass
+class MPlan:
+    plan_id: str
+    unit: str
+    count: int
+    until: date
+    approved_on: date
+    key: str | None = None
+    used: int = 0
+    lapsed: int = 0
+    withdrawn: int = 0
+    status: str = "open"
+
+    @property
+    def remaining(self) -> int:
+        return self.count - self.used - self.lapsed - self.withdrawn
+
+    @property
+    def open(self) -> bool:
+        return self.status == "open"
+
+
+@dataclass
+class MProblem:
+    problem_id: str
+    unit: str
+    cause: str  # "" by hand; over_quota, unplanned_hire, loan_overdue
+    subject: str  # the unit, the loan, or a serial number for hires without a plan
+    open: bool = True
+
+
 def initial_units() -> dict[str, MUnit]:
     return {
         "A1": MUnit("municipal", "administrative", 5, 5),
@@ -104,6 +135,8 @@ class LedgerMachine(RuleBasedStateMachine):
         self.inst_capacity = SETTINGS.institutional_capacity
         self.period_end = date(2028, 1, 1)
         self.keys: dict[str, MLoan] = {}
+        self.plans: list[MPlan] = []  # SPEC 2.7/2.8 (issue 11): the model's books
+        self.problems: list[MProblem] = []
         self.teacher: dict[str, int] = {}  # the model's teacher quotas (SPEC 2.9)
         self.teacher_plans: list[tuple[Path, dict[str, int]]] = []  # applied: dir, new
         self.ledger = Ledger.create(
@@ -201,8 +234,10 @@ class LedgerMachine(RuleBasedStateMachine):
             lender = pool[5:]
             if lender == uid:
                 return {"unit.self_loan"}
-            if self.units[lender].vacancies < count:
+            if self.units[lender].vacancies - self.reserved(lender) < count:
                 found.add("unit.lender_no_spare")
+        if self.open_problems(uid):
+            found.add("problem.open_blocks")
         return found
 
     # ---- steps -------------------------------------------------------------------------
@@ -247,6 +282,7 @@ class LedgerMachine(RuleBasedStateMachine):
         assert not broken, f"accepted although the model finds {broken} broken"
         event(f"loan opened from {pool.split(':')[0]}")
         self._mark_expired()
+        self._lapse()
         years = None if pool == "admin" else 1
         end = None if years is None else plus_years(self.day, years)
         loan = MLoan(result["loan_id"], pool, uid, count, count, end, purpose, opened=self.day)
@@ -272,7 +308,7 @@ class LedgerMachine(RuleBasedStateMachine):
             self.open_loan(pool, uid, count, True, None)
 
     @rule(
-        uid=st.sampled_from(UNIT_IDS),
+        uid=st.sampled_from(["A3", "I2", *UNIT_IDS]),  # A3 and I2 have plans most often
         change=st.sampled_from(["departure", "departure", "hire", "grow", "hire beyond quota"]),
         size=st.integers(1, 2),
     )
@@ -280,6 +316,8 @@ class LedgerMachine(RuleBasedStateMachine):
         """A new snapshot: departures, hires into vacancies, approved growth, or (rarely) a
         hire beyond the quota, which the ledger records and flags."""
         u = self.units[uid]
+        before_headcount = u.headcount
+        over_before = {x for x, unit in self.units.items() if unit.over}
         if change == "departure":
             u.headcount = max(0, u.headcount - size)
         elif change == "hire":
@@ -288,11 +326,14 @@ class LedgerMachine(RuleBasedStateMachine):
             u.approved += size
         else:
             u.headcount += 1
-        self.ledger.sync(
+        result = self.ledger.sync(
             [self._unit_record(x) for x in UNIT_IDS], actor="model", effective=self.day
         )
         self._mark_expired()
+        self._lapse()
+        unplanned = self._post(uid, u.headcount - before_headcount)
         self._settle(uid)
+        self._monthly_comparison(result, over_before, uid if unplanned else None)
 
     @precondition(lambda self: any(loan.outstanding for loan in self.loans))
     @rule(data=st.data())
@@ -301,6 +342,7 @@ class LedgerMachine(RuleBasedStateMachine):
         count = data.draw(st.integers(1, loan.outstanding))
         self.ledger.return_loan(loan.loan_id, count=count, actor="model", effective=self.day)
         self._mark_expired()
+        self._lapse()
         self._give_back(loan, count)
         if loan.pool.startswith("unit:"):
             self._settle(loan.pool[5:])
@@ -326,6 +368,7 @@ class LedgerMachine(RuleBasedStateMachine):
             effective=self.day,
         )  # fmt: skip
         self._mark_expired()
+        self._lapse()
         event(f"evaluation: {decision}")
         if extend:
             loan.end, loan.expired = new_end, False
@@ -350,8 +393,174 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         assert self.day >= self.period_end and capacity >= self.pool_lent("institutional")
         self._mark_expired()
+        self._lapse()
         self.inst_capacity = capacity
         self.period_end = plus_years(self.day, 2)
+
+    # ---- quota-use plans and problems (SPEC 2.7/2.8, issue 11) -----------------------------
+
+    def reserved(self, uid: str) -> int:
+        """Reserved for this write: plans still valid on the write's day (the write lapses
+        the others before it checks anything)."""
+        return sum(
+            p.remaining for p in self.plans if p.unit == uid and p.open and p.until >= self.day
+        )
+
+    def open_problems(self, uid: str) -> list[MProblem]:
+        return [p for p in self.problems if p.unit == uid and p.open]
+
+    def _lapse(self) -> None:
+        """After every successful write: plans past their end lapse their unused part."""
+        for plan in self.plans:
+            if plan.open and plan.until < self.day:
+                plan.lapsed += plan.remaining
+                plan.status = "lapsed"
+                event("plan lapsed")
+
+    def _post(self, uid: str, rise: int) -> int:
+        """A headcount rise posts against the unit's open plans, oldest first."""
+        for plan in self.plans:
+            if rise <= 0:
+                break
+            if plan.unit == uid and plan.open:
+                take = min(rise, plan.remaining)
+                plan.used += take
+                rise -= take
+                if plan.remaining == 0:
+                    plan.status = "used"
+                event("hire posted")
+        return max(0, rise)
+
+    def _monthly_comparison(
+        self, result: dict, over_before: set[str], unplanned: str | None
+    ) -> None:
+        def present(problem: MProblem) -> bool:
+            if problem.cause == "over_quota":
+                return self.units[problem.unit].over
+            if problem.cause == "loan_overdue":
+                loan = next(loan for loan in self.loans if loan.loan_id == problem.subject)
+                return loan.status(self.day) == "expired"
+            return True
+
+        closing = [p for p in self.problems if p.open and p.cause and not present(p)]
+        assert sorted(result["problems_closed"]) == sorted(p.problem_id for p in closing)
+        for problem in closing:
+            problem.open = False
+            event("automatic problem closed")
+        causes = {(p.cause, p.subject) for p in self.problems if p.open and p.cause}
+        expected = [(x, "over_quota", x) for x in UNIT_IDS
+                    if self.units[x].over and x not in over_before]  # fmt: skip
+        if unplanned:
+            expected.append((unplanned, "unplanned_hire", str(len(self.problems))))
+        expected += [
+            (loan.borrower, "loan_overdue", loan.loan_id)
+            for loan in self.loans
+            if loan.status(self.day) == "expired" and ("loan_overdue", loan.loan_id) not in causes
+        ]
+        expected = [e for e in expected if (e[1], e[2]) not in causes]
+        opened = result["problems_opened"]
+        assert [(p["unit_id"], p["cause"]) for p in opened] == [(u, c) for u, c, _ in expected]
+        for item, (unit_id, cause, subject) in zip(opened, expected, strict=True):
+            self.problems.append(MProblem(item["problem_id"], unit_id, cause, subject))
+            event(f"automatic problem opened: {cause}")
+
+    @rule(
+        uid=st.sampled_from(["A3", "A3", "I2", *UNIT_IDS]),  # mostly units with vacancies
+        count=st.integers(1, 4),
+        days=st.integers(0, 120),
+        key=st.sampled_from([None, None, "p1"]),
+    )
+    def approve_plan(self, uid: str, count: int, days: int, key: str | None) -> None:
+        u = self.units[uid]
+        until = self.day + timedelta(days=days)
+        broken = set()
+        if self.open_problems(uid):
+            broken.add("problem.open_blocks")
+        if count > max(0, u.vacancies - self.reserved(uid)):
+            broken.add("useplan.free_vacancies")
+        earlier = next((p for p in self.plans if p.key == key), None) if key else None
+        if key in self.keys:
+            broken = {"useplan.key_conflict"}
+        elif earlier is not None:
+            same = (earlier.unit, earlier.count, earlier.until, earlier.approved_on)
+            broken = set() if same == (uid, count, until, self.day) else {"useplan.key_conflict"}
+        try:
+            result = self.ledger.approve_plan(
+                unit_id=uid, count=count, channel="公开招聘", purpose="招录", actor="model",
+                until=until, key=key, effective=self.day,
+            )  # fmt: skip
+        except RuleViolation as refusal:
+            assert broken and refusal.rule in broken, (refusal.rule, broken)
+            event(f"plan refused: {refusal.rule}")
+            return
+        assert not broken, f"plan accepted although the model finds {broken} broken"
+        if earlier is not None:
+            assert result["replayed"] and result["plan_id"] == earlier.plan_id
+            return
+        self._mark_expired()
+        self._lapse()
+        self.plans.append(MPlan(result["plan_id"], uid, count, until, self.day, key))
+        event("plan approved")
+
+    @precondition(lambda self: any(p.open for p in self.plans))
+    @rule(data=st.data(), size=st.integers(1, 3))
+    def hire_on_plan(self, data: st.DataObject, size: int) -> None:
+        """A snapshot with hires in a unit that has an open plan (posted oldest first)."""
+        plan = data.draw(st.sampled_from([p for p in self.plans if p.open]))
+        self.sync(plan.unit, "hire", size)
+
+    @precondition(lambda self: any(p.open for p in self.plans))
+    @rule(data=st.data())
+    def withdraw_plan(self, data: st.DataObject) -> None:
+        plan = data.draw(st.sampled_from([p for p in self.plans if p.open]))
+        try:
+            self.ledger.withdraw_plan(
+                plan.plan_id, actor="model", reason="调整", effective=self.day
+            )
+        except RuleViolation as refusal:  # it lapsed before the withdrawal could take it
+            assert plan.until < self.day and refusal.rule == "useplan.not_open"
+            return
+        assert plan.until >= self.day
+        self._mark_expired()
+        self._lapse()
+        plan.withdrawn += plan.remaining
+        plan.status = "withdrawn"
+        event("plan withdrawn")
+
+    @rule(uid=st.sampled_from(UNIT_IDS))
+    def open_problem(self, uid: str) -> None:
+        result = self.ledger.open_problem(
+            unit_id=uid, kind="混编混岗", deadline=self.day + timedelta(days=30), actor="model",
+            effective=self.day,
+        )  # fmt: skip
+        self._mark_expired()
+        self._lapse()
+        self.problems.append(MProblem(result["problem"]["problem_id"], uid, "", ""))
+        event("problem opened by hand")
+
+    @precondition(lambda self: any(p.open for p in self.problems))
+    @rule(data=st.data())
+    def close_problem(self, data: st.DataObject) -> None:
+        problem = data.draw(st.sampled_from([p for p in self.problems if p.open]))
+        self.ledger.close_problem(
+            problem.problem_id, actor="model", reason="已整改", effective=self.day
+        )
+        self._mark_expired()
+        self._lapse()
+        problem.open = False
+        event("problem closed by hand")
+
+    @invariant()
+    def books_match_model(self) -> None:
+        status = self.ledger.useplans()
+        plans = {plan["plan_id"]: plan for plan in status["plans"]}
+        assert set(plans) == {plan.plan_id for plan in self.plans}
+        for plan in self.plans:
+            got = plans[plan.plan_id]
+            figures = (got["used"], got["lapsed"], got["withdrawn"], got["status"])
+            assert figures == (plan.used, plan.lapsed, plan.withdrawn, plan.status), got
+        open_ids = {item["problem_id"] for item in self.ledger.problems(only_open=True)}
+        assert open_ids == {p.problem_id for p in self.problems if p.open}
 
     # ---- teacher plans (SPEC 2.9) -------------------------------------------------------
 
