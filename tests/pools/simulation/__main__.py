@@ -16,7 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=100_000)
     parser.add_argument("--seeds", type=int, default=1, help="run seeds seed, seed+1, …")
     parser.add_argument("--first-step", type=int, default=0, help="skip episodes before it")
-    parser.add_argument("--episode-steps", type=int, default=1000)
+    parser.add_argument("--episode-steps", type=int, default=500)
     parser.add_argument("--verify-every", type=int, default=250)
     parser.add_argument("--crash-rate", type=float, default=0.08)
     parser.add_argument("--pg", metavar="URL", help="PostgreSQL database (its ledger tables "

@@ -27,6 +27,7 @@ durability is relaxed for the simulator only (a crash here is simulated, not a p
 
 from __future__ import annotations
 
+import hashlib
 import random
 import shutil
 import tempfile
@@ -84,7 +85,7 @@ class Config:
     seed: int
     steps: int
     url: str | None = None  # a PostgreSQL URL; None: SQLite files in a tmpfs directory
-    episode_steps: int = 1000  # a fresh database every so many steps
+    episode_steps: int = 500  # a fresh database every so many steps
     verify_every: int = 250
     crash_rate: float = 0.08
     first_step: int = 0  # replay from this step's episode on
@@ -105,6 +106,12 @@ class Report:
     outcomes: Counter[str] = field(default_factory=Counter)
     verified: int = 0
     events: int = 0
+    trace: Any = field(default_factory=hashlib.sha256)  # of every outcome, in order
+
+    @property
+    def digest(self) -> str:
+        """The run's fingerprint: equal for two runs of one seed (determinism)."""
+        return self.trace.hexdigest()
 
     def lines(self) -> list[str]:
         rate = self.steps / self.seconds if self.seconds else 0.0
@@ -269,9 +276,10 @@ class Episode:
 
     def count(self, kind: str, outcome: str) -> None:
         self.report.outcomes[f"{kind}: {outcome}"] += 1
+        self.report.trace.update(f"{self.step_no} {kind}: {outcome}\n".encode())
 
     def fail(self, detail: str) -> None:
-        step = self.index * self.cfg.episode_steps + self.step_no
+        step = self.index * self.cfg.episode_steps + max(self.step_no - 1, 0)
         detail += f"\n  request: {self.request}\n  clock: {self.clock.day}"
         raise SimulationFailure(self.cfg.seed, step, detail, self.cfg.replay_command(step))
 
@@ -860,6 +868,10 @@ def simulate(cfg: Config, progress: Callable[[str], None] | None = None) -> Repo
                     report.steps += 1
                 episode.verify_all()
                 report.events += episode.model.seq
+            except SimulationFailure:
+                raise
+            except Exception as exc:  # a traceback out of the ledger is a failure too
+                episode.fail(f"{type(exc).__name__}: {exc}")
             finally:
                 episode.close()
                 if url.startswith("sqlite:///"):
