@@ -42,7 +42,11 @@ def test_a_run_is_a_function_of_its_seed() -> None:
     first = simulate(Config(seed=5, steps=200, episode_steps=100, verify_every=50))
     again = simulate(Config(seed=5, steps=200, episode_steps=100, verify_every=50))
     other = simulate(Config(seed=6, steps=200, episode_steps=100, verify_every=50))
-    assert (first.digest, first.outcomes, first.events) == (again.digest, again.outcomes, again.events)
+    assert (first.digest, first.outcomes, first.events) == (
+        again.digest,
+        again.outcomes,
+        again.events,
+    )
     assert first.digest != other.digest
 
 

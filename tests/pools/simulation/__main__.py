@@ -19,8 +19,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--episode-steps", type=int, default=500)
     parser.add_argument("--verify-every", type=int, default=250)
     parser.add_argument("--crash-rate", type=float, default=0.08)
-    parser.add_argument("--pg", metavar="URL", help="PostgreSQL database (its ledger tables "
-                        "are dropped before each episode); default: SQLite on tmpfs")
+    parser.add_argument(
+        "--pg",
+        metavar="URL",
+        help="PostgreSQL database (its ledger tables "
+        "are dropped before each episode); default: SQLite on tmpfs",
+    )
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     for seed in range(args.seed, args.seed + args.seeds):
@@ -29,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
             verify_every=args.verify_every, crash_rate=args.crash_rate,
             first_step=args.first_step,
         )  # fmt: skip
-        print(f"seed={seed} steps={args.steps} on {'PostgreSQL' if args.pg else 'SQLite (tmpfs, synchronous=OFF)'}", flush=True)
+        where = "PostgreSQL" if args.pg else "SQLite (tmpfs, synchronous=OFF)"
+        print(f"seed={seed} steps={args.steps} on {where}", flush=True)
         try:
             report = simulate(cfg, None if args.quiet else lambda line: print(line, flush=True))
         except SimulationFailure as failure:

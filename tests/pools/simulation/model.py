@@ -461,27 +461,41 @@ class Model:
         admin_lent, inst_lent = self.pool_lent("admin"), self.pool_lent("institutional")
         units = [
             {
-                "unit_id": u.unit_id, "name": u.name, "region": u.region, "level": u.level,
-                "kind": u.kind, "approved": u.approved, "headcount": u.headcount,
-                "pool_headcount": u.pool, "borrowed": u.borrowed, "lent": u.lent,
-                "usable": u.approved + u.borrowed - u.lent, "vacancies": u.vacancies,
+                "unit_id": u.unit_id,
+                "name": u.name,
+                "region": u.region,
+                "level": u.level,
+                "kind": u.kind,
+                "approved": u.approved,
+                "headcount": u.headcount,
+                "pool_headcount": u.pool,
+                "borrowed": u.borrowed,
+                "lent": u.lent,
+                "usable": u.approved + u.borrowed - u.lent,
+                "vacancies": u.vacancies,
                 "over_quota": u.over,
-            }  # fmt: skip
+            }
             for u in self.units.values()
         ]
         loans = [
             {
-                "loan_id": loan.loan_id, "pool": loan.pool, "unit_id": loan.borrower,
-                "lender": loan.lender, "count": loan.count, "outstanding": loan.outstanding,
-                "purpose": loan.purpose, "opened": loan.opened.isoformat(),
+                "loan_id": loan.loan_id,
+                "pool": loan.pool,
+                "unit_id": loan.borrower,
+                "lender": loan.lender,
+                "count": loan.count,
+                "outstanding": loan.outstanding,
+                "purpose": loan.purpose,
+                "opened": loan.opened.isoformat(),
                 "end": None if loan.end is None else loan.end.isoformat(),
-                "status": loan.status(as_of), "returned": dict(loan.returned),
+                "status": loan.status(as_of),
+                "returned": dict(loan.returned),
                 "key": loan.key,
                 "evaluations": [
                     {"date": d, "score": s, "decision": dec, "new_end": e}
                     for d, s, dec, e in loan.evaluations
                 ],
-            }  # fmt: skip
+            }
             for loan in self.loans.values()
             if loan.outstanding
         ]
@@ -490,13 +504,18 @@ class Model:
             "as_of": as_of.isoformat(),
             "seq": self.seq,
             "admin": {
-                "capacity": admin_cap, "lent": admin_lent, "available": admin_cap - admin_lent,
-                "suspended": self.admin_suspended(), "vacancy_base": self.admin_vacancy_base(),
-            },  # fmt: skip
+                "capacity": admin_cap,
+                "lent": admin_lent,
+                "available": admin_cap - admin_lent,
+                "suspended": self.admin_suspended(),
+                "vacancy_base": self.admin_vacancy_base(),
+            },
             "institutional": {
-                "capacity": inst_cap, "lent": inst_lent, "available": inst_cap - inst_lent,
+                "capacity": inst_cap,
+                "lent": inst_lent,
+                "available": inst_cap - inst_lent,
                 "period_end": None if self.period_end is None else self.period_end.isoformat(),
-            },  # fmt: skip
+            },
             "totals": {
                 "approved": sum(u.approved for u in self.units.values()),
                 "headcount": sum(u.headcount for u in self.units.values()),

@@ -332,9 +332,13 @@ class Episode:
             self.writers[index].close()
             self.writers[index] = Ledger.open(self.url, clock=self.clock)
         writer = rng.randrange(len(self.writers))
+        model, today = self.model, self.clock.day
+        owed = any(loan.outstanding for loan in model.loans.values())
+        due = any(loan.status(today) == "expired" for loan in model.loans.values())
+        ended = model.period_end is not None and model.period_end <= today
         kind = rng.choices(
             ["sync", "open", "return", "evaluate", "rebuild", "init"],
-            weights=[28, 42, 10, 12, 6, 2],
+            weights=[28, 42, 10 if owed else 1, 14 if due else 1, 8 if ended else 1, 1],
         )[0]
         command = getattr(self, f"draw_{kind}")()
         self.run(kind, command, writer)
@@ -363,7 +367,7 @@ class Episode:
         self.count(kind, outcome)
         self.check_status(ledger)
         other = self.rng.randrange(len(self.writers))
-        if other != writer:
+        if other != writer and self.rng.random() < 0.3:
             self.check_status(self.writers[other])
 
     def after_crash(
@@ -376,10 +380,8 @@ class Episode:
     ) -> None:
         """Whole or nothing; the crashed writer's cache holds no half command; the client
         re-sends the request (drawn commands re-check against the model as it now is)."""
-        if not retried_by_model:
-            # the command closure applied nothing to the model when it crashed
-            if committed:
-                command.apply_committed()  # type: ignore[attr-defined]
+        if committed and not retried_by_model:  # the crashed run applied nothing to the model
+            command.apply_committed()  # type: ignore[attr-defined]
         self._expect_head(self.model.seq, f"after a crash ({kind}, committed={committed})")
         if self.rng.random() < 0.5:  # the process died: a new Ledger object takes its place
             self.writers[writer].close()
@@ -411,7 +413,9 @@ class Episode:
         }
         want["alerts"] = sorted(want["alerts"])  # type: ignore[type-var]
         if got != want:
-            diffs = [f"{k}: ledger {got[k]!r}\n   model  {want[k]!r}" for k in want if got[k] != want[k]]
+            diffs = [
+                f"{k}: ledger {got[k]!r}\n   model  {want[k]!r}" for k in want if got[k] != want[k]
+            ]
             self.fail("status differs from the model:\n  " + "\n  ".join(diffs))
         self.check_invariants(status)
 
@@ -465,9 +469,7 @@ class Episode:
     # against the model and applies it to the model when it commits; `.again` re-sends it
     # after a crash, `.apply_committed` applies it when a crash happened after the commit.
 
-    def _expect(
-        self, kind: str, broken: set[str], attempt: Callable[[], Any]
-    ) -> tuple[str, Any]:
+    def _expect(self, kind: str, broken: set[str], attempt: Callable[[], Any]) -> tuple[str, Any]:
         """Run `attempt`; refused exactly when `broken`, naming one of them."""
         try:
             result = attempt()
@@ -475,8 +477,13 @@ class Episode:
             self.check(not broken, f"{kind} reached its write although {sorted(broken)} broken")
             raise
         except RuleViolation as refusal:
-            self.check(bool(broken), f"{kind} refused by {refusal.rule}; the model finds no rule broken")
-            self.check(refusal.rule in broken, f"{kind} refused by {refusal.rule}, not one of {sorted(broken)}")
+            self.check(
+                bool(broken), f"{kind} refused by {refusal.rule}; the model finds no rule broken"
+            )
+            self.check(
+                refusal.rule in broken,
+                f"{kind} refused by {refusal.rule}, not one of {sorted(broken)}",
+            )
             return f"refused {refusal.rule}", None
         self.check(not broken, f"{kind} accepted although the model finds {sorted(broken)} broken")
         return "ok", result
@@ -554,7 +561,9 @@ class Episode:
                 )
             return outcome
 
-        desc = f"sync(effective={day}, allow_removals={allow}, units={[u.record() for u in snapshot]})"
+        desc = (
+            f"sync(effective={day}, allow_removals={allow}, units={[u.record() for u in snapshot]})"
+        )
         return self._command(run, lambda: model.sync(snapshot, day), desc)
 
     def _command(self, run: Callable[[Ledger], str], apply: Callable[[], Any], desc: str) -> Any:
@@ -609,7 +618,9 @@ class Episode:
             if roll < 0.55:
                 self.next_key += 1
                 key = f"k{self.next_key}"
-            kind = rng.choices(["admin", "institutional", "unit", "bogus"], weights=[40, 35, 23, 2])[0]
+            kind = rng.choices(
+                ["admin", "institutional", "unit", "bogus"], weights=[40, 35, 23, 2]
+            )[0]
             uid = self._pick_unit(kind)
             if kind == "unit":
                 lender = rng.choice(list(model.units.values()))
@@ -740,7 +751,9 @@ class Episode:
         today = self.clock.day
         loan_id = self._pick_loan(lambda loan: loan.status(today) == "expired")
         score = rng.randint(0, 100) if rng.random() > 0.05 else rng.choice([-1, 101])
-        decision = rng.choice(["extend", "return", "extend", "return", "renew"][: 4 + (rng.random() < 0.05)])
+        decision = rng.choice(
+            ["extend", "return", "extend", "return", "renew"][: 4 + (rng.random() < 0.05)]
+        )
         day = self.effective()
         new_end: date | None = day + timedelta(days=rng.randint(30, 800))
         if rng.random() < 0.05:
@@ -752,9 +765,13 @@ class Episode:
                 "evaluate",
                 broken,
                 lambda: ledger.evaluate_loan(
-                    loan_id, score=score, decision=decision, new_end=new_end, actor=ACTOR,
+                    loan_id,
+                    score=score,
+                    decision=decision,
+                    new_end=new_end,
+                    actor=ACTOR,
                     effective=day,
-                ),  # fmt: skip
+                ),
             )
             if result is not None:
                 model.evaluate(loan_id, score, decision, new_end, day)
@@ -796,9 +813,13 @@ class Episode:
                 "init",
                 {"ledger.exists"} | self.model.date_broken(day, self.clock.day),
                 lambda: Ledger.create(
-                    self.url, units, actor=ACTOR, settings=self.settings, effective=day,
+                    self.url,
+                    units,
+                    actor=ACTOR,
+                    settings=self.settings,
+                    effective=day,
                     clock=self.clock,
-                ),  # fmt: skip
+                ),
             )
             return outcome
 
