@@ -383,10 +383,15 @@ class Episode:
         if committed and not retried_by_model:  # the crashed run applied nothing to the model
             command.apply_committed()  # type: ignore[attr-defined]
         self._expect_head(self.model.seq, f"after a crash ({kind}, committed={committed})")
-        if self.rng.random() < 0.5:  # the process died: a new Ledger object takes its place
+        roll = self.rng.random()
+        if roll < 0.4:  # the process died: a new Ledger object takes its place
             self.writers[writer].close()
             self.writers[writer] = Ledger.open(self.url, clock=self.clock)
-        self.check_status(self.writers[writer])
+            self.check_status(self.writers[writer])
+        elif roll < 0.6:  # it lives on, and reads at once
+            self.check_status(self.writers[writer])
+        # else it lives on and reads only later, after other writers may have moved the head
+        # past what its cache held: a half-applied command must not survive in that cache
         if self.rng.random() < 0.8:
             again = self.rng.randrange(len(self.writers))
             outcome = command.again(self.writers[again])  # type: ignore[attr-defined]
