@@ -19,29 +19,35 @@ pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("future_dates_checked")]
 KINDS = ("init", "sync", "open", "return", "evaluate", "rebuild")
 
 
-@pytest.mark.parametrize("seed", [11, 12, 13])
-def test_simulation_on_sqlite(seed: int) -> None:
-    """700 steps a seed (2,100 in all), two episodes each: every check of every step holds."""
-    report = simulate(Config(seed=seed, steps=700, episode_steps=350, verify_every=100))
+@pytest.mark.parametrize(("seed", "processes"), [(11, True), (12, False), (13, False)])
+def test_simulation_on_sqlite(seed: int, processes: bool) -> None:
+    """700 steps a seed (2,100 in all), two episodes each: every check of every step holds
+    (seed 11: four of its steps in real writer processes, which may die mid-write)."""
+    cfg = Config(seed=seed, steps=700, episode_steps=350, verify_every=100, processes=processes)
+    report = simulate(cfg)
     assert report.steps == 700
     seen = {outcome.split(":")[0] for outcome in report.outcomes}
     assert set(KINDS) <= seen
     assert any("crash:" in outcome for outcome in report.outcomes)
     assert any(outcome.startswith("open: ok") for outcome in report.outcomes)
     assert any(outcome.startswith("open: replayed") for outcome in report.outcomes)
+    in_processes = sum(n for k, n in report.outcomes.items() if "process" in k)
+    assert in_processes == (4 if processes else 0)  # steps 50, 150, 250 and 350
 
 
 @pytest.mark.postgres
 def test_simulation_on_postgresql(pg_url: str) -> None:
-    report = simulate(Config(seed=21, steps=300, url=pg_url, episode_steps=150, verify_every=75))
+    report = simulate(
+        Config(seed=21, steps=300, url=pg_url, episode_steps=150, verify_every=75, processes=False)
+    )
     assert report.steps == 300
     assert any("crash:" in outcome for outcome in report.outcomes)
 
 
 def test_a_run_is_a_function_of_its_seed() -> None:
-    first = simulate(Config(seed=5, steps=200, episode_steps=100, verify_every=50))
-    again = simulate(Config(seed=5, steps=200, episode_steps=100, verify_every=50))
-    other = simulate(Config(seed=6, steps=200, episode_steps=100, verify_every=50))
+    first = simulate(Config(seed=5, steps=200, episode_steps=100, verify_every=50, processes=False))
+    again = simulate(Config(seed=5, steps=200, episode_steps=100, verify_every=50, processes=False))
+    other = simulate(Config(seed=6, steps=200, episode_steps=100, verify_every=50, processes=False))
     assert (first.digest, first.outcomes, first.events) == (
         again.digest,
         again.outcomes,
@@ -52,8 +58,12 @@ def test_a_run_is_a_function_of_its_seed() -> None:
 
 def test_an_episode_replays_on_its_own() -> None:
     """--first-step skips the episodes before: the second episode alone runs as in the whole."""
-    whole = simulate(Config(seed=7, steps=200, episode_steps=100, verify_every=50))
-    second = simulate(Config(seed=7, steps=200, episode_steps=100, verify_every=50, first_step=100))
+    whole = simulate(Config(seed=7, steps=200, episode_steps=100, verify_every=50, processes=False))
+    second = simulate(
+        Config(
+            seed=7, steps=200, episode_steps=100, verify_every=50, first_step=100, processes=False
+        )
+    )
     assert second.steps == 100 and whole.steps == 200
     assert set(second.outcomes) <= set(whole.outcomes)
 
@@ -67,7 +77,7 @@ def test_a_broken_capacity_rule_is_found(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(pools.rules.loans, "pool_has_room", lambda *_a: None)
     monkeypatch.setattr(pools.state, "pool_has_room", lambda *_a: None)
     with pytest.raises(SimulationFailure) as failure:
-        simulate(Config(seed=1, steps=3000, episode_steps=500))
+        simulate(Config(seed=1, steps=3000, episode_steps=500, processes=False))
     text = str(failure.value)
     assert "seed=1 step=" in text and "pool.capacity" in text
     assert "python -m tests.pools.simulation --seed 1 --steps" in text

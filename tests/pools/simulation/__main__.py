@@ -25,13 +25,16 @@ def main(argv: list[str] | None = None) -> int:
         help="PostgreSQL database (its ledger tables "
         "are dropped before each episode); default: SQLite on tmpfs",
     )
+    parser.add_argument(
+        "--no-processes", action="store_true", help="no steps in real writer processes"
+    )
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     for seed in range(args.seed, args.seed + args.seeds):
         cfg = Config(
             seed=seed, steps=args.steps, url=args.pg, episode_steps=args.episode_steps,
             verify_every=args.verify_every, crash_rate=args.crash_rate,
-            first_step=args.first_step,
+            first_step=args.first_step, processes=not args.no_processes,
         )  # fmt: skip
         where = "PostgreSQL" if args.pg else "SQLite (tmpfs, synchronous=OFF)"
         print(f"seed={seed} steps={args.steps} on {where}", flush=True)

@@ -28,8 +28,11 @@ durability is relaxed for the simulator only (a crash here is simulated, not a p
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import shutil
+import subprocess
+import sys
 import tempfile
 import time as wallclock
 from collections import Counter
@@ -46,6 +49,7 @@ from sqlalchemy import event as sa_event
 import pools.storage
 from pools.ledger import Ledger
 from pools.rules import RuleViolation, Settings
+from pools.rules.violations import Violation
 from pools.units import Unit
 
 from .faults import FaultPlan, SimulatedCrash, installed
@@ -89,10 +93,11 @@ class Config:
     verify_every: int = 250
     crash_rate: float = 0.08
     first_step: int = 0  # replay from this step's episode on
+    processes: bool = True  # a few steps in real processes (every 20th episode, 5 steps)
 
     def replay_command(self, step: int) -> str:
         episode_start = (step // self.episode_steps) * self.episode_steps
-        target = " --pg URL" if self.url else ""
+        target = (" --pg URL" if self.url else "") + ("" if self.processes else " --no-processes")
         return (
             f"python -m tests.pools.simulation --seed {self.seed} --steps {step + 1} "
             f"--first-step {episode_start} --episode-steps {self.episode_steps}{target}"
@@ -341,7 +346,10 @@ class Episode:
             weights=[28, 42, 10 if owed else 1, 14 if due else 1, 8 if ended else 1, 1],
         )[0]
         command = getattr(self, f"draw_{kind}")()
-        self.run(kind, command, writer)
+        if self.cfg.processes and self.index % 20 == 0 and self.step_no % 100 == 50:
+            self.run_in_process(kind, command, writer)
+        else:
+            self.run(kind, command, writer)
         if self.step_no % self.cfg.verify_every == 0:
             self.verify_all()
 
@@ -369,6 +377,22 @@ class Episode:
         other = self.rng.randrange(len(self.writers))
         if other != writer and self.rng.random() < 0.3:
             self.check_status(self.writers[other])
+
+    def run_in_process(self, kind: str, command: Callable[[Ledger], Any], writer: int) -> None:
+        """The command in a real process that may die mid-write (`os._exit` at a crash point)."""
+        self.request = f"real process: {command.desc}"  # type: ignore[attr-defined]
+        point = self.rng.choice((*CRASH_POINTS[:-1], ""))
+        remote = RemoteLedger(self.url, self.clock.day, point)
+        try:
+            outcome = command(remote)
+        except SimulatedCrash as crash:
+            self.count(
+                kind, f"process died at {crash.point}" + (" (replay)" if crash.replay else "")
+            )
+            self.after_crash(kind, command, writer, crash.committed and not crash.replay)
+            return
+        self.count(kind, f"process: {outcome}")
+        self.check_status(self.writers[writer])
 
     def after_crash(
         self,
@@ -839,6 +863,37 @@ _LOAN_KEYS = (
     "loan_id", "pool", "unit_id", "lender", "count", "outstanding", "purpose", "opened", "end",
     "status", "returned", "key", "evaluations",
 )  # fmt: skip
+
+
+class RemoteLedger:
+    """A Ledger whose every call runs in a new process (`child`), which may die at `point`:
+    its death reaches the caller as `SimulatedCrash`, a refusal as `RuleViolation`."""
+
+    def __init__(self, url: str, day: date, point: str):
+        self.url, self.day, self.point = url, day, point
+
+    def __getattr__(self, method: str) -> Callable[..., Any]:
+        from .child import DIED, encode
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            request = {
+                "url": self.url, "day": self.day.isoformat(), "point": self.point,
+                "method": method, "args": encode(list(args)), "kwargs": encode(kwargs),
+            }  # fmt: skip
+            done = subprocess.run(
+                [sys.executable, "-m", "tests.pools.simulation.child", json.dumps(request)],
+                capture_output=True, text=True, cwd=Path(__file__).resolve().parents[3],
+            )  # fmt: skip
+            if done.returncode == DIED:  # where it died: "died at <point>" (a point past the
+                raise SimulatedCrash(done.stderr.split("died at ")[-1].strip())  # last statement)
+            if done.returncode != 0:
+                raise RuntimeError(f"writer process failed: {done.stderr.strip()[-2000:]}")
+            answer = json.loads(done.stdout.strip().splitlines()[-1])
+            if "refused" in answer:
+                raise RuleViolation(Violation(answer["refused"], answer["en"], answer["zh"]))
+            return answer["result"]
+
+        return call
 
 
 # ---- the run --------------------------------------------------------------------------------
