@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test app lint bench browser-deps report-deps screenshots clean
+.PHONY: run test app lint bench simulate browser-deps report-deps screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,13 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_plan.py
 	$(BIN)/python bench/bench_ledger.py
 	$(BIN)/python bench/bench_projection.py
+
+# The deterministic ledger simulation (SPEC 4): SEED and STEPS replay or extend a run.
+SEED  ?= 1
+STEPS ?= 100000
+
+simulate: $(STAMP)
+	$(BIN)/python -m tests.pools.simulation --seed $(SEED) --steps $(STEPS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

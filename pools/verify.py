@@ -294,6 +294,8 @@ def recount(state: State) -> list[Problem]:
     for loan in state.loans.values():
         if loan.outstanding < 0 or loan.outstanding > loan.count:
             found.append(f"loan {loan.loan_id} has {loan.outstanding} outstanding")
+        if loan.outstanding == 0:  # closed: its units may have left the ledger since
+            continue
         lender = loan.pool.lender
         if lender is None:
             lent[loan.pool.kind] += loan.outstanding
