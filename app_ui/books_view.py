@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from app_ui import form_state
+from app_ui.components.downloads import csv_and_report
 from app_ui.labels import lang, t
 from app_ui.ledger_access import flash, unit_label, write
 from app_ui.signin import current_user
@@ -25,6 +26,7 @@ from pools.access import Action
 from pools.ledger import Ledger
 from pools.rules.useplans import Channel
 
+PLANS_SOURCE = "quotapool 应用：周转池页 / app: pools page"
 PLAN_KEY = "useplan_key"  # one idempotency key per filled-in form: submitted twice, one plan
 PLAN_COLUMNS = (
     "plan_id", "unit_id", "count", "channel", "purpose", "approved_on", "until", "document",
@@ -77,7 +79,16 @@ def plans_section(
     for col, name in zip(cols, ("approved", "used", "lapsed", "reserved"), strict=True):
         col.metric(t(f"book_col_{name}"), city[name])
     if books["plans"]:
-        st.dataframe(_frame(books["plans"], PLAN_COLUMNS), hide_index=True)
+        shown = _frame(books["plans"], PLAN_COLUMNS)
+        st.dataframe(shown, hide_index=True)
+        language = lang()
+
+        def workbook() -> bytes:
+            from pools.books_reports import useplans_book
+
+            return useplans_book(the_ledger, lang=language, source=PLANS_SOURCE)
+
+        csv_and_report(shown, workbook, "useplans")
     else:
         st.caption(t("useplans_none"))
     if not writer:
@@ -185,6 +196,7 @@ def problems_section(
         st.dataframe(_frame(problems, PROBLEM_COLUMNS), hide_index=True)
     else:
         st.caption(t("problems_none"))
+    _quarterly_report(the_ledger, today)
     if not writer:
         return
     left, right = st.columns(2)
@@ -195,6 +207,28 @@ def problems_section(
         if not only_open:
             open_ids = [p["problem_id"] for p in the_ledger.problems(only_open=True)]
         close_problem_form(the_ledger, open_ids, today)
+
+
+def _quarterly_report(the_ledger: Ledger, today: date) -> None:
+    """季通报 of the quarter the ledger is in, as the office's report workbook."""
+    from pools.report_book import XLSX_MIME
+
+    quarter = f"{today.year}Q{(today.month - 1) // 3 + 1}"
+    language = lang()
+
+    def workbook() -> bytes:
+        from pools.books_reports import problem_report_book
+
+        return problem_report_book(the_ledger, quarter, lang=language, source=PLANS_SOURCE)
+
+    left, _right = st.columns(2)  # laid out as the tables' CSV / Excel pairs
+    left.download_button(
+        t("problem_report_xlsx").format(quarter=quarter),
+        workbook,
+        file_name=f"problems-{quarter}.xlsx",
+        mime=XLSX_MIME,
+        key="problem_report_xlsx",
+    )
 
 
 def open_problem_form(the_ledger: Ledger, units: dict[str, dict[str, Any]], today: date) -> None:

@@ -27,6 +27,7 @@ BOOK_LABELS: dict[str, tuple[str, str]] = {
     "plan_withdrawn": ("已撤销用编计划", "Quota-use plan withdrawn"),
     "problems_title": ("问题台账", "Rectification problems"),
     "problems_none": ("没有问题记录。", "No problems recorded."),
+    "problem_report_xlsx": ("导出 {quarter} 季通报（Excel）", "Quarterly report {quarter} (Excel)"),
     "problems_only_open": ("只看未销号问题", "Open problems only"),
     "open_problem": ("登记问题", "Record a problem"),
     "submit_open_problem": ("登记问题", "Record the problem"),

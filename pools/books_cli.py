@@ -13,7 +13,18 @@ import io
 from pathlib import Path
 from typing import Any
 
-from pools.cli import _common, _date, _open, _run, _writer, _writes, _writing
+from pools.cli import (
+    _common,
+    _date,
+    _open,
+    _run,
+    _save_workbook,
+    _writer,
+    _writes,
+    _writing,
+    _xlsx_option,
+)
+from pools.csv_safe import neutralised_cell
 from pools.rules.useplans import CHANNEL_ALIASES
 
 
@@ -48,6 +59,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--unit", help="only this unit's plans")
     p.add_argument("--year", type=int, help="only plans approved in this year")
     p.add_argument("--as-of", type=_date, help="as at the end of this date")
+    _xlsx_option(p, "the plans and their figures by channel")
 
     problem = subparsers.add_parser("problem", help="rectification problems (问题台账)")
     cmds = problem.add_subparsers(dest="problem_command", required=True, metavar="ACTION")
@@ -75,6 +87,7 @@ def register(subparsers: Any) -> None:
     _common(p, _cmd_problem_report)
     p.add_argument("--quarter", required=True, help="e.g. 2026Q4")
     p.add_argument("--out", help="also write the report as CSV to this file")
+    _xlsx_option(p, "the 季通报")
 
 
 # ---- quota-use plans ----------------------------------------------------------------------
@@ -128,7 +141,16 @@ def _cmd_withdraw(args: argparse.Namespace) -> int:
 def _cmd_status(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
         with _open(args) as ledger:
-            return ledger.useplans(unit_id=args.unit, year=args.year, as_of=args.as_of)
+            found = ledger.useplans(unit_id=args.unit, year=args.year, as_of=args.as_of)
+            if args.xlsx:
+                from pools.books_reports import useplans_book
+
+                book = useplans_book(
+                    ledger, unit=args.unit, year=args.year, as_of=args.as_of,
+                    source="quotapool useplan status --xlsx",
+                )  # fmt: skip
+                found["xlsx"] = _save_workbook(book, args.xlsx)
+            return found
 
     def show(result: dict[str, Any]) -> None:
         head = f"{'approved':>8} {'used':>5} {'lapsed':>6} {'withdrawn':>9} {'reserved':>8}"
@@ -151,6 +173,8 @@ def _cmd_status(args: argparse.Namespace) -> int:
             for figures in rows:
                 print(row(str(figures[key]), figures))
         print(row("city", result["city"]))
+        if result.get("xlsx"):
+            print(f"workbook written: {result['xlsx']}")
 
     return _run(args, action, show)
 
@@ -255,7 +279,7 @@ def report_csv(rows: list[dict[str, Any]]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=REPORT_COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({k: neutralised_cell(v) for k, v in row.items()} for row in rows)
     return buffer.getvalue()
 
 
@@ -263,6 +287,13 @@ def _cmd_problem_report(args: argparse.Namespace) -> int:
     def action() -> dict[str, Any]:
         with _open(args) as ledger:
             report = ledger.problem_report(args.quarter)
+            if args.xlsx:
+                from pools.books_reports import problem_report_book
+
+                book = problem_report_book(
+                    ledger, args.quarter, source="quotapool problem report --xlsx"
+                )
+                report["xlsx"] = _save_workbook(book, args.xlsx)
         if args.out:
             Path(args.out).write_text(report_csv(report["problems"]), encoding="utf-8-sig")
             report["out"] = args.out
@@ -281,6 +312,8 @@ def _cmd_problem_report(args: argparse.Namespace) -> int:
             )
         if result.get("out"):
             print(f"written: {result['out']}")
+        if result.get("xlsx"):
+            print(f"workbook written: {result['xlsx']}")
 
     return _run(args, action, show)
 

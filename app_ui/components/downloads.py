@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from app_ui.labels import t
+from pools.csv_safe import neutralised_frame
 from pools.report_book import XLSX_MIME
 
 
@@ -17,7 +18,7 @@ def csv_and_report(table: pd.DataFrame, workbook: Callable[[], bytes], stem: str
     first, second = st.columns(2)
     first.download_button(
         t("export_csv"),
-        lambda: table.to_csv(index=False).encode("utf-8-sig"),
+        lambda: neutralised_frame(table).to_csv(index=False).encode("utf-8-sig"),
         file_name=f"{stem}.csv",
         mime="text/csv",
         key=f"{stem}_csv",

@@ -1,13 +1,18 @@
+# ruff: noqa: F811  (the tests take the fixture `offered` imported below)
 """The pools page's quota-use plans and problem ledger (SPEC 2.7/2.8) through AppTest, on the
 app fixtures: M02 (30 approved, 25 on own quota) has 5 own vacancies; M01 40/40 is full."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+from typing import Any
 
+import openpyxl
 from streamlit.testing.v1 import AppTest
 
 from .test_app_pages import button, environment, rerun, start  # noqa: F401  (fixture)
+from .test_planner_grade import downloads, offered  # noqa: F401  (the fixture)
 
 
 def ledger_events() -> list[dict]:
@@ -53,3 +58,19 @@ def test_an_approver_approves_a_plan_and_records_and_closes_a_problem() -> None:
     assert any("已销号" in s.value for s in at.success)
     kinds = [e["kind"] for e in ledger_events()]
     assert kinds.count("useplan_approved") == 1 and "problem_closed" in kinds
+
+
+def test_plans_and_the_quarterly_report_download_as_report_workbooks(
+    offered: dict[str, tuple[str, Any]],
+) -> None:
+    at = approve(start("pools"), "M02", 2)
+    rerun(at)
+    files = downloads(offered)
+    name, content = files["导出 Excel"]
+    assert name == "useplans.xlsx"
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    assert book["用编计划 Plans"]["A1"].value.startswith("用编计划执行情况")
+    quarterly = next(label for label in files if "季通报" in label)
+    name, content = files[quarterly]
+    assert name.startswith("problems-") and name.endswith(".xlsx")
+    assert "季通报 Report" in openpyxl.load_workbook(io.BytesIO(content)).sheetnames
