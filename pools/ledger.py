@@ -17,7 +17,9 @@ of `pools.results`, turned into JSON in one place) or DataFrames. Text from the 
 pool, a decision) is parsed here, once (`pools.vocabulary`).
 
 The state is cached per `Ledger` object and caught up incrementally from the head, so an
-append costs O(1) database reads; `verify` always replays from scratch.
+append costs O(1) database reads; `verify` always replays from scratch. A fresh object (each
+CLI command) starts from the latest trusted snapshot of the state (`pools.snapshot`), which
+writes store every `snapshot_every` events, and folds only the events after it.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from pools.rules.loans import known_pool, settlement_problems, special_account_t
 from pools.rules.monitoring import alerts
 from pools.rules.settings import Settings, settings_valid
 from pools.rules.violations import RuleViolation, Violation, refuse, refuse_input
+from pools.snapshot import SnapshotUnsupported, make_snapshot, snapshot_every, trusted_state
 from pools.state import InvariantBroken, State, collector_paused, fold
 from pools.storage import Head, Store, redact
 from pools.units import Unit, read_units
@@ -79,6 +82,10 @@ class Ledger:
         except CheckpointError as exc:
             raise LedgerError(f"automatic checkpoints: {exc}") from exc
         self._clock = clock
+        try:
+            self._snapshot_every = snapshot_every()
+        except ValueError as exc:
+            raise LedgerError(str(exc)) from exc
         self._state: State | None = None
         self._lock = threading.RLock()
 
@@ -395,7 +402,15 @@ class Ledger:
             raise LedgerError("checking checkpoints needs the public key that signed them")
         with self._reading() as (conn, head), collector_paused():
             rows = self.store.rows(conn)
-            found = verify_rows(rows, head, self._key, checkpoints, public_key, check_key=True)
+            found = verify_rows(
+                rows,
+                head,
+                self._key,
+                checkpoints,
+                public_key,
+                check_key=True,
+                snapshots=list(self.store.all_snapshots(conn)),
+            )
             return found.as_dict()
 
     # ---- internals ---------------------------------------------------------------------
@@ -412,7 +427,7 @@ class Ledger:
         """The cached state brought up to `head` (rebuilt if the cache is ahead or missing)."""
         state = self._state
         if state is None or state.seq > head.seq:
-            state = State()
+            state = self._from_snapshot(conn, head) or State()
         if state.seq < head.seq:
             try:
                 fold(self.store.events(conn, after=state.seq, upto=head.seq), state=state)
@@ -426,6 +441,27 @@ class Ledger:
             raise LedgerError("the stored ledger head does not match its events; run audit verify")
         self._state = state
         return state
+
+    def _from_snapshot(self, conn: Connection, head: Head) -> State | None:
+        """The state of the latest trusted snapshot at or before `head` (None: none)."""
+        if self._snapshot_every == 0:
+            return None
+        found = self.store.latest_snapshot(conn, head.seq)
+        return None if found is None else trusted_state(self._key, *found)
+
+    def _maybe_snapshot(self, conn: Connection, state: State) -> None:
+        """Store a snapshot of `state` in the write's transaction once `snapshot_every`
+        events have been written since the latest one."""
+        every = self._snapshot_every
+        if every == 0 or not self.store.has_snapshots(conn):
+            return
+        if state.seq - self.store.snapshot_seq(conn) < every:
+            return
+        try:
+            snapshot = make_snapshot(self._key, state)
+        except SnapshotUnsupported:  # a State attribute without a declared type: no snapshots
+            return
+        self.store.save_snapshot(conn, snapshot)
 
     def _write(
         self,
@@ -459,6 +495,8 @@ class Ledger:
                     result = command(batch)
                     _refuse_unsettled(state, _touched_units(state, batch.events))
                     self.store.append(conn, batch.events)
+                    if batch.events:
+                        self._maybe_snapshot(conn, state)
                 if self._auto_checkpoints is not None and batch.events:
                     after = batch.events[-1].seq
                     self._auto_checkpoints.after_write(self.url, head.seq, after)

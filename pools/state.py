@@ -217,7 +217,31 @@ class LoanState:
 
 
 class State:
-    """The folded ledger. Mutated only by `apply`; read through its properties and views."""
+    """The folded ledger. Mutated only by `apply`; read through its properties and views.
+
+    Every attribute is also declared here, with its type: `pools.snapshot` stores and
+    restores a State from these declarations alone (an attribute added without one turns
+    snapshots off, and a test names it)."""
+
+    settings: Settings
+    units: dict[str, UnitState]
+    loans: dict[str, LoanState]
+    pool_lent: dict[PoolKind, int]
+    inst_capacity: int
+    inst_period_end: date | None
+    keys: dict[str, str]
+    open_by_borrower: dict[str, list[str]]
+    awaiting_return: set[str]
+    seq: int
+    hash: str
+    effective: date | None
+    _effective_text: str | None
+    _actor_text: str | None
+    initialised: bool
+    key_fingerprint: str | None
+    admin_vacancies: int
+    admin_net: int
+    _expiry_heap: list[tuple[date, int, str]]
 
     def __init__(self) -> None:
         self.settings = Settings()

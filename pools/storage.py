@@ -33,6 +33,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection, Engine
 
 from pools.events import GENESIS, Event, body_json, canonical_json, payload_from_dict
+from pools.snapshot import StoredSnapshot
 
 SQLITE_BUSY_SECONDS = 60
 
@@ -64,6 +65,20 @@ head_table = sa.Table(
     sa.Column("effective", sa.String(10), nullable=False),
 )
 
+# A cache of the folded state (`pools.snapshot`): one row per snapshot, MAC'd under the chain
+# key. No append-only triggers: deleting or spoiling a snapshot costs only a full replay (it
+# is then ignored, and `audit verify` says so); one cannot be forged without the key, and with
+# the key `audit verify` compares every snapshot with the full replay. Writes keep the latest.
+snapshots_table = sa.Table(
+    "ledger_snapshots",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("format_version", sa.String(80), nullable=False),
+    sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Column("mac", sa.String(64), nullable=False),
+)
+
 _SQLITE_APPEND_ONLY = [
     """CREATE TRIGGER IF NOT EXISTS ledger_events_no_update BEFORE UPDATE ON ledger_events
        BEGIN SELECT RAISE(ABORT, 'ledger events are append-only'); END""",
@@ -88,18 +103,20 @@ _POSTGRES_APPEND_ONLY = [
 
 # Least privilege on PostgreSQL (`Store.grant`, `quotapool ledger grant`): the owner (who
 # created the tables) keeps DDL; the writer role the program runs as may only append events
-# and move the head; a reader role only reads. {writer} / {reader} are quoted identifiers.
+# and move the head, and write snapshots (a cache: it deletes the older ones); a reader role
+# only reads. {writer} / {reader} are quoted identifiers.
 _POSTGRES_WRITER_GRANTS = [
-    "REVOKE ALL ON ledger_events, ledger_head FROM PUBLIC",
-    "REVOKE ALL ON ledger_events, ledger_head FROM {writer}",
+    "REVOKE ALL ON ledger_events, ledger_head, ledger_snapshots FROM PUBLIC",
+    "REVOKE ALL ON ledger_events, ledger_head, ledger_snapshots FROM {writer}",
     "GRANT USAGE ON SCHEMA public TO {writer}",
     "GRANT SELECT, INSERT ON ledger_events TO {writer}",
     "GRANT SELECT, UPDATE ON ledger_head TO {writer}",
+    "GRANT SELECT, INSERT, DELETE ON ledger_snapshots TO {writer}",
 ]
 _POSTGRES_READER_GRANTS = [
-    "REVOKE ALL ON ledger_events, ledger_head FROM {reader}",
+    "REVOKE ALL ON ledger_events, ledger_head, ledger_snapshots FROM {reader}",
     "GRANT USAGE ON SCHEMA public TO {reader}",
-    "GRANT SELECT ON ledger_events, ledger_head TO {reader}",
+    "GRANT SELECT ON ledger_events, ledger_head, ledger_snapshots TO {reader}",
 ]
 
 
@@ -165,6 +182,7 @@ class Store:
         mark = "?" if self.is_sqlite else "%s"  # sqlite3 and psycopg parameter styles
         columns = [column.name for column in events_table.columns]
         self._columns = columns
+        self._snapshots: bool | None = None  # the snapshot table exists (asked once)
         self._sql = {
             "head": "SELECT seq, hash, effective FROM ledger_head WHERE id = 1"
             + ("" if self.is_sqlite else " FOR UPDATE"),
@@ -329,6 +347,62 @@ class Store:
                 yield from page
         finally:
             cursor.close()
+
+    # ---- snapshots (`pools.snapshot`) ---------------------------------------------------
+
+    def has_snapshots(self, conn: Connection) -> bool:
+        """The snapshot table exists (a ledger made before it had none: then no snapshots)."""
+        if self._snapshots is None:
+            self._snapshots = sa.inspect(conn).has_table("ledger_snapshots")
+        return self._snapshots
+
+    def latest_snapshot(
+        self, conn: Connection, upto: int
+    ) -> tuple[StoredSnapshot, str | None] | None:
+        """The latest snapshot at or before event `upto`, with the hash of the event stored at
+        its seq (None if there is none)."""
+        if not self.has_snapshots(conn):
+            return None
+        row = conn.execute(
+            sa.select(snapshots_table)
+            .where(snapshots_table.c.seq <= upto)
+            .order_by(snapshots_table.c.seq.desc())
+            .limit(1)
+        ).first()
+        return None if row is None else (StoredSnapshot(*row), self._event_hash(conn, row.seq))
+
+    def all_snapshots(self, conn: Connection) -> Iterator[tuple[StoredSnapshot, str | None]]:
+        """Every stored snapshot, oldest first, with the hash of the event at its seq."""
+        if not self.has_snapshots(conn):
+            return
+        seqs = conn.execute(sa.select(snapshots_table.c.seq).order_by("seq")).scalars().all()
+        for seq in seqs:
+            row = conn.execute(sa.select(snapshots_table).where(snapshots_table.c.seq == seq)).one()
+            yield StoredSnapshot(*row), self._event_hash(conn, seq)
+
+    def snapshot_seq(self, conn: Connection) -> int:
+        """The seq of the latest snapshot (0: none)."""
+        if not self.has_snapshots(conn):
+            return 0
+        return int(conn.execute(sa.select(sa.func.max(snapshots_table.c.seq))).scalar() or 0)
+
+    def save_snapshot(self, conn: Connection, snapshot: StoredSnapshot) -> None:
+        """Store a snapshot in the write's transaction and drop the older ones."""
+        conn.execute(snapshots_table.delete().where(snapshots_table.c.seq < snapshot.seq))
+        conn.execute(
+            snapshots_table.insert().values(
+                seq=snapshot.seq,
+                hash=snapshot.hash,
+                format_version=snapshot.format_version,
+                body=snapshot.body,
+                mac=snapshot.mac,
+            )
+        )
+
+    def _event_hash(self, conn: Connection, seq: int) -> str | None:
+        return conn.execute(
+            sa.select(events_table.c.hash).where(events_table.c.seq == seq)
+        ).scalar()
 
     def find_key(self, conn: Connection, key: str) -> int | None:
         seq = conn.execute(

@@ -14,7 +14,9 @@
 4. settlement — at the end: return-one-when-vacated applied everywhere, and every loan that
    an evaluation sent back returned (`pools.rules.loans.settlement_problems`).
 5. recount — at the end: every running figure of the fold recounted from the loans and units.
-6. checkpoints — if signed checkpoints are given (SPEC 3.6): each is signed by the given public
+6. snapshots — every stored snapshot of the state (`pools.snapshot`): its MAC, format and
+   the hash of the event at its seq, then its state against the replay at that seq.
+7. checkpoints — if signed checkpoints are given (SPEC 3.6): each is signed by the given public
    key and the stored ledger extends it (same ledger, at least as many events, and the first
    `size` events have the signed Merkle root: `pools.transparency.checkpoint_findings`), so
    deleting the newest events or rewriting old ones is caught even by whoever knows the key.
@@ -36,6 +38,7 @@ from pools.checkpoint import Checkpoint
 from pools.events import GENESIS, Event, LoanOpened, chain_hash, key_fingerprint
 from pools.merkle import MerkleTree, leaf_hash
 from pools.rules.loans import check_open_loan, known_pool, settlement_problems
+from pools.snapshot import StoredSnapshot, compare_with_replay, snapshot_checks
 from pools.state import InvariantBroken, State
 from pools.storage import Head, event_from_row, row_json
 from pools.transparency import checkpoint_findings
@@ -310,11 +313,16 @@ def verify_rows(
     public_key: Ed25519PublicKey | None = None,
     *,
     check_key: bool = False,
+    snapshots: Iterable[tuple[StoredSnapshot, str | None]] = (),
 ) -> Verification:
     """Run every pass over the stored `rows` (in sequence order) and the `head`; with
     `checkpoints`, also pass 6 against them under `public_key`; with `check_key` (the
-    ledger's `verify` sets it), also whether `key` is the chain key the first event names."""
+    ledger's `verify` sets it), also whether `key` is the chain key the first event names;
+    with `snapshots` ((snapshot, hash of the event at its seq) pairs), also those."""
     chain, replay, rules = ChainPass(key), ReplayPass(), RulesAtOpenPass()
+    stored = PassProblems("snapshot")
+    unchecked, to_compare = snapshot_checks(key, snapshots)
+    stored.extend(Problem("snapshot.untrusted", seq, message) for seq, message in unchecked)
     signed = CheckpointPass(checkpoints, public_key)
     count = 0
     state = replay.state
@@ -337,8 +345,17 @@ def verify_rows(
             state.apply(event)
         except InvariantBroken as exc:
             replay.broken(exc)
+            continue
+        if to_compare and state.seq in to_compare:
+            for snapshot in to_compare.pop(state.seq):
+                differs = compare_with_replay(snapshot, state)
+                if differs is not None:
+                    stored.add(Problem("snapshot.state", snapshot.seq, differs))
     chain.head(head)
-    passes = [chain.problems, replay.problems, rules.problems]
+    if replay.running:  # a snapshot the replay never reached lies beyond the events
+        for seq in to_compare:
+            stored.add(Problem("snapshot.state", seq, f"snapshot at event {seq}: no such event"))
+    passes = [chain.problems, replay.problems, rules.problems, stored]
     if replay.running:  # the state is sound: the whole-ledger passes can read it
         for name, found_at_end in (("settlement", settlement), ("recount", recount)):
             passes.append(PassProblems(name))
