@@ -21,6 +21,8 @@ from pools.snapshot import decode_state, encode_state, make_snapshot, states_equ
 from pools.state import State, fold
 
 from .conftest import DAY0, changed, city, fixed_clock
+from .test_roles import as_role, refused
+from .test_roles import roles as roles  # a fixture
 
 
 @pytest.fixture(autouse=True)
@@ -230,3 +232,24 @@ def test_state_via_snapshot_and_tail_equals_the_full_fold(
             assert states_equal(ledger.state(), full_fold(ledger))
             assert ledger.state().units == full_fold(ledger).units
             assert ledger.verify()["ok"]
+
+
+@pytest.mark.postgres
+def test_the_writer_role_writes_and_prunes_snapshots_and_the_reader_reads_them(
+    pg_url: str, roles: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(snap.SNAPSHOT_EVERY_ENV, "1")
+    build(pg_url).close()
+    with Ledger.open(pg_url) as owner:
+        owner.store.grant(roles["writer"], roles["reader"])
+    with Ledger.open(as_role(pg_url, roles["writer"]), clock=fixed_clock) as ledger:
+        ledger.open_loan(pool="admin", unit_id="A2", count=1, purpose="引进生", actor="王芳")
+        head = ledger.state().seq
+    assert [row[0] for row in stored(pg_url)] == [head]  # written, and the older one deleted
+    assert "permission denied" in refused(
+        as_role(pg_url, roles["writer"]), "UPDATE ledger_snapshots SET mac = ''"
+    )
+    with Ledger.open(as_role(pg_url, roles["reader"]), clock=fixed_clock) as ledger:
+        with ledger.store.read() as (conn, now):
+            assert ledger._from_snapshot(conn, now) is not None
+        assert ledger.verify()["ok"]
