@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the ledger pulls in SQLAlchemy (~0.4 s): only commands that
 
 DEFAULT_DB = "sqlite:///quotapool-ledger.db"
 EXIT_OK, EXIT_REFUSED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_BUSY = 75  # EX_TEMPFAIL (sysexits.h): the ledger was busy past the lock timeout; retry
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -287,7 +288,7 @@ def _run(args: argparse.Namespace, action: Callable[[], Any], show: Callable[[An
     """Run one ledger action; map refusals and ledger errors to exit statuses."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from pools.ledger import LedgerError
+    from pools.ledger import LedgerBusy, LedgerError
 
     unusable: tuple[type[Exception], ...] = (
         LedgerError,
@@ -297,6 +298,13 @@ def _run(args: argparse.Namespace, action: Callable[[], Any], show: Callable[[An
     )
     try:
         result = action()
+    except LedgerBusy as busy:
+        document = {"error": "busy", "retry": True, "lock_timeout": busy.seconds}
+        with _printing():
+            if args.json:
+                _print_json(document | {"message": str(busy)})
+        print(f"error: {busy}", file=sys.stderr)
+        return EXIT_BUSY
     except InputRefused as refusal:
         return _failed(args, refusal.as_dict(), f"error: {refusal}", EXIT_BAD_INPUT)
     except RuleViolation as refusal:

@@ -51,6 +51,7 @@ from pools.rules.violations import RuleViolation, Violation, refuse, refuse_inpu
 from pools.snapshot import SnapshotUnsupported, make_snapshot, snapshot_every, trusted_state
 from pools.state import InvariantBroken, State, collector_paused, fold
 from pools.storage import Head, Store, redact
+from pools.storage import LedgerBusy as LedgerBusy  # a write that waited too long raises it
 from pools.units import Unit, read_units
 from pools.verify import verify_rows
 from pools.vocabulary import Decision, KeyMode, LoanStatus, PoolRef
@@ -72,7 +73,10 @@ class Ledger:
     """A ledger in one database. Not shared across processes; cheap to create per request."""
 
     def __init__(self, url: str | Path, *, key: str | bytes | None = None, clock: Clock = utc_now):
-        self.store = Store(url)
+        try:
+            self.store = Store(url)
+        except ValueError as exc:  # a setting ($QUOTAPOOL_LOCK_TIMEOUT) named in the message
+            raise LedgerError(str(exc)) from exc
         self.url = self.store.url
         self._key = ledger_key(key)
         self._key_given = key_given(key)

@@ -20,6 +20,9 @@ Schema changes after the first release go through Alembic migrations (none yet).
 
 from __future__ import annotations
 
+import math
+import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,7 +38,55 @@ from sqlalchemy.engine import Connection, Engine
 from pools.events import GENESIS, Event, body_json, canonical_json, payload_from_dict
 from pools.snapshot import StoredSnapshot
 
-SQLITE_BUSY_SECONDS = 60
+LOCK_TIMEOUT_ENV = "QUOTAPOOL_LOCK_TIMEOUT"
+DEFAULT_LOCK_TIMEOUT = 30.0  # seconds a writer waits for the ledger before it gives up
+
+
+class LedgerBusy(Exception):
+    """Another write held the ledger longer than the lock timeout: nothing was written; try
+    again. (`quotapool` exits with EX_TEMPFAIL, 75.)"""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        super().__init__(
+            f"ledger busy: another write held it for more than {seconds:g} s; nothing was "
+            f"written, try again (台账正忙：其他写入占用超过 {seconds:g} 秒，未写入，请稍后重试)"
+        )
+
+
+def lock_timeout() -> float:
+    """Seconds a writer waits for the ledger ($QUOTAPOOL_LOCK_TIMEOUT, default 30); ValueError
+    naming the variable if it is not a number of seconds > 0 (at most a day)."""
+    text = os.environ.get(LOCK_TIMEOUT_ENV, "").strip()
+    if not text:
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not (0 < seconds <= 86_400):
+        raise ValueError(
+            f"{LOCK_TIMEOUT_ENV} must be a number of seconds in (0, 86400], not {text!r}"
+        )
+    return seconds
+
+
+def is_busy(exc: BaseException) -> bool:
+    """A database error that means "the lock was not granted in time": SQLite's busy/locked,
+    PostgreSQL's lock_timeout (SQLSTATE 55P03), raw or wrapped by SQLAlchemy."""
+    seen = 0
+    error: BaseException | None = exc
+    while error is not None and seen < 5:
+        if isinstance(error, sqlite3.OperationalError):
+            text = str(error).lower()
+            if "locked" in text or "busy" in text:
+                return True
+        if getattr(error, "sqlstate", None) == "55P03":
+            return True
+        error = getattr(error, "orig", None) or error.__cause__
+        seen += 1
+    return False
+
 
 metadata = sa.MetaData()
 
@@ -147,28 +198,37 @@ def redact(url: str) -> str:
     return sa.engine.make_url(url).render_as_string(hide_password=True)
 
 
-def make_engine(url: str | Path) -> Engine:
+def make_engine(url: str | Path, seconds: float = DEFAULT_LOCK_TIMEOUT) -> Engine:
+    """An engine whose writers wait at most `seconds` for a lock (SQLite's busy timeout;
+    PostgreSQL's lock_timeout, per session). Readers never wait: SQLite WAL readers take no
+    lock, PostgreSQL plain reads take none that a writer holds."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
-        _configure_sqlite(engine)
+        engine = sa.create_engine(url, connect_args={"timeout": seconds})
+        _configure_sqlite(engine, seconds)
         return engine
-    return sa.create_engine(url, isolation_level="READ COMMITTED")
+    return sa.create_engine(
+        url,
+        isolation_level="READ COMMITTED",
+        connect_args={"options": f"-c lock_timeout={max(1, round(seconds * 1000))}"},
+    )
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, seconds: float) -> None:
     @sa_event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")  # before anything
+        cursor.execute(f"PRAGMA busy_timeout={max(1, round(seconds * 1000))}")  # before anything
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
     @sa_event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        # reads (and SQLAlchemy's own, e.g. inspecting tables) begin DEFERRED: a WAL reader
+        # takes no lock, so it never waits for a writer; writes ask for IMMEDIATE
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
@@ -177,7 +237,8 @@ class Store:
 
     def __init__(self, url: str | Path):
         self.url = normalise_url(url)
-        self.engine = make_engine(self.url)
+        self.lock_timeout = lock_timeout()
+        self.engine = make_engine(self.url, self.lock_timeout)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         mark = "?" if self.is_sqlite else "%s"  # sqlite3 and psycopg parameter styles
         columns = [column.name for column in events_table.columns]
@@ -196,21 +257,31 @@ class Store:
         self.engine.dispose()
 
     def create_schema(self) -> None:
-        metadata.create_all(self.engine)
+        """Create the tables, triggers and head row if missing, in one transaction that first
+        takes the write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: an advisory lock, as DDL
+        is transactional there), so that several first runs at once never race on CREATE
+        TABLE (a raw pg_type duplicate-key error): one creates, the others find it made."""
         statements = _SQLITE_APPEND_ONLY if self.is_sqlite else _POSTGRES_APPEND_ONLY
-        with self.engine.begin() as conn:
-            if not self.is_sqlite:  # two first runs at once must not race on CREATE FUNCTION
-                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
-            for statement in statements:
-                conn.exec_driver_sql(statement)
-            conn.execute(
-                head_table.insert().from_select(
-                    ["id", "seq", "hash", "effective"],
-                    sa.select(
-                        sa.literal(1), sa.literal(0), sa.literal(GENESIS), sa.literal("")
-                    ).where(~sa.exists().where(head_table.c.id == 1)),
+        with self.engine.connect() as conn, self._busy():
+            conn.execution_options(sqlite_begin="IMMEDIATE")
+            with conn.begin():
+                if not self.is_sqlite:
+                    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242001)")
+                existed = sa.inspect(conn).has_table("ledger_head")
+                metadata.create_all(conn)  # what is missing (the snapshot table, say)
+                # triggers only on new tables: redoing them locks the tables exclusively,
+                # which deadlocks with a write already under way (`grant` redoes them)
+                for statement in [] if existed else statements:
+                    conn.exec_driver_sql(statement)
+                conn.execute(
+                    head_table.insert().from_select(
+                        ["id", "seq", "hash", "effective"],
+                        sa.select(
+                            sa.literal(1), sa.literal(0), sa.literal(GENESIS), sa.literal("")
+                        ).where(~sa.exists().where(head_table.c.id == 1)),
+                    )
                 )
-            )
+        self._snapshots = True
 
     def grant(self, writer: str, reader: str | None = None) -> list[str]:
         """Run as the tables' owner on PostgreSQL: make sure the append-only triggers (with
@@ -265,8 +336,10 @@ class Store:
         SQLAlchemy owns the connection and the transaction; the three statements of the hot
         path (lock/read the head, insert events, move the head) go straight to the driver's
         cursor inside that transaction, which makes an append several times cheaper (the
-        statement-building layer costs more than SQLite's own commit)."""
-        with self.engine.connect() as conn:
+        statement-building layer costs more than SQLite's own commit).
+
+        LedgerBusy if the lock is not granted within the lock timeout (nothing written)."""
+        with self.engine.connect() as conn, self._busy():
             conn.execution_options(sqlite_begin="IMMEDIATE")
             with conn.begin():
                 cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -274,6 +347,16 @@ class Store:
                 seq, digest, effective = cursor.fetchone()
                 cursor.close()
                 yield conn, Head(int(seq), digest, effective)
+
+    @contextmanager
+    def _busy(self) -> Iterator[None]:
+        """A lock not granted within the lock timeout becomes LedgerBusy."""
+        try:
+            yield
+        except Exception as exc:
+            if is_busy(exc):
+                raise LedgerBusy(self.lock_timeout) from exc
+            raise
 
     @contextmanager
     def read(self) -> Iterator[tuple[Connection, Head]]:
