@@ -361,27 +361,54 @@ class Ledger:
 
     def events(self, *, unit_id: str | None = None, loan_id: str | None = None) -> list[dict]:
         """The audit log in sequence order, optionally only what concerns a unit or a loan."""
-        out = []
-        loan_units: dict[str, set[str]] = {}
+        return list(self.iter_events(unit_id=unit_id, loan_id=loan_id))
+
+    def iter_events(
+        self,
+        *,
+        unit_id: str | None = None,
+        loan_id: str | None = None,
+        since_seq: int | None = None,
+        effective_since: date | None = None,
+        effective_until: date | None = None,
+        limit: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """The audit log as a stream, in sequence order, read in batches inside one read
+        transaction (constant memory, whatever the ledger's length): only what concerns a
+        unit or a loan, from event `since_seq` on, effective in [since, until], at most
+        `limit` events, if given. Close it (or read it to the end) to end the read."""
+        loan_units: dict[str, set[str]] = {}  # only kept for a unit filter
+        since = effective_since.isoformat() if effective_since else ""
+        until = effective_until.isoformat() if effective_until else None
+        first = since_seq or 0
+        # a unit's loan events need the loan's parties, known from its opening: read from 1
+        after = 0 if unit_id is not None else max(0, first - 1)
+        if limit is not None and limit <= 0:
+            return
         with self._reading() as (conn, head):
-            for event in self.store.events(conn, upto=head.seq):
-                payload = event.payload.as_dict()
-                if isinstance(event.payload, LoanOpened):
-                    parties = {event.payload.borrower}
-                    pool = known_pool(event.payload.pool)
+            count = 0
+            for event in self.store.events(conn, after=after, upto=head.seq, until=until):
+                payload = event.payload
+                if unit_id is not None and isinstance(payload, LoanOpened):
+                    parties = {payload.borrower}
+                    pool = known_pool(payload.pool)
                     if isinstance(pool, PoolRef) and pool.lender is not None:
                         parties.add(pool.lender)
-                    loan_units[event.payload.loan_id] = parties
-                if loan_id is not None and payload.get("loan_id") != loan_id:
+                    loan_units[payload.loan_id] = parties
+                if event.seq < first or event.effective < since:
+                    continue
+                if loan_id is not None and getattr(payload, "loan_id", None) != loan_id:
                     continue
                 if unit_id is not None:
-                    involved = {payload.get("unit_id")} | loan_units.get(
-                        str(payload.get("loan_id")), set()
+                    involved = {getattr(payload, "unit_id", None)} | loan_units.get(
+                        str(getattr(payload, "loan_id", None)), set()
                     )
                     if unit_id not in involved:
                         continue
-                out.append(event.as_dict())
-        return out
+                yield event.as_dict()
+                count += 1
+                if limit is not None and count >= limit:
+                    return
 
     def events_frame(self, **filters: Any) -> pd.DataFrame:
         return pd.DataFrame(self.events(**filters))
