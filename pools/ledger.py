@@ -304,8 +304,13 @@ class Ledger:
         then: a past answer, reproduced exactly). Read only: the current state is this
         object's cache. Any date folds (`date.max`: every event, freshly folded)."""
         with self._reading() as (conn, head):
-            if as_of is None and known_at is None:
-                return self._caught_up(conn, head)
+            if known_at is None:
+                current = self._caught_up(conn, head)
+                # effective dates never go backwards: as of a day on or after the last
+                # event's, the state is the current one (no refold of a million events)
+                last = current.effective
+                if as_of is None or (as_of < date.max and (last is None or last <= as_of)):
+                    return current
             until = None if as_of is None else as_of.isoformat()
             events = self.store.events(conn, upto=head.seq, until=until)
             return fold(events if known_at is None else recorded_by(events, known_at))

@@ -38,6 +38,7 @@ from sqlalchemy.engine import Connection, Engine
 from pools.events import GENESIS, Event, body_json, canonical_json, payload_from_dict
 from pools.snapshot import StoredSnapshot
 
+APPEND_CHUNK = 10_000  # rows per COPY / executemany when a write appends many events
 LOCK_TIMEOUT_ENV = "QUOTAPOOL_LOCK_TIMEOUT"
 DEFAULT_LOCK_TIMEOUT = 30.0  # seconds a writer waits for the ledger before it gives up
 
@@ -249,6 +250,7 @@ class Store:
             + ("" if self.is_sqlite else " FOR UPDATE"),
             "insert": f"INSERT INTO ledger_events ({', '.join(columns)}) "
             f"VALUES ({', '.join([mark] * len(columns))})",
+            "copy": f"COPY ledger_events ({', '.join(columns)}) FROM STDIN",
             "move_head": f"UPDATE ledger_head SET seq = {mark}, hash = {mark}, "
             f"effective = {mark} WHERE id = 1",
         }
@@ -372,15 +374,30 @@ class Store:
                 yield conn, Head(int(row.seq), row.hash, row.effective)
 
     def append(self, conn: Connection, events: list[Event]) -> None:
-        """Insert events and move the head, inside the transaction `write` opened."""
+        """Insert events and move the head, inside the transaction `write` opened. Many
+        events (a million units at `init`) go in chunks: COPY on PostgreSQL, executemany on
+        SQLite, never a list of every row at once."""
         if not events:
             return
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        rows = [tuple(map(event_row(event).__getitem__, self._columns)) for event in events]
-        if len(rows) == 1:
-            cursor.execute(self._sql["insert"], rows[0])
+        columns = self._columns
+        if len(events) == 1:
+            cursor.execute(
+                self._sql["insert"], tuple(map(event_row(events[0]).__getitem__, columns))
+            )
         else:
-            cursor.executemany(self._sql["insert"], rows)
+            chunk = APPEND_CHUNK
+            for start in range(0, len(events), chunk):
+                rows = [
+                    tuple(map(event_row(event).__getitem__, columns))
+                    for event in events[start : start + chunk]
+                ]
+                if self.is_sqlite:
+                    cursor.executemany(self._sql["insert"], rows)
+                else:
+                    with cursor.copy(self._sql["copy"]) as copy:
+                        for row in rows:
+                            copy.write_row(row)
         last = events[-1]
         cursor.execute(self._sql["move_head"], (last.seq, last.hash, last.effective))
         cursor.close()
