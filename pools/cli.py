@@ -506,12 +506,12 @@ def _cmd_init(args: argparse.Namespace) -> int:
             demo=args.demo,
             **writes,
         ) as ledger:
-            status = ledger.status(as_of=args.date)
+            status = ledger.status(as_of=args.date, lists=False)
             _note_demo(ledger)
             return {
                 "db": _safe_url(ledger.url),
                 "events": status["head"]["seq"],
-                "units": len(status["units"]),
+                "units": len(ledger.state().units),
                 "pools": status["pools"],
                 "alerts": status["alerts"],
                 "demo": status["demo"],
