@@ -1,6 +1,7 @@
 """Where events live: SQLAlchemy Core on SQLite (embedded default) or PostgreSQL (shared).
 
-Two tables, created by the program (`Store.create_schema`):
+Three tables, created by the program (`Store.create_schema`, under the write lock, so that
+several first runs at once create them once):
 
 - ``ledger_events``: one row per event, never updated or deleted (database triggers refuse
   UPDATE and DELETE, and on PostgreSQL TRUNCATE of either table). On PostgreSQL the program
@@ -13,6 +14,13 @@ Two tables, created by the program (`Store.create_schema`):
   event is visible); on SQLite every write transaction is ``BEGIN IMMEDIATE`` (the database
   write lock is taken before anything is read), with WAL, a busy timeout and
   ``synchronous=FULL`` so that an acknowledged event survives a crash.
+
+- ``ledger_snapshots``: the folded state at some event, MAC'd under the chain key
+  (`pools.snapshot`): a cache, so no append-only triggers (see `snapshots_table`).
+
+Readers never take the write lock (SQLite reads begin DEFERRED: WAL readers take no lock;
+PostgreSQL reads lock no row). Writers wait at most $QUOTAPOOL_LOCK_TIMEOUT seconds (SQLite's
+busy timeout, PostgreSQL's lock_timeout), then `LedgerBusy`.
 
 A bare path is accepted as a SQLite file; ``postgresql://`` URLs use the psycopg 3 driver.
 Schema changes after the first release go through Alembic migrations (none yet).
