@@ -41,7 +41,7 @@ from typing import Any
 
 import msgspec
 
-from pools.state import State
+from pools.state import State, collector_paused
 
 CODEC = "msgpack-1"
 SNAPSHOT_EVERY_ENV = "QUOTAPOOL_SNAPSHOT_EVERY"
@@ -139,7 +139,8 @@ def encode_state(state: State) -> bytes:
 
 def decode_state(body: bytes) -> State:
     """The State a body holds; msgspec.DecodeError (a ValidationError) if it holds none."""
-    decoded: Any = msgspec.msgpack.decode(body, type=_body_type())
+    with collector_paused():  # a million objects built and kept: no cyclic GC passes
+        decoded: Any = msgspec.msgpack.decode(body, type=_body_type())
     state = State()
     for name, _ in _schema():
         setattr(state, name, getattr(decoded, name))
