@@ -13,6 +13,15 @@ on $QUOTAPOOL_BENCH_PG or $QUOTAPOOL_TEST_PG, default postgres@127.0.0.1:5432):
    verified from scratch (`Ledger.verify`: hash chain + rules + invariants).
 
 Prints events per second and seconds. Nothing here asserts a speed.
+
+    python bench/bench_ledger.py --scale 10000,100000,1000000 --init-units 1000000
+
+The scale figures of issue 14 (`bench/bench_ledger_scale.py`): per ledger size and backend,
+appends per second through the API and the CLI (a fresh process per write) against a floor
+measured in the same run (a bare INSERT + COMMIT loop, same durability settings; for the CLI
+a fresh process that imports the ledger and does one INSERT + COMMIT), `ledger status`
+latency while 8 writer processes run, `audit verify` and streaming `audit log --json` time
+and peak memory, and `ledger init` of generated units (time and peak memory).
 """
 
 from __future__ import annotations
@@ -53,9 +62,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--appends", type=int, default=100_000)
     parser.add_argument("--replay", type=int, default=1_000_000)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument(
+        "--scale",
+        help="comma-separated ledger sizes in events (e.g. 10000,100000,1000000): run the "
+        "scale figures of issue 14 instead of the append/replay pair",
+    )
+    parser.add_argument("--api-writes", type=int, default=300, help="API appends per size")
+    parser.add_argument("--cli-writes", type=int, default=8, help="CLI appends per size")
+    parser.add_argument("--init-units", type=int, default=0, help="also time `ledger init` "
+                        "of this many generated units")  # fmt: skip
     args = parser.parse_args(argv)
     units = read_units(UNITS)
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    if args.scale or args.init_units:
+        from bench_ledger_scale import run_scale
+
+        sizes = [int(size) for size in args.scale.split(",")] if args.scale else []
+        return run_scale(backends, sizes, args.api_writes, args.cli_writes, args.init_units)
     print(f"units: {len(units)} (sample city); appends: {args.appends:,}; replay: {args.replay:,}")
     for backend in backends:
         try:

@@ -12,7 +12,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the ledger pulls in SQLAlchemy (~0.4 s): only commands that
 
 DEFAULT_DB = "sqlite:///quotapool-ledger.db"
 EXIT_OK, EXIT_REFUSED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_BUSY = 75  # EX_TEMPFAIL (sysexits.h): the ledger was busy past the lock timeout; retry
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -258,8 +259,14 @@ def _audit_log_parser(cmds: Any) -> None:
     _common(p, _cmd_audit_log)
     p.add_argument("--unit", help="only events concerning this unit")
     p.add_argument("--loan", help="only events of this loan")
-    p.add_argument("--since", type=_date, help="only events effective on or after this date")
+    p.add_argument(
+        "--since",
+        type=_seq_or_date,
+        help="only events from this sequence number on (a whole number), or effective on or "
+        "after this date (YYYY-MM-DD)",
+    )
     p.add_argument("--until", type=_date, help="only events effective on or before this date")
+    p.add_argument("--limit", type=_count, help="at most this many events")
     p.add_argument(
         "--lang", choices=("zh", "en"), default="zh", help="language of the lines (default zh)"
     )
@@ -328,6 +335,22 @@ def _date(text: str) -> date:
     return day
 
 
+def _seq_or_date(text: str) -> int | date:
+    """A sequence number (ASCII digits, ≥ 1) or a date."""
+    text = text.strip()
+    if text.isascii() and text.isdigit():
+        return _count(text)
+    return _date(text)
+
+
+def _count(text: str) -> int:
+    """A whole number ≥ 1 written in ASCII digits."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()) or int(text) < 1 or len(text) > 18:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number ≥ 1")
+    return int(text)
+
+
 def _instant(text: str) -> datetime:
     """A recording time: a date (the end of that day, UTC) or an ISO date and time."""
     if len(text.strip()) == 10:
@@ -348,9 +371,22 @@ def _instant(text: str) -> datetime:
 
 def _run(args: argparse.Namespace, action: Callable[[], Any], show: Callable[[Any], None]) -> int:
     """Run one ledger action; map refusals and ledger errors to exit statuses."""
+    status, result = _attempt(args, action)
+    if status != EXIT_OK:
+        return status
+    with _printing():  # a write is committed by now: a reader gone away does not undo it
+        if args.json:
+            _print_json(result)
+        else:
+            show(result)
+    return EXIT_OK
+
+
+def _attempt(args: argparse.Namespace, action: Callable[[], Any]) -> tuple[int, Any]:
+    """(EXIT_OK, the action's result), or the exit status of its failure, said (`_failed`)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from pools.ledger import LedgerError
+    from pools.ledger import LedgerBusy, LedgerError
 
     unusable: tuple[type[Exception], ...] = (
         LedgerError,
@@ -360,18 +396,56 @@ def _run(args: argparse.Namespace, action: Callable[[], Any], show: Callable[[An
     )
     try:
         result = action()
+    except LedgerBusy as busy:
+        document = {"error": "busy", "retry": True, "lock_timeout": busy.seconds}
+        with _printing():
+            if args.json:
+                _print_json(document | {"message": str(busy)})
+        print(f"error: {busy}", file=sys.stderr)
+        return EXIT_BUSY, None
     except InputRefused as refusal:
-        return _failed(args, refusal.as_dict(), f"error: {refusal}", EXIT_BAD_INPUT)
+        return _failed(args, refusal.as_dict(), f"error: {refusal}", EXIT_BAD_INPUT), None
     except RuleViolation as refusal:
-        return _failed(args, refusal.as_dict(), f"refused: {refusal}", EXIT_REFUSED)
+        return _failed(args, refusal.as_dict(), f"refused: {refusal}", EXIT_REFUSED), None
     except unusable as problem:
         error = {"rule": None, "message_en": str(problem)}
-        return _failed(args, error, f"error: {problem}", EXIT_BAD_INPUT)
-    with _printing():  # a write is committed by now: a reader gone away does not undo it
-        if args.json:
-            _print_json(result)
-        else:
-            show(result)
+        return _failed(args, error, f"error: {problem}", EXIT_BAD_INPUT), None
+    return EXIT_OK, result
+
+
+def _run_streamed(
+    args: argparse.Namespace,
+    items: Generator[dict[str, Any], None, None],
+    line: Callable[[dict[str, Any]], str],
+) -> int:
+    """Print a stream of records as they come: with --json one document
+    ``{"events": [...]}``, else a line each. Problems opening the ledger map to exit statuses
+    as in `_run`; a reader gone away (`| head`) ends the printing quietly."""
+    import orjson
+
+    status, first = _attempt(args, lambda: next(items, None))  # opens the ledger
+    if status != EXIT_OK:
+        return status
+    out = sys.stdout
+    try:
+        with _printing():
+            if args.json:
+                out.write('{"events": [')
+            record = first
+            while record is not None:
+                if args.json:
+                    text = orjson.dumps(record, default=str).decode()
+                    out.write(text if record is first else ",\n" + text)
+                else:
+                    out.write(line(record))
+                record = next(items, None)
+            if args.json:
+                out.write("]}\n")
+    except Exception as problem:  # the database went away mid-stream
+        print(f"error: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    finally:
+        items.close()
     return EXIT_OK
 
 
@@ -501,12 +575,12 @@ def _cmd_init(args: argparse.Namespace) -> int:
             demo=args.demo,
             **writes,
         ) as ledger:
-            status = ledger.status(as_of=args.date)
+            status = ledger.status(as_of=args.date, lists=False)
             _note_demo(ledger)
             return {
                 "db": _safe_url(ledger.url),
                 "events": status["head"]["seq"],
-                "units": len(status["units"]),
+                "units": len(ledger.state().units),
                 "pools": status["pools"],
                 "alerts": status["alerts"],
                 "demo": status["demo"],
@@ -766,37 +840,59 @@ def _cmd_loan_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit_log(args: argparse.Namespace) -> int:
-    since = args.since.isoformat() if args.since else ""
-    until = args.until.isoformat() if args.until else "9999"
+    """The events, streamed: read in batches and written as they come (constant memory; the
+    JSON is still one document, ``{"events": [...]}``)."""
+    since_seq = args.since if isinstance(args.since, int) else None
+    since_day = args.since if isinstance(args.since, date) else None
 
-    def action() -> dict[str, Any]:
+    def events() -> Generator[dict[str, Any], None, None]:
         with _open(args) as ledger:
-            events = ledger.events(unit_id=args.unit, loan_id=args.loan)
-            result: dict[str, Any] = {
-                "events": [e for e in events if since <= str(e["effective"]) <= until]
-            }
-            if args.xlsx:
-                from pools.ledger_reports import audit_filters, audit_trail_book
+            yield from ledger.iter_events(
+                unit_id=args.unit,
+                loan_id=args.loan,
+                since_seq=since_seq,
+                effective_since=since_day,
+                effective_until=args.until,
+                limit=args.limit,
+            )
 
-                filters = audit_filters(args.unit, args.loan, None, args.since, args.until)
-                source = "quotapool audit log --xlsx"
-                book = audit_trail_book(
-                    ledger, result["events"], filters, lang=args.lang, source=source
-                )
-                result["xlsx"] = _save_workbook(book, args.xlsx)
-        return result
-
-    def show(result: dict[str, Any]) -> None:
+    def line(event: dict[str, Any]) -> str:
         from pools.audit_words import describe, event_name, recorded_local
 
         document = "文号" if args.lang == "zh" else "doc."
-        for event in result["events"]:
-            doc = f"  {document} {event['document']}" if event["document"] else ""
-            print(
-                f"{event['seq']:>6}  {event['effective']}  "
-                f"{event_name(event['kind'], args.lang)}  {event['actor']}{doc}  "
-                f"{describe(event, args.lang)}  ({recorded_local(event['recorded_at'])})"
+        doc = f"  {document} {event['document']}" if event["document"] else ""
+        return (
+            f"{event['seq']:>6}  {event['effective']}  "
+            f"{event_name(event['kind'], args.lang)}  {event['actor']}{doc}  "
+            f"{describe(event, args.lang)}  ({recorded_local(event['recorded_at'])})\n"
+        )
+
+    if args.xlsx:  # a workbook holds every event anyway: read them, then lay them out
+        return _audit_log_workbook(args, list(events()), line)
+    return _run_streamed(args, events(), line)
+
+
+def _audit_log_workbook(
+    args: argparse.Namespace, events: list[dict[str, Any]], line: Callable[[Any], str]
+) -> int:
+    """`audit log --xlsx FILE`: the events as printed, and the audit trail as a report."""
+
+    def action() -> dict[str, Any]:
+        from pools.ledger_reports import audit_filters, audit_trail_book
+
+        since = args.since if isinstance(args.since, date) else None
+        filters = audit_filters(args.unit, args.loan, None, since, args.until)
+        if isinstance(args.since, int):
+            filters.append(("自事件 From event", args.since))
+        with _open(args) as ledger:
+            book = audit_trail_book(
+                ledger, events, filters, lang=args.lang, source="quotapool audit log --xlsx"
             )
+        return {"events": events, "xlsx": _save_workbook(book, args.xlsx)}
+
+    def show(result: dict[str, Any]) -> None:
+        for event in result["events"]:
+            print(line(event), end="")
         _show_workbook(result)
 
     return _run(args, action, show)

@@ -91,7 +91,7 @@ from pools.rules.teacher_quota import (
 )
 from pools.rules.units import removals_plausible, unit_without_loans
 from pools.rules.violations import RuleViolation, Violation, refuse, refuse_input
-from pools.state import UNIT_FIELDS, LoanState, State
+from pools.state import UNIT_FIELDS, KeyedEvent, LoanState, State
 from pools.teacher_plans import TeacherPlan
 from pools.units import Unit
 from pools.vocabulary import (
@@ -117,6 +117,7 @@ class Batch:
     reason: str = ""
     document: str = ""
     events: list[Event] = field(default_factory=list)
+    touched: bool = False  # an event was emitted (applied to `state`), or its apply tried
     # what the command found besides its result (issue 11: warnings, plans posted or lapsed,
     # problems opened or closed); the ledger adds it to a result that is a JSON object
     notes: dict[str, Any] = field(default_factory=dict)
@@ -138,6 +139,7 @@ class Batch:
         lapse_due(self)
 
     def emit(self, payload: Payload, idem_key: str | None = None) -> Event:
+        self.touched = True  # from here on the state may have changed (even if apply raises)
         event = seal(
             self.key,
             seq=self.state.seq + 1,
@@ -421,7 +423,7 @@ def _default_term(settings: Settings, pool: PoolRef) -> int | None:
 # ---- keyed retries of every command (issue 11, SPEC 3.5) -------------------------------------
 
 
-def _keyed_target(event: Event) -> str:
+def _keyed_target(event: KeyedEvent) -> str:
     """What a keyed request made or touched, in words: "loan L000004", "plan UP000002"."""
     payload = event.payload
     for name, label in (("plan_id", "quota-use plan"), ("loan_id", "loan")):
@@ -431,7 +433,7 @@ def _keyed_target(event: Event) -> str:
     return f"event {event.seq} ({payload.kind})"
 
 
-def _stored_request(event: Event) -> dict[str, object]:
+def _stored_request(event: KeyedEvent) -> dict[str, object]:
     """The request a keyed event recorded, in the fields a retry states."""
     payload = event.payload
     envelope = {
@@ -452,7 +454,7 @@ def _stored_request(event: Event) -> dict[str, object]:
 
 def _keyed_first(
     batch: Batch, key: str, command: str, kind: type[Payload], asked: Mapping[str, object]
-) -> Event:
+) -> KeyedEvent:
     """The event `key` first wrote, once the retry is found to repeat its request (else the
     refusal `<command>.key_conflict` naming the fields that differ)."""
     first = batch.state.keyed[key]

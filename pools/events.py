@@ -67,12 +67,29 @@ _json_string = json.encoder.encode_basestring
 # ---------------------------------------------------------------------------------------
 # Payloads: one frozen dataclass per kind.
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
+    return names
+
 
 @dataclass(frozen=True)
 class Payload:
     kind: ClassVar[str] = ""
 
     def as_dict(self) -> dict[str, Any]:
+        """`dataclasses.asdict`; for a payload of plain values (most: a million units
+        registered at `init`) without its deep recursion, the same dict."""
+        values = self.__dict__
+        if all(type(value) in _PLAIN for value in values.values()):
+            return {name: values[name] for name in _field_names(type(self))}
         return asdict(self)
 
 

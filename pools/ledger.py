@@ -17,11 +17,14 @@ of `pools.results`, turned into JSON in one place) or DataFrames. Text from the 
 pool, a decision) is parsed here, once (`pools.vocabulary`).
 
 The state is cached per `Ledger` object and caught up incrementally from the head, so an
-append costs O(1) database reads; `verify` always replays from scratch.
+append costs O(1) database reads; `verify` always replays from scratch. A fresh object (each
+CLI command) starts from the latest trusted snapshot of the state (`pools.snapshot`), which
+writes store every `snapshot_every` events, and folds only the events after it.
 """
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -70,14 +73,17 @@ from pools.rules.settings import Settings, settings_valid
 from pools.rules.teacher_quota import document_named
 from pools.rules.useplans import Channel, PlanState, channel_named, free_vacancies
 from pools.rules.violations import RuleViolation, Violation, refuse, refuse_input
+from pools.snapshot import SnapshotUnsupported, make_snapshot, snapshot_every, trusted_state
 from pools.state import InvariantBroken, State, collector_paused, fold
 from pools.storage import Head, Store, redact, row_json
+from pools.storage import LedgerBusy as LedgerBusy  # a write that waited too long raises it
 from pools.teacher_plans import TeacherPlan, read_plan
 from pools.units import Unit, read_units
 from pools.verify import verify_rows
 from pools.vocabulary import Decision, KeyMode, LoanStatus, PoolRef
 
 T = TypeVar("T")
+FREEZE_AFTER = 10_000  # events: a state this big is kept out of the cyclic GC's walks
 Clock = Callable[[], datetime]
 UnitsInput = str | Path | Iterable[Unit]
 
@@ -101,7 +107,10 @@ class Ledger:
         old_keys: Sequence[str | bytes] = (),
         clock: Clock = utc_now,
     ):
-        self.store = Store(url)
+        try:
+            self.store = Store(url)
+        except ValueError as exc:  # a setting ($QUOTAPOOL_LOCK_TIMEOUT) named in the message
+            raise LedgerError(str(exc)) from exc
         self.url = self.store.url
         self._key = ledger_key(key)
         self._key_given = key_given(key)
@@ -113,6 +122,10 @@ class Ledger:
         except CheckpointError as exc:
             raise LedgerError(f"automatic checkpoints: {exc}") from exc
         self._clock = clock
+        try:
+            self._snapshot_every = snapshot_every()
+        except ValueError as exc:
+            raise LedgerError(str(exc)) from exc
         self._state: State | None = None
         self._lock = threading.RLock()
 
@@ -488,17 +501,25 @@ class Ledger:
         then: a past answer, reproduced exactly). Read only: the current state is this
         object's cache. Any date folds (`date.max`: every event, freshly folded)."""
         with self._reading() as (conn, head):
-            if as_of is None and known_at is None:
-                return self._caught_up(conn, head)
+            if known_at is None:
+                current = self._caught_up(conn, head)
+                # effective dates never go backwards: as of a day on or after the last
+                # event's, the state is the current one (no refold of a million events)
+                last = current.effective
+                if as_of is None or (as_of < date.max and (last is None or last <= as_of)):
+                    return current
             until = None if as_of is None else as_of.isoformat()
             events = self.store.events(conn, upto=head.seq, until=until)
             return fold(events if known_at is None else recorded_by(events, known_at))
 
-    def status(self, as_of: date | None = None, known_at: datetime | None = None) -> dict[str, Any]:
+    def status(
+        self, as_of: date | None = None, known_at: datetime | None = None, *, lists: bool = True
+    ) -> dict[str, Any]:
         """SPEC 3.3 status: pools, units, open loans and alerts (as of a date, if given; as
         the ledger stood at recording time `known_at`, if given). Without a date it is the
         ledger as recorded, dated today or, when a write takes effect later than today, on
-        that write's date: the answer never says "today" for a state that is not today's."""
+        that write's date: the answer never says "today" for a state that is not today's.
+        `lists=False` leaves the unit and loan lists empty (`init` of a million units)."""
         _check_day("--as-of", as_of)  # alerts and loan ends are computed from it
         with self._lock:
             state = self.state(as_of, known_at)
@@ -511,8 +532,10 @@ class Ledger:
                 state.hash,
                 pool_figures(state),
                 special_account_totals(state.units.values()),
-                list(state.units.values()),
-                [loan for loan in state.loans.values() if loan.status is not LoanStatus.CLOSED],
+                list(state.units.values()) if lists else [],
+                [loan for loan in state.loans.values() if loan.status is not LoanStatus.CLOSED]
+                if lists
+                else [],
                 alerts(state, day),
                 state.key_mode,
             )
@@ -550,28 +573,54 @@ class Ledger:
 
     def events(self, *, unit_id: str | None = None, loan_id: str | None = None) -> list[dict]:
         """The audit log in sequence order, optionally only what concerns a unit or a loan."""
-        out = []
-        loan_units: dict[str, set[str]] = {}
+        return list(self.iter_events(unit_id=unit_id, loan_id=loan_id))
+
+    def iter_events(
+        self,
+        *,
+        unit_id: str | None = None,
+        loan_id: str | None = None,
+        since_seq: int | None = None,
+        effective_since: date | None = None,
+        effective_until: date | None = None,
+        limit: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """The audit log as a stream, in sequence order, read in batches inside one read
+        transaction (constant memory, whatever the ledger's length): only what concerns a
+        unit or a loan, from event `since_seq` on, effective in [since, until], at most
+        `limit` events, if given. Close it (or read it to the end) to end the read."""
+        loan_units: dict[str, set[str]] = {}  # only kept for a unit filter
+        since = effective_since.isoformat() if effective_since else ""
+        until = effective_until.isoformat() if effective_until else None
+        first = since_seq or 0
+        # a unit's loan events need the loan's parties, known from its opening: read from 1
+        after = 0 if unit_id is not None else max(0, first - 1)
+        if limit is not None and limit <= 0:
+            return
         with self._reading() as (conn, head):
-            for event in self.store.events(conn, upto=head.seq):
-                payload = event.payload.as_dict()
-                if isinstance(event.payload, LoanOpened):
-                    parties = {event.payload.borrower}
-                    pool = known_pool(event.payload.pool)
+            count = 0
+            for event in self.store.events(conn, after=after, upto=head.seq, until=until):
+                payload = event.payload
+                if unit_id is not None and isinstance(payload, LoanOpened):
+                    parties = {payload.borrower}
+                    pool = known_pool(payload.pool)
                     if isinstance(pool, PoolRef) and pool.lender is not None:
                         parties.add(pool.lender)
-                    loan_units[event.payload.loan_id] = parties
-                if loan_id is not None and payload.get("loan_id") != loan_id:
+                    loan_units[payload.loan_id] = parties
+                if event.seq < first or event.effective < since:
+                    continue
+                if loan_id is not None and getattr(payload, "loan_id", None) != loan_id:
                     continue
                 if unit_id is not None:
                     # a county's teacher account is named like a unit (SPEC 2.9)
-                    involved = {payload.get("unit_id"), payload.get("county_id")} | loan_units.get(
-                        str(payload.get("loan_id")), set()
-                    )
+                    named = {getattr(payload, "unit_id", None), getattr(payload, "county_id", None)}
+                    involved = named | loan_units.get(str(getattr(payload, "loan_id", None)), set())
                     if unit_id not in involved:
                         continue
-                out.append(event.as_dict())
-        return out
+                yield event.as_dict()
+                count += 1
+                if limit is not None and count >= limit:
+                    return
 
     def events_frame(self, **filters: Any) -> pd.DataFrame:
         return pd.DataFrame(self.events(**filters))
@@ -732,6 +781,7 @@ class Ledger:
                 check_key=True,
                 keys=keys,
                 stored=lambda seq: self._stored_texts_in(conn, seq),
+                snapshots=list(self.store.all_snapshots(conn)),
             )
             return found.as_dict()
 
@@ -758,8 +808,10 @@ class Ledger:
     def _caught_up(self, conn: Connection, head: Head) -> State:
         """The cached state brought up to `head` (rebuilt if the cache is ahead or missing)."""
         state = self._state
-        if state is None or state.seq > head.seq:
-            state = State()
+        rebuilt = state is None or state.seq > head.seq
+        if rebuilt:
+            state = self._from_snapshot(conn, head) or State()
+        assert state is not None
         if state.seq < head.seq:
             try:
                 fold(self.store.events(conn, after=state.seq, upto=head.seq), state=state)
@@ -771,8 +823,35 @@ class Ledger:
         if state.hash != head.hash:
             self._state = None
             raise LedgerError("the stored ledger head does not match its events; run audit verify")
+        if rebuilt and state.seq > FREEZE_AFTER:
+            # a big state lives as long as this object: move it out of the cyclic collector's
+            # reach, or every full collection walks it again (a write's allocations trigger
+            # them; at a million events that halves the append rate). It has no cycles, so
+            # reference counting still frees it.
+            gc.freeze()
         self._state = state
         return state
+
+    def _from_snapshot(self, conn: Connection, head: Head) -> State | None:
+        """The state of the latest trusted snapshot at or before `head` (None: none)."""
+        if self._snapshot_every == 0:
+            return None
+        found = self.store.latest_snapshot(conn, head.seq)
+        return None if found is None else trusted_state(self._key, *found)
+
+    def _maybe_snapshot(self, conn: Connection, state: State) -> None:
+        """Store a snapshot of `state` in the write's transaction once `snapshot_every`
+        events have been written since the latest one."""
+        every = self._snapshot_every
+        if every == 0 or not self.store.has_snapshots(conn):
+            return
+        if state.seq - self.store.snapshot_seq(conn) < every:
+            return
+        try:
+            snapshot = make_snapshot(self._key, state)
+        except SnapshotUnsupported:  # a State attribute without a declared type: no snapshots
+            return
+        self.store.save_snapshot(conn, snapshot)
 
     def _write(
         self,
@@ -786,6 +865,7 @@ class Ledger:
         _check_texts(actor=actor, reason=reason, document=document)
         _check_day("--date", effective)
         with self._lock:
+            batch: Batch | None = None
             try:
                 with self.store.write() as (conn, head):
                     state = self._caught_up(conn, head)
@@ -810,13 +890,17 @@ class Ledger:
                         result = cast(T, {**result, **batch.notes})
                     _refuse_unsettled(state, _touched_units(state, batch.events))
                     self.store.append(conn, batch.events)
+                    if batch.events:
+                        self._maybe_snapshot(conn, state)
                 if self._auto_checkpoints is not None and batch.events:
                     after = batch.events[-1].seq
                     self._auto_checkpoints.after_write(self.url, head.seq, after)
                 return result
             except BaseException:
-                # a refused or failed command may have touched the cached state: refold
-                self._state = None
+                # a command that emitted anything (or failed outside a command) may have
+                # touched the cached state: refold; a refusal before any event left it as is
+                if batch is None or batch.touched:
+                    self._state = None
                 raise
 
 

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import gc
 import heapq
+import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -60,6 +61,7 @@ from pools.events import (
     LoanExpired,
     LoanOpened,
     LoanReturned,
+    Payload,
     PoolRebuilt,
     ProblemClosed,
     ProblemOpened,
@@ -76,6 +78,8 @@ from pools.events import (
     UsePlanLapsed,
     UsePlanPosted,
     UsePlanWithdrawn,
+    canonical_json,
+    payload_from_dict,
 )
 from pools.rules.admin_pool import (
     admin_pool_capacity,
@@ -261,8 +265,68 @@ class LoanState:
         return loan_json(self, day)
 
 
+@dataclass(slots=True)
+class KeyedEvent:
+    """The first event an idempotency key wrote, as a keyed retry compares with it: its
+    envelope and its payload as stored (plain data, so a state snapshot holds it)."""
+
+    seq: int
+    kind: str
+    effective: str
+    document: str
+    reason: str
+    payload_json: str
+
+    @classmethod
+    def of(cls, event: Event) -> KeyedEvent:
+        payload = canonical_json(event.payload.as_dict())
+        return cls(event.seq, event.kind, event.effective, event.document, event.reason, payload)
+
+    @property
+    def payload(self) -> Payload:
+        return payload_from_dict(self.kind, json.loads(self.payload_json))
+
+
 class State:
-    """The folded ledger. Mutated only by `apply`; read through its properties and views."""
+    """The folded ledger. Mutated only by `apply`; read through its properties and views.
+
+    Every attribute is also declared here, with its type: `pools.snapshot` stores and
+    restores a State from these declarations alone (an attribute added without one turns
+    snapshots off, and a test names it)."""
+
+    settings: Settings
+    units: dict[str, UnitState]
+    loans: dict[str, LoanState]
+    pool_lent: dict[PoolKind, int]
+    inst_capacity: int
+    inst_period_end: date | None
+    keys: dict[str, str]
+    open_by_borrower: dict[str, list[str]]
+    awaiting_return: set[str]
+    seq: int
+    hash: str
+    effective: date | None
+    _effective_text: str | None
+    _actor_text: str | None
+    initialised: bool
+    key_fingerprint: str | None
+    admin_vacancies: int
+    admin_net: int
+    _expiry_heap: list[tuple[date, int, str]]
+    # SPEC 2.7 / 2.8 (issue 11)
+    plans: dict[str, PlanState]
+    open_plans_by_unit: dict[str, list[str]]
+    reserved: dict[str, int]
+    plan_keys: dict[str, str]
+    problems: dict[str, ProblemState]
+    open_problems_by_unit: dict[str, list[str]]
+    problem_by_cause: dict[str, str]
+    keyed: dict[str, KeyedEvent]
+    # record corrections (issue 13)
+    corrections: dict[str, dict[str, str]]  # keyed by str(seq): plain JSON/msgpack keys
+    corrected_from: dict[str, dict[str, str]]
+    # SPEC 2.9
+    teacher: TeacherBook
 
     def __init__(self) -> None:
         self.settings = Settings()
@@ -282,7 +346,7 @@ class State:
         self.problems: dict[str, ProblemState] = {}
         self.open_problems_by_unit: dict[str, list[str]] = {}  # oldest first
         self.problem_by_cause: dict[str, str] = {}  # open automatic problems by cause
-        self.keyed: dict[str, Event] = {}  # every idempotency key -> the first event it wrote
+        self.keyed: dict[str, KeyedEvent] = {}  # every idempotency key -> the first event it wrote
         self.seq = 0
         self.hash = GENESIS
         self.effective: date | None = None  # of the last event
@@ -291,10 +355,10 @@ class State:
         self.initialised = False
         self.key_fingerprint: str | None = None  # of the chain key; None: a legacy ledger
         # corrected 文号 / reasons of earlier events: {seq: {field: value now}}
-        self.corrections: dict[int, dict[str, str]] = {}
+        self.corrections: dict[str, dict[str, str]] = {}
         # what the first correction of each (seq, field) says was stored: `audit verify`
         # checks it against the stored event (the fold does not keep every event's text)
-        self.corrected_from: dict[int, dict[str, str]] = {}
+        self.corrected_from: dict[str, dict[str, str]] = {}
         # running sums over municipal administrative organs, so capacity is O(1)
         self.admin_vacancies = 0
         self.admin_net = 0  # Σ (headcount − own limit): > 0 means over quota as a whole
@@ -363,7 +427,7 @@ class State:
             _refuse(seq, key_unused(self.keyed, idem_key))
         _HANDLERS[type(payload)](self, event, day, payload)
         if idem_key is not None:
-            self.keyed[idem_key] = event
+            self.keyed[idem_key] = KeyedEvent.of(event)
         self.seq = seq
         self.hash = digest
         self.effective = day
@@ -415,18 +479,19 @@ class State:
         self.key_fingerprint = p.fingerprint
 
     def _on_record_corrected(self, event: Event, day: date, p: RecordCorrected) -> None:
-        fields = self.corrections.get(p.seq, {})
+        target = str(p.seq)
+        fields = self.corrections.get(target, {})
         current = fields.get(p.field, p.old)  # the stored value is checked by the command
         _refuse(event.seq, correction_allowed(p.seq, event.seq - 1, p.field, p.old, current, p.new))
-        self.corrections[p.seq] = {**fields, p.field: p.new}
-        self.corrected_from.setdefault(p.seq, {}).setdefault(p.field, p.old)
+        self.corrections[target] = {**fields, p.field: p.new}
+        self.corrected_from.setdefault(target, {}).setdefault(p.field, p.old)
         for loan in self.loans.values():  # the loan register shows the corrected 文号
             if loan.opened_seq == p.seq:
                 setattr(loan, p.field, p.new)
 
     def corrected(self, seq: int, field: str, stored: str) -> str:
         """What event `seq` says in `field` now: the stored value, or its last correction."""
-        return self.corrections.get(seq, {}).get(field, stored)
+        return self.corrections.get(str(seq), {}).get(field, stored)
 
     def _on_unit_registered(self, event: Event, day: date, p: UnitRegistered) -> None:
         if p.unit_id in self.units:

@@ -73,12 +73,15 @@ class OpenGroup:
     total_before: int
 
 
+@dataclass
 class TeacherBook:
-    def __init__(self) -> None:
-        self.accounts: dict[str, TeacherAccount] = {}
-        self.applications: dict[str, TeacherApplication] = {}
-        self.keys: dict[str, str] = {}  # idempotency key -> application id
-        self.open: OpenGroup | None = None
+    """The counties' teacher quota accounts and the plans applied to them (plain data, so a
+    state snapshot holds it)."""
+
+    accounts: dict[str, TeacherAccount] = field(default_factory=dict)
+    applications: dict[str, TeacherApplication] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)  # idempotency key -> application id
+    open: OpenGroup | None = None
 
     # ---- figures ----------------------------------------------------------------------
 

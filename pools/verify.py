@@ -14,10 +14,13 @@
 4. settlement — at the end: return-one-when-vacated applied everywhere, and every loan that
    an evaluation sent back returned (`pools.rules.loans.settlement_problems`).
 5. recount — at the end: every running figure of the fold recounted from the loans and units.
-7. books — at the end (issue 11): no quota-use plan left open past its validity end, every
+6. books — at the end (issue 11): no quota-use plan left open past its validity end, every
    unit's reservation recounted from its open plans, and the open problems recounted
-   (`pools.rules.useplans.unlapsed_plans`).
-6. checkpoints — if signed checkpoints are given (SPEC 3.6): each is signed by the given public
+   (`pools.rules.useplans.unlapsed_plans`); the teacher plan groups complete (SPEC 2.9); every
+   correction of a 文号 or reason replacing what its event was sealed with.
+7. snapshots — every stored snapshot of the state (`pools.snapshot`): its MAC, format and
+   the hash of the event at its seq, then its state against the replay at that seq.
+8. checkpoints — if signed checkpoints are given (SPEC 3.6): each is signed by the given public
    key and the stored ledger extends it (same ledger, at least as many events, and the first
    `size` events have the signed Merkle root: `pools.transparency.checkpoint_findings`), so
    deleting the newest events or rewriting old ones is caught even by whoever knows the key.
@@ -51,6 +54,7 @@ from pools.rules.loans import check_open_loan, known_pool, settlement_problems
 from pools.rules.problems import ProblemStatus
 from pools.rules.teacher_quota import group_complete
 from pools.rules.useplans import PlanStatus, unlapsed_plans
+from pools.snapshot import StoredSnapshot, compare_with_replay, snapshot_checks
 from pools.state import InvariantBroken, State
 from pools.storage import Head, event_from_row, row_json
 from pools.transparency import checkpoint_findings
@@ -260,7 +264,7 @@ def corrections(state: State, stored: Callable[[int], Mapping[str, str]]) -> lis
     """Pass 4b: the first correction of each event's 文号 or reason replaced what the event
     was sealed with (`stored(seq)`: its stored texts)."""
     found = []
-    for seq, claims in sorted(state.corrected_from.items()):
+    for seq, claims in sorted((int(seq), claims) for seq, claims in state.corrected_from.items()):
         texts = stored(seq)
         for name, claimed in sorted(claims.items()):
             actual = texts.get(name)
@@ -413,11 +417,18 @@ def verify_rows(
     check_key: bool = False,
     keys: Mapping[str, bytes] | None = None,
     stored: Callable[[int], Mapping[str, str]] | None = None,
+    snapshots: Iterable[tuple[StoredSnapshot, str | None]] = (),
 ) -> Verification:
     """Run every pass over the stored `rows` (in sequence order) and the `head`; with
     `checkpoints`, also pass 6 against them under `public_key`; with `check_key` (the
-    ledger's `verify` sets it), also whether `key` is the chain key the first event names."""
+    ledger's `verify` sets it), also whether `key` is the chain key the first event names;
+    with `keys` (fingerprint → key), each event under the key in force at it; with `stored`
+    (seq → the 文号 and reason an event was sealed with), the corrections; with `snapshots`
+    ((snapshot, hash of the event at its seq) pairs), also those."""
     chain, replay, rules = ChainPass(key, keys), ReplayPass(), RulesAtOpenPass()
+    snapshot_found = PassProblems("snapshot")
+    unchecked, to_compare = snapshot_checks(key, snapshots, (keys or {}).values())
+    snapshot_found.extend(Problem("snapshot.untrusted", seq, message) for seq, message in unchecked)
     signed = CheckpointPass(checkpoints, public_key)
     count = 0
     state = replay.state
@@ -440,8 +451,19 @@ def verify_rows(
             state.apply(event)
         except InvariantBroken as exc:
             replay.broken(exc)
+            continue
+        if to_compare and state.seq in to_compare:
+            for snapshot in to_compare.pop(state.seq):
+                differs = compare_with_replay(snapshot, state)
+                if differs is not None:
+                    snapshot_found.add(Problem("snapshot.state", snapshot.seq, differs))
     chain.head(head)
-    passes = [chain.problems, replay.problems, rules.problems]
+    if replay.running:  # a snapshot the replay never reached lies beyond the events
+        for seq in to_compare:
+            snapshot_found.add(
+                Problem("snapshot.state", seq, f"snapshot at event {seq}: no such event")
+            )
+    passes = [chain.problems, replay.problems, rules.problems, snapshot_found]
     if replay.running:  # the state is sound: the whole-ledger passes can read it
         at_end = (
             ("settlement", settlement),

@@ -155,7 +155,9 @@ def pg_url(pg_database: str) -> Iterator[str]:
     """The session database, emptied for each test."""
     engine = sa.create_engine(pg_database)
     with engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS ledger_events, ledger_head CASCADE")
+        conn.exec_driver_sql(
+            "DROP TABLE IF EXISTS ledger_events, ledger_head, ledger_snapshots CASCADE"
+        )
     engine.dispose()
     yield pg_database
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import pytest
 
 from pools.events import canonical_json
 from pools.ledger import Ledger, LedgerError
 from pools.rules import RuleViolation
+from pools.rules.violations import Violation
 from pools.state import fold
 from pools.units import Unit
 
@@ -225,3 +227,28 @@ def test_status_json_has_the_spec_fields(make_ledger: MakeLedger) -> None:
 def test_units_with_unknown_level_are_rejected_by_the_fold(make_ledger: MakeLedger) -> None:
     with pytest.raises(Exception, match="unknown level"):
         make_ledger([Unit("Q", "q", "C00", "province", "administrative", 1, 1)])
+
+
+def test_a_refusal_before_any_event_keeps_the_cached_state_and_one_after_drops_it(
+    make_ledger: Any,
+) -> None:
+    """A refused request that emitted nothing leaves the cached fold as it was (the next write
+    does not replay the ledger); one that emitted events first (then was refused) is refolded
+    from the database, so nothing half-applied survives."""
+    from pools.commands import Batch
+    from pools.events import UnitRemoved
+
+    ledger = make_ledger()
+    cached = ledger.state()
+    with pytest.raises(RuleViolation):
+        ledger.open_loan(pool="admin", unit_id="A1", count=99, purpose="引进生", actor="王芳")
+    assert ledger._state is cached
+
+    def emits_then_refuses(batch: Batch) -> None:
+        batch.emit(UnitRemoved("A3"))
+        raise RuleViolation(Violation("test.refused", "refused after an event", "拒绝"))
+
+    with pytest.raises(RuleViolation):
+        ledger._write(None, "王芳", "", "", emits_then_refuses)
+    assert ledger._state is None
+    assert "A3" in ledger.state().units and ledger.verify()["ok"]
