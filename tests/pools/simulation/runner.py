@@ -9,7 +9,10 @@ no iteration over sets. Each step:
    cache; from time to time one is replaced by a fresh object, as a restarted process);
 3. a command is drawn — sync of a random snapshot, loan open on every pool kind (valid and
    invalid requests, keyed or not, retries of a key exact and differing), return by hand,
-   evaluation, pool rebuild, a second init — with a date that is usually valid and sometimes
+   evaluation, pool rebuild, a second init, quota-use plan approval (valid and invalid,
+   keyed, retries exact and differing) and withdrawal, problems opened and closed by hand
+   (hires post against plans, plans lapse and automatic problems come and go through
+   sync) — with a date that is usually valid and sometimes
    backdated or too far ahead;
 4. the model says which rules the request breaks; the ledger must refuse exactly when that set
    is not empty, naming one of them, and otherwise do what the model does (same loan id);
@@ -56,10 +59,12 @@ from .faults import FaultPlan, SimulatedCrash, installed
 from .model import (
     ADMIN_PURPOSES,
     ADMINISTRATIVE,
+    CHANNELS,
     COUNTY,
     INSTITUTIONAL,
     INSTITUTIONAL_PURPOSES,
     MUNICIPAL,
+    PROBLEM_KINDS,
     MLoan,
     Model,
     ModelSettings,
@@ -197,6 +202,8 @@ class Episode:
                 institutional_capacity=rng.randint(2, 10),
                 term_years=rng.randint(1, 2),
                 pool_period_years=rng.randint(1, 3),
+                problems_block=rng.random() < 0.8,
+                problem_deadline_days=rng.choice([0, 30, 90]),
             )
         )
         ms = self.model.settings
@@ -205,6 +212,8 @@ class Episode:
             institutional_capacity=ms.institutional_capacity,
             term_years=ms.term_years,
             pool_period_years=ms.pool_period_years,
+            problems_block=ms.problems_block,
+            problem_deadline_days=ms.problem_deadline_days,
         )
         self.index = index
         self.request = "init"
@@ -341,10 +350,14 @@ class Episode:
         owed = any(loan.outstanding for loan in model.loans.values())
         due = any(loan.status(today) == "expired" for loan in model.loans.values())
         ended = model.period_end is not None and model.period_end <= today
+        planned = bool(model.open_plans())
+        troubled = bool(model.open_problems())
         kind = rng.choices(
-            ["sync", "open", "return", "evaluate", "rebuild", "init"],
-            weights=[28, 42, 10 if owed else 1, 14 if due else 1, 8 if ended else 1, 1],
-        )[0]
+            ["sync", "open", "return", "evaluate", "rebuild", "init", "approve", "withdraw",
+             "problem_open", "problem_close"],
+            weights=[28, 42, 10 if owed else 1, 14 if due else 1, 8 if ended else 1, 1, 12,
+                     3 if planned else 1, 3, 8 if troubled else 1],
+        )[0]  # fmt: skip
         command = getattr(self, f"draw_{kind}")()
         if self.cfg.processes and self.index % 20 == 0 and self.step_no % 100 == 50:
             self.run_in_process(kind, command, writer)
@@ -439,6 +452,8 @@ class Episode:
                 (a["kind"], a.get("loan_id") or a.get("unit_id") or a.get("pool"))
                 for a in status["alerts"]
             ),
+            "useplans": status["useplans"],
+            "problems": status["problems"],
         }
         want["alerts"] = sorted(want["alerts"])  # type: ignore[type-var]
         if got != want:
@@ -578,11 +593,16 @@ class Episode:
             )
             if result is not None:
                 counts = model.sync(snapshot, day)
+                did = {
+                    "changes": len(result["changes"]),
+                    "expired": len(result["expired"]),
+                    "lapsed": len(result.get("lapsed", [])),
+                    "posted": sum(p["count"] for p in result.get("posted", [])),
+                    "problems_opened": len(result["problems_opened"]),
+                    "problems_closed": len(result["problems_closed"]),
+                }
                 self.check(
-                    (len(result["changes"]), len(result["expired"]))
-                    == (counts["changes"], counts["expired"]),
-                    f"sync did {len(result['changes'])} changes, {len(result['expired'])} "
-                    f"expiries; the model {counts}",
+                    did == {k: counts[k] for k in did}, f"sync did {did}; the model {counts}"
                 )
                 self.check(
                     sum(r.get("count", 1) for r in result["returns"]) == counts["returns"],
@@ -695,6 +715,11 @@ class Episode:
             outcome, result = self._expect("open", broken, lambda: attempt(ledger))
             if result is not None:
                 expected = f"L{model.seq + 1 + self._due(day):06d}"
+                warned = [w["rule"] for w in result.get("warnings", [])]
+                self.check(
+                    warned == (["problem.open_blocks"] if model.warned(uid) else []),
+                    f"open warned {warned}",
+                )
                 loan = apply()
                 self.check(
                     (result["loan_id"], result["replayed"]) == (loan.loan_id, False)
@@ -720,7 +745,7 @@ class Episode:
         return self._command(run, apply, desc)
 
     def _due(self, day: date) -> int:
-        return sum(
+        return self.model.lapsing(day) + sum(
             1
             for loan in self.model.loans.values()
             if loan.outstanding and not loan.expired and loan.end is not None and loan.end <= day
@@ -832,6 +857,205 @@ class Episode:
 
         desc = f"rebuild_pool(capacity={capacity}, effective={day})"
         return self._command(run, lambda: model.rebuild(capacity, day), desc)
+
+    def draw_approve(self) -> Any:
+        """A quota-use plan: mostly for a unit with free vacancies, sometimes beyond them or
+        invalid; keyed or not; a key again, exact or differing (or a loan's key)."""
+        rng, model = self.rng, self.model
+        keys = list(model.plan_keys)
+        roll = rng.random()
+        until: date | None
+        if keys and roll < 0.15:
+            key: str | None = rng.choice(keys)
+            plan = model.plans[model.plan_keys[key]]  # type: ignore[index]
+            uid, count, channel, purpose = plan.unit_id, plan.count, plan.channel, plan.purpose
+            until, day, document, reason = plan.until, plan.approved_on, plan.document, plan.reason
+            if rng.random() < 0.4:
+                what = rng.choice(["count", "channel", "until", "day", "document"])
+                if what == "count":
+                    count += 1
+                elif what == "channel":
+                    channel = next(c for c in CHANNELS if c != channel)
+                elif what == "until":
+                    until += timedelta(days=1)
+                elif what == "day":
+                    day = self.effective()
+                else:
+                    document = "编办〔2026〕9号"
+        else:
+            key = None
+            if roll < 0.5:
+                self.next_key += 1
+                key = f"p{self.next_key}"
+            elif roll < 0.52 and model.keys:
+                key = rng.choice(list(model.keys))  # a loan's key: refused
+            units = list(model.units.values())
+            free = [u for u in units if model.free(u.unit_id) > 0]
+            if free and rng.random() < 0.85:
+                unit = rng.choice(free)
+                uid = unit.unit_id
+                spare = model.free(uid)
+                count = rng.randint(1, spare) if rng.random() < 0.85 else spare + 1
+            else:
+                uid = rng.choice(units).unit_id if rng.random() > 0.03 else "ZZ9"
+                count = rng.choice([1, 2, 0]) if rng.random() > 0.1 else -1
+            channel = rng.choice(CHANNELS) if rng.random() > 0.03 else "猎头"
+            purpose = (
+                rng.choice(["补充教师", "窗口服务", "专业技术"]) if rng.random() > 0.03 else " "
+            )
+            day = self.effective()
+            until = None
+            if rng.random() < 0.4:
+                until = day + timedelta(days=rng.randint(-5, 500))
+            document = rng.choice(["", "编办〔2026〕3号"])
+            reason = ""
+
+        def attempt(ledger: Ledger) -> Any:
+            return ledger.approve_plan(
+                unit_id=uid, count=count, channel=channel, purpose=purpose, actor=ACTOR,
+                until=until, key=key, effective=day, reason=reason, document=document,
+            )  # fmt: skip
+
+        def run(ledger: Ledger) -> str:
+            if key is not None and key in model.keys:
+                broken = {"useplan.key_conflict"}
+            elif key is not None and key in model.plan_keys:
+                stored = model.plans[model.plan_keys[key]]
+                if model.plan_request_differs(stored, uid, count, channel, purpose, until, day,
+                                              document, reason):  # fmt: skip
+                    broken = {"useplan.key_conflict"}
+                else:
+                    try:
+                        result = attempt(ledger)
+                    except SimulatedCrash as crash:
+                        crash.replay = True
+                        raise
+                    except RuleViolation as refusal:
+                        self.fail(f"a retry under key {key} was refused: {refusal.rule}")
+                    self.check(
+                        result["replayed"] and result["plan_id"] == stored.plan_id,
+                        f"a retry under key {key} answered {result['plan_id']}, "
+                        f"not {stored.plan_id}",
+                    )
+                    return "replayed"
+            else:
+                broken = model.approve_broken(uid, count, channel, purpose, until, day,
+                                              self.clock.day)  # fmt: skip
+            warned = model.warned(uid) if uid in model.units else False
+            outcome, result = self._expect("approve", broken, lambda: attempt(ledger))
+            if result is not None:
+                plan = apply()
+                self.check(
+                    (result["plan_id"], result["replayed"]) == (plan.plan_id, False),
+                    f"approved {result['plan_id']}; the model {plan.plan_id}",
+                )
+                got = [w["rule"] for w in result.get("warnings", [])]
+                self.check(got == (["problem.open_blocks"] if warned else []), f"warned {got}")
+                self.check(model.reserved(uid) <= model.units[uid].vacancies,
+                           "a plan reserved beyond the vacancies")  # fmt: skip
+                return "ok" + (" keyed" if key else "")
+            return outcome
+
+        def apply() -> Any:
+            return model.approve(uid, count, channel, purpose, until, day, ACTOR, key, document,
+                                 reason)  # fmt: skip
+
+        desc = (
+            f"approve_plan(unit_id={uid!r}, count={count}, channel={channel!r}, "
+            f"purpose={purpose!r}, until={until}, key={key!r}, effective={day}, "
+            f"document={document!r}, reason={reason!r})"
+        )
+        return self._command(run, apply, desc)
+
+    def draw_withdraw(self) -> Any:
+        rng, model = self.rng, self.model
+        plans = list(model.plans)
+        open_ids = [p.plan_id for p in model.open_plans()]
+        if open_ids and rng.random() < 0.85:
+            plan_id = rng.choice(open_ids)
+        elif plans and rng.random() < 0.8:
+            plan_id = rng.choice(plans)
+        else:
+            plan_id = "UP999999"
+        reason = "计划调整" if rng.random() > 0.05 else ""
+        day = self.effective()
+
+        def run(ledger: Ledger) -> str:
+            broken = model.withdraw_broken(plan_id, reason, day, self.clock.day)
+            outcome, result = self._expect(
+                "withdraw",
+                broken,
+                lambda: ledger.withdraw_plan(plan_id, actor=ACTOR, reason=reason, effective=day),
+            )
+            if result is not None:
+                model.withdraw(plan_id, day)
+            return outcome
+
+        desc = f"withdraw_plan({plan_id!r}, reason={reason!r}, effective={day})"
+        return self._command(run, lambda: model.withdraw(plan_id, day), desc)
+
+    def draw_problem_open(self) -> Any:
+        rng, model = self.rng, self.model
+        uid = rng.choice(list(model.units)) if rng.random() > 0.03 else "ZZ9"
+        kind = rng.choice(PROBLEM_KINDS) if rng.random() > 0.03 else "迟到"
+        day = self.effective()
+        deadline = day + timedelta(days=rng.randint(0, 120) if rng.random() > 0.05 else -1)
+        reason, document = "月比对发现", rng.choice(["", "编办〔2026〕7号"])
+
+        def run(ledger: Ledger) -> str:
+            broken = model.problem_open_broken(uid, kind, deadline, day, self.clock.day)
+            outcome, result = self._expect(
+                "problem_open",
+                broken,
+                lambda: ledger.open_problem(
+                    unit_id=uid,
+                    kind=kind,
+                    deadline=deadline,
+                    actor=ACTOR,
+                    effective=day,
+                    reason=reason,
+                    document=document,
+                ),
+            )
+            if result is not None:
+                problem = apply()
+                self.check(
+                    result["problem"]["problem_id"] == problem.problem_id,
+                    f"opened {result['problem']['problem_id']}; the model {problem.problem_id}",
+                )
+            return outcome
+
+        def apply() -> Any:
+            return model.open_problem(uid, kind, deadline, day, ACTOR, reason, document)
+
+        desc = f"open_problem(unit_id={uid!r}, kind={kind!r}, deadline={deadline}, effective={day})"
+        return self._command(run, apply, desc)
+
+    def draw_problem_close(self) -> Any:
+        rng, model = self.rng, self.model
+        open_ids = [p.problem_id for p in model.open_problems()]
+        if open_ids and rng.random() < 0.85:
+            problem_id = rng.choice(open_ids)
+        elif model.problems and rng.random() < 0.8:
+            problem_id = rng.choice(list(model.problems))
+        else:
+            problem_id = "PB999999"
+        reason = "整改到位" if rng.random() > 0.05 else "  "
+        day = self.effective()
+
+        def run(ledger: Ledger) -> str:
+            broken = model.problem_close_broken(problem_id, reason, day, self.clock.day)
+            outcome, result = self._expect(
+                "problem_close",
+                broken,
+                lambda: ledger.close_problem(problem_id, actor=ACTOR, reason=reason, effective=day),
+            )
+            if result is not None:
+                model.close_problem(problem_id, reason, day)
+            return outcome
+
+        desc = f"close_problem({problem_id!r}, reason={reason!r}, effective={day})"
+        return self._command(run, lambda: model.close_problem(problem_id, reason, day), desc)
 
     def draw_init(self) -> Any:
         units = [_unit(u) for u in self.model.units.values()]
