@@ -124,3 +124,18 @@ def test_a_problem_that_no_longer_blocks_is_found(monkeypatch: pytest.MonkeyPatc
     with pytest.raises(SimulationFailure) as failure:
         simulate(Config(seed=1, steps=3000, episode_steps=500, processes=False))
     assert "problem.open_blocks" in str(failure.value)
+
+
+def test_a_keyed_retry_after_its_document_was_corrected(sqlite_url: str) -> None:
+    """Found by the simulator (seed 300, step 2907): after the 文号 of a keyed loan was
+    corrected, the client's retry of its original request (same key, same parameters) was
+    refused `loan.key_conflict`: the key's request was compared with the corrected register,
+    not with what the client sent (SPEC 3.3: the retry succeeds with the first loan)."""
+    ledger = Ledger.create(sqlite_url, city(), actor="t", effective=DAY0, clock=fixed_clock)
+    asked = {"pool": "admin", "unit_id": "A1", "count": 1, "purpose": "引进生", "actor": "t"}
+    first = ledger.open_loan(**asked, key="k", document="错号", effective=DAY0)
+    seq = next(e["seq"] for e in ledger.events() if e["kind"] == "loan_opened")
+    ledger.correct(seq, actor="t", reason="文号录入有误", document="正号", effective=DAY0)
+    again = ledger.open_loan(**asked, key="k", document="错号", effective=DAY0)
+    assert again["replayed"] and again["loan_id"] == first["loan_id"]
+    assert ledger.loans()[0]["document"] == "正号"  # the register still shows the correction
