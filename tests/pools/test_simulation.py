@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("future_dates_checked")]
 
 KINDS = (
     "init", "sync", "open", "return", "evaluate", "rebuild", "approve", "withdraw",
-    "problem_open", "problem_close",
+    "problem_open", "problem_close", "teacher", "rotate", "correct",
 )  # fmt: skip
 
 
@@ -36,6 +36,8 @@ def test_simulation_on_sqlite(seed: int, processes: bool) -> None:
     assert any(outcome.startswith("open: replayed") for outcome in report.outcomes)
     assert any(outcome.startswith("approve: ok") for outcome in report.outcomes)
     assert any(outcome.endswith("problem.open_blocks") for outcome in report.outcomes)
+    assert any(outcome.startswith("teacher: ok") for outcome in report.outcomes)
+    assert any(outcome.startswith("rotate: ok") for outcome in report.outcomes)
     in_processes = sum(n for k, n in report.outcomes.items() if "process" in k)
     assert in_processes == (4 if processes else 0)  # steps 50, 150, 250 and 350
 
@@ -139,3 +141,16 @@ def test_a_keyed_retry_after_its_document_was_corrected(sqlite_url: str) -> None
     again = ledger.open_loan(**asked, key="k", document="错号", effective=DAY0)
     assert again["replayed"] and again["loan_id"] == first["loan_id"]
     assert ledger.loans()[0]["document"] == "正号"  # the register still shows the correction
+
+
+def test_a_stale_teacher_plan_let_through_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With SPEC 2.9's stale-plan rule disabled (command and fold), the simulator fails on a
+    plan computed from quotas that are not the ledger's (`teacher.stale_plan`)."""
+    import pools.commands
+    import pools.teacher_book
+
+    monkeypatch.setattr(pools.commands, "plan_not_stale", lambda *_a: None)
+    monkeypatch.setattr(pools.teacher_book, "plan_not_stale", lambda *_a: None)
+    with pytest.raises(SimulationFailure) as failure:
+        simulate(Config(seed=1, steps=5000, episode_steps=500, processes=False))
+    assert "teacher.stale_plan" in str(failure.value)

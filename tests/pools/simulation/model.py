@@ -1,4 +1,4 @@
-"""The simulator's independent model of the ledger, written from SPEC 2.1–2.4, 2.6–2.8.
+"""The simulator's independent model of the ledger, written from SPEC 2.1–2.4, 2.6–2.9.
 
 It imports nothing from `pools` but plain data (it never calls a rule or the fold): units
 with approved quota, headcount, lent, borrowed and pool headcount; loans with their
@@ -27,7 +27,10 @@ loan to it or plan for it (`problem.open_blocks`) unless the setting makes it a 
 sync closes the automatic problems whose cause has gone (the unit is no longer over quota or
 gone; the loan is no longer overdue; a hire without a plan never goes away) and then opens one
 per unit newly over quota (over now, not over before the snapshot), per unit with hires
-without a plan, per overdue loan without one.
+without a plan, per overdue loan without one. Teacher plans (SPEC 2.9): county accounts
+registered by the first plan; a plan is refused if not optimal, applied before, computed from
+other quotas (stale) or changing the total by other than its extra quota. Every event keeps
+its command's 文号, so that a correction (which must change it) is predicted too.
 """
 
 from __future__ import annotations
@@ -212,6 +215,29 @@ class MProblem:
 
 
 @dataclass
+class MCounty:
+    name: str
+    quota: int
+    last_plan: str | None = None
+    last_applied: date | None = None
+
+
+@dataclass(frozen=True)
+class MTeacherPlan:
+    """What the model needs of a teacher plan (SPEC 2.9): one year, county by county."""
+
+    plan_id: str
+    scenario_hash: str
+    status: str
+    extra_quota: int
+    counties: tuple[tuple[str, str, int, int], ...]  # (county, name, current, new)
+
+    @property
+    def current(self) -> dict[str, int]:
+        return {c: cur for c, _n, cur, _new in self.counties}
+
+
+@dataclass
 class Model:
     settings: ModelSettings
     units: dict[str, MUnit] = field(default_factory=dict)  # registration order
@@ -220,6 +246,13 @@ class Model:
     plans: dict[str, MPlan] = field(default_factory=dict)  # approval order
     plan_keys: dict[str, str] = field(default_factory=dict)
     problems: dict[str, MProblem] = field(default_factory=dict)  # opening order
+    documents: list[str] = field(default_factory=list)  # the 文号 each event was sealed with
+    corrected: dict[int, str] = field(default_factory=dict)  # seq -> its 文号 as corrected
+    document_now: str = ""  # the 文号 of the command being written
+    teacher: dict[str, MCounty] = field(default_factory=dict)  # county accounts (SPEC 2.9)
+    applications: dict[str, dict[str, object]] = field(default_factory=dict)
+    teacher_keys: dict[str, str] = field(default_factory=dict)  # key -> application
+    rotations: int = 0
     inst_capacity: int = 0
     period_end: date | None = None
     last_day: date | None = None  # effective date of the ledger's last event
@@ -295,10 +328,13 @@ class Model:
     def _event(self, day: date) -> None:
         self.seq += 1
         self.last_day = day
+        self.documents.append(self.document_now)
 
-    def begin(self, day: date) -> int:
+    def begin(self, day: date, document: str = "") -> int:
         """What every write does once its date is accepted: plans past their validity end
-        lapse their unused part (oldest first). Returns how many lapsed."""
+        lapse their unused part (oldest first). Returns how many lapsed. `document`: the
+        command's 文号, which each of its events carries."""
+        self.document_now = document
         due = [plan for plan in self.open_plans() if plan.until < day]
         for plan in due:
             plan.release(plan.remaining, "lapsed")
@@ -311,6 +347,7 @@ class Model:
     # ---- init ---------------------------------------------------------------------------
 
     def init(self, units: list[MUnit], day: date) -> None:
+        self.document_now = ""
         self.initialised = True
         self.inst_capacity = self.settings.institutional_capacity
         self.period_end = plus_years(day, self.settings.pool_period_years)
@@ -522,7 +559,7 @@ class Model:
         document: str,
         reason: str,
     ) -> MPlan:
-        self.begin(day)
+        self.begin(day, document)
         plan_id = f"UP{self.seq + 1:06d}"
         plan = MPlan(plan_id, uid, count, channel, purpose.strip(), until or date(day.year, 12, 31),
                      day, actor, document, reason, key)  # fmt: skip
@@ -603,7 +640,7 @@ class Model:
         self, uid: str, kind: str, deadline: date, day: date, actor: str, reason: str,
         document: str,
     ) -> MProblem:  # fmt: skip
-        self.begin(day)
+        self.begin(day, document)
         return self._open_problem(uid, kind, deadline, day, actor, reason, document)
 
     def problem_close_broken(
@@ -706,7 +743,7 @@ class Model:
         document: str,
         reason: str,
     ) -> MLoan:
-        self.begin(day)
+        self.begin(day, document)
         self.expire_due(day)
         years = self.default_term(pool) if term is None else term
         end = None if years is None else plus_years(day, years)
@@ -821,6 +858,112 @@ class Model:
         self.period_end = plus_years(day, self.settings.pool_period_years)
         self._event(day)
 
+    # ---- teacher plans (SPEC 2.9) ------------------------------------------------------------
+
+    def teacher_broken(self, plan: MTeacherPlan, document: str, day: date, today: date) -> set[str]:
+        if not document.strip():
+            return {"teacher.document_required"}  # bad input, before the write
+        found = self.date_broken(day, today)
+        if plan.status != "optimal":
+            found.add("teacher.plan_not_optimal")
+        if plan.plan_id in self.applications:
+            found.add("teacher.plan_already_applied")
+        held = {c: account.quota for c, account in self.teacher.items()}
+        if held and held != plan.current:
+            found.add("teacher.stale_plan")
+        before = sum(cur for _c, _n, cur, _new in plan.counties)
+        after = sum(new for _c, _n, _cur, new in plan.counties)
+        if after != before + plan.extra_quota:
+            found.add("teacher.total_changed")
+        return found
+
+    def teacher_request_differs(
+        self, key: str, plan: MTeacherPlan, day: date, document: str, reason: str
+    ) -> bool:
+        done = self.applications[self.teacher_keys[key]]
+        stored = (done["plan_id"], done["effective"], done["document"], done["reason"])
+        return stored != (plan.plan_id, day.isoformat(), document, reason)
+
+    def apply_teacher(
+        self, plan: MTeacherPlan, day: date, actor: str, key: str | None, document: str,
+        reason: str,
+    ) -> dict[str, object]:  # fmt: skip
+        """Counties registered on the first application; started; releases; allocations;
+        completed: one event each."""
+        self.begin(day, document)
+        if not self.teacher:
+            for county, name, current, _new in plan.counties:
+                self.teacher[county] = MCounty(name, current)
+                self._event(day)
+        total_before = sum(account.quota for account in self.teacher.values())
+        self._event(day)
+        started = self.seq
+        for county, _name, current, new in plan.counties:
+            if new < current:
+                self.teacher[county].quota -= current - new
+                self._event(day)
+        for county, _name, current, new in plan.counties:
+            if new > current:
+                self.teacher[county].quota += new - current
+                self._event(day)
+        self._event(day)
+        for account in self.teacher.values():
+            account.last_plan, account.last_applied = plan.plan_id, day
+        done: dict[str, object] = {
+            "application": plan.plan_id, "plan_id": plan.plan_id,
+            "scenario_hash": plan.scenario_hash, "year": None, "seq": started,
+            "effective": day.isoformat(), "actor": actor, "document": document, "key": key,
+            "extra_quota": plan.extra_quota, "total_before": total_before,
+            "total_after": sum(account.quota for account in self.teacher.values()),
+        }  # fmt: skip
+        self.applications[plan.plan_id] = done | {"reason": reason}
+        if key is not None:
+            self.teacher_keys[key] = plan.plan_id
+        return done
+
+    def teacher_view(self) -> dict[str, object]:
+        return {
+            "total": sum(account.quota for account in self.teacher.values()),
+            "counties": [
+                {
+                    "county_id": county,
+                    "name": a.name,
+                    "quota": a.quota,
+                    "last_plan": a.last_plan,
+                    "last_applied": None if a.last_applied is None else a.last_applied.isoformat(),
+                }
+                for county, a in self.teacher.items()
+            ],
+            "applications": [
+                {k: v for k, v in done.items() if k != "reason"}
+                for done in self.applications.values()
+            ],
+        }
+
+    # ---- key rotation and record corrections ---------------------------------------------------
+
+    def rotate(self, day: date) -> None:
+        self.begin(day)
+        self._event(day)
+        self.rotations += 1
+
+    def current_document(self, seq: int) -> str:
+        return self.corrected.get(seq, self.documents[seq - 1])
+
+    def correct_broken(self, target: int, new: str, day: date, today: date) -> set[str]:
+        found = self.date_broken(day, today)
+        if not 1 <= target <= self.seq or self.current_document(target) == new:
+            found.add("ledger.correction")
+        return found
+
+    def correct(self, target: int, new: str, day: date, document: str) -> str:
+        """The 文号 of event `target` corrected (one event); returns the value it replaces."""
+        old = self.current_document(target)
+        self.begin(day, document)
+        self._event(day)
+        self.corrected[target] = new
+        return old
+
     # ---- what the ledger's status must say -------------------------------------------------
 
     def status_view(self, day: date) -> dict[str, object]:
@@ -897,6 +1040,7 @@ class Model:
             "alerts": self.alert_keys(as_of),
             "useplans": self.useplans_view(),
             "problems": self.problems_view(as_of),
+            "teacher": self.teacher_view(),
         }
 
     def useplans_view(self) -> dict[str, object]:

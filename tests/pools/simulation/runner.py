@@ -12,7 +12,9 @@ no iteration over sets. Each step:
    evaluation, pool rebuild, a second init, quota-use plan approval (valid and invalid,
    keyed, retries exact and differing) and withdrawal, problems opened and closed by hand
    (hires post against plans, plans lapse and automatic problems come and go through
-   sync) — with a date that is usually valid and sometimes
+   sync), teacher plans applied (fresh, stale, twice, keyed), chain key rotations (the
+   writers then restart with the new key; one still holding the old key is refused) and 文号
+   corrections — with a date that is usually valid and sometimes
    backdated or too far ahead;
 4. the model says which rules the request breaks; the ledger must refuse exactly when that set
    is not empty, naming one of them, and otherwise do what the model does (same loan id);
@@ -50,9 +52,11 @@ import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
 import pools.storage
+from pools.events import DEMO_KEY
 from pools.ledger import Ledger
 from pools.rules import RuleViolation, Settings
 from pools.rules.violations import Violation
+from pools.teacher_plans import PlanCounty, TeacherPlan
 from pools.units import Unit
 
 from .faults import FaultPlan, SimulatedCrash, installed
@@ -68,6 +72,7 @@ from .model import (
     MLoan,
     Model,
     ModelSettings,
+    MTeacherPlan,
     MUnit,
 )
 
@@ -218,6 +223,13 @@ class Episode:
         self.index = index
         self.request = "init"
         self.writers: list[Ledger] = []
+        self.key: str | None = None  # the chain key (None: the demo key) and the ones before
+        self.old_keys: list[str] = []
+        self.teacher_plans: list[tuple[MTeacherPlan, str | None]] = []  # and its key
+
+    def _writer(self) -> Ledger:
+        """A new writer (a process started afresh) with the chain keys of the moment."""
+        return Ledger.open(self.url, key=self.key, old_keys=self.old_keys, clock=self.clock)
 
     # ---- set-up -----------------------------------------------------------------------
 
@@ -279,7 +291,7 @@ class Episode:
             else:
                 self.fail("a second init of the same ledger was accepted")
         for _ in range(self.rng.randint(1, 4)):
-            self.writers.append(Ledger.open(self.url, clock=self.clock))
+            self.writers.append(self._writer())
         self.check_status(self.writers[0])
 
     def close(self) -> None:
@@ -344,7 +356,7 @@ class Episode:
         if rng.random() < 0.01 and len(self.writers) > 0:  # a writer process restarts
             index = rng.randrange(len(self.writers))
             self.writers[index].close()
-            self.writers[index] = Ledger.open(self.url, clock=self.clock)
+            self.writers[index] = self._writer()
         writer = rng.randrange(len(self.writers))
         model, today = self.model, self.clock.day
         owed = any(loan.outstanding for loan in model.loans.values())
@@ -354,12 +366,13 @@ class Episode:
         troubled = bool(model.open_problems())
         kind = rng.choices(
             ["sync", "open", "return", "evaluate", "rebuild", "init", "approve", "withdraw",
-             "problem_open", "problem_close"],
+             "problem_open", "problem_close", "teacher", "rotate", "correct"],
             weights=[28, 42, 10 if owed else 1, 14 if due else 1, 8 if ended else 1, 1, 12,
-                     3 if planned else 1, 3, 8 if troubled else 1],
+                     3 if planned else 1, 3, 8 if troubled else 1, 2, 0.5, 1.5],
         )[0]  # fmt: skip
         command = getattr(self, f"draw_{kind}")()
-        if self.cfg.processes and self.index % 20 == 0 and self.step_no % 100 == 50:
+        in_process = kind not in ("teacher", "rotate")  # a plan object; keys change
+        if in_process and self.cfg.processes and self.index % 20 == 0 and self.step_no % 100 == 50:
             self.run_in_process(kind, command, writer)
         else:
             self.run(kind, command, writer)
@@ -370,7 +383,7 @@ class Episode:
         """Run a drawn command (a closure that knows its expectation), with a crash maybe."""
         ledger = self.writers[writer]
         self.request = f"writer {writer}: {command.desc}"  # type: ignore[attr-defined]
-        point = self._maybe_arm(ledger) if kind != "init" else None
+        point = self._maybe_arm(ledger) if kind not in ("init", "rotate") else None
         try:
             outcome = command(ledger)
         except SimulatedCrash as crash:
@@ -395,7 +408,7 @@ class Episode:
         """The command in a real process that may die mid-write (`os._exit` at a crash point)."""
         self.request = f"real process: {command.desc}"  # type: ignore[attr-defined]
         point = self.rng.choice((*CRASH_POINTS[:-1], ""))
-        remote = RemoteLedger(self.url, self.clock.day, point)
+        remote = RemoteLedger(self.url, self.clock.day, point, self.key, self.old_keys)
         try:
             outcome = command(remote)
         except SimulatedCrash as crash:
@@ -423,7 +436,7 @@ class Episode:
         roll = self.rng.random()
         if roll < 0.4:  # the process died: a new Ledger object takes its place
             self.writers[writer].close()
-            self.writers[writer] = Ledger.open(self.url, clock=self.clock)
+            self.writers[writer] = self._writer()
             self.check_status(self.writers[writer])
         elif roll < 0.6:  # it lives on, and reads at once
             self.check_status(self.writers[writer])
@@ -454,6 +467,7 @@ class Episode:
             ),
             "useplans": status["useplans"],
             "problems": status["problems"],
+            "teacher": status["teacher"],
         }
         want["alerts"] = sorted(want["alerts"])  # type: ignore[type-var]
         if got != want:
@@ -497,7 +511,7 @@ class Episode:
         self.report.verified += 1
         result = self.writers[0].verify()
         self.check(result["ok"], f"audit verify: {result['problems'][:3]}")
-        fresh = Ledger.open(self.url, clock=self.clock)
+        fresh = self._writer()
         try:
             replayed = fresh.status()
             for ledger in self.writers:
@@ -1057,6 +1071,177 @@ class Episode:
         desc = f"close_problem({problem_id!r}, reason={reason!r}, effective={day})"
         return self._command(run, lambda: model.close_problem(problem_id, reason, day), desc)
 
+    def _teacher_plan(self) -> MTeacherPlan:
+        """A small random plan: from the ledger's county quotas (or new counties on the first
+        one), quota moved between counties plus `extra_quota`; sometimes stale (a county's
+        current is not the ledger's), not optimal, or declaring the wrong extra quota."""
+        rng, model = self.rng, self.model
+        current = {c: (a.name, a.quota) for c, a in model.teacher.items()}
+        if not current:
+            current = {
+                f"T{n}": (f"区县{n}", rng.randint(20, 200)) for n in range(1, rng.randint(3, 5))
+            }
+        rows = {c: [name, quota, quota] for c, (name, quota) in current.items()}
+        ids = list(rows)
+        for _ in range(rng.randint(0, 3)):  # move quota between counties
+            giver, taker = rng.choice(ids), rng.choice(ids)
+            moved = rng.randint(0, min(5, rows[giver][2]))
+            rows[giver][2] -= moved
+            rows[taker][2] += moved
+        extra = rng.choice([0, 0, 0, 1, 2, 5])
+        rows[rng.choice(ids)][2] += extra
+        if model.teacher and rng.random() < 0.1:
+            rows[rng.choice(ids)][1] += rng.choice([-1, 1])  # computed from other figures
+        declared = extra if rng.random() > 0.05 else extra + 1
+        status = "optimal" if rng.random() > 0.03 else "infeasible"
+        self.next_key += 1
+        digest = hashlib.sha256(f"{self.cfg.seed}:{self.index}:{self.next_key}".encode())
+        return MTeacherPlan(
+            digest.hexdigest(), hashlib.sha256(digest.digest()).hexdigest(), status, declared,
+            tuple((c, str(name), int(cur), int(new)) for c, (name, cur, new) in rows.items()),
+        )  # fmt: skip
+
+    def draw_teacher(self) -> Any:
+        """SPEC 2.9: a teacher plan applied — fresh, stale, or one applied before (again
+        under its key: answered as before; without it: refused)."""
+        rng, model = self.rng, self.model
+        key: str | None
+        if self.teacher_plans and rng.random() < 0.3:
+            plan, key = rng.choice(self.teacher_plans)
+            done = model.applications.get(plan.plan_id)
+            if done is not None and key is not None and rng.random() < 0.6:
+                day, document = date.fromisoformat(str(done["effective"])), str(done["document"])
+            else:
+                day, document = self.effective(), "教育〔2026〕2号"
+            if key is not None and rng.random() < 0.3:
+                key = None
+        else:
+            plan = self._teacher_plan()
+            self.next_key += 1
+            key = f"t{self.next_key}" if rng.random() < 0.5 else None
+            self.teacher_plans.append((plan, key))
+            day = self.effective()
+            document = "教育〔2026〕2号" if rng.random() > 0.03 else " "
+        reason = ""
+        teacher_plan = TeacherPlan(
+            "simulator", plan.plan_id, plan.scenario_hash, "simulated", plan.status, None, (),
+            plan.extra_quota, tuple(PlanCounty(*row) for row in plan.counties),
+        )  # fmt: skip
+
+        def attempt(ledger: Ledger) -> Any:
+            return ledger.apply_teacher_plan(
+                teacher_plan, actor=ACTOR, document=document, key=key, effective=day
+            )
+
+        def run(ledger: Ledger) -> str:
+            if key is not None and key in model.teacher_keys and document.strip():
+                if model.teacher_request_differs(key, plan, day, document, reason):
+                    broken = {"teacher.key_conflict"}
+                else:
+                    try:
+                        result = attempt(ledger)
+                    except SimulatedCrash as crash:
+                        crash.replay = True
+                        raise
+                    except RuleViolation as refusal:
+                        self.fail(f"a retry under key {key} was refused: {refusal.rule}")
+                    self.check(result["replayed"], f"a retry under key {key} was not replayed")
+                    return "replayed"
+            else:
+                broken = model.teacher_broken(plan, document, day, self.clock.day)
+            outcome, result = self._expect("teacher", broken, lambda: attempt(ledger))
+            if result is not None:
+                done = apply()
+                got = {k: result[k] for k in done}
+                self.check(got == done, f"applied {got}; the model {done}")
+                self.check(result["replayed"] is False, "a first application was replayed")
+                return "ok" + (" keyed" if key else "")
+            return outcome
+
+        def apply() -> Any:
+            return model.apply_teacher(plan, day, ACTOR, key, document, reason)
+
+        desc = f"apply_teacher_plan({plan}, key={key!r}, effective={day}, document={document!r})"
+        return self._command(run, apply, desc)
+
+    def draw_rotate(self) -> Any:
+        """The chain key rotated by one writer: the others (old key) are refused until they
+        start again with the new key; rotating to the key in use is refused."""
+        rng, model = self.rng, self.model
+        day = self.effective()
+        same = rng.random() < 0.1
+        new_key = (
+            (self.key or DEMO_KEY) if same else f"sim-key-{self.cfg.seed}-{self.index}-{model.seq}"
+        )
+
+        def run(ledger: Ledger) -> str:
+            broken = model.date_broken(day, self.clock.day) | (
+                {"ledger.key_rotation"} if same else set()
+            )
+            outcome, result = self._expect(
+                "rotate", broken, lambda: ledger.rotate_key(new_key, actor=ACTOR, effective=day)
+            )
+            if result is None:
+                return outcome
+            model.rotate(day)
+            self.old_keys.append(self.key or DEMO_KEY)
+            self.key = new_key
+            stale = [w for w in self.writers if w is not ledger]
+            if stale:  # a writer still holding the old key is refused, writing nothing
+                units = [_unit(u) for u in model.units.values()]
+                try:
+                    rng.choice(stale).sync(units, actor=ACTOR, effective=model.last_day)
+                except RuleViolation as refusal:
+                    self.check(refusal.rule == "ledger.wrong_key", f"old key: {refusal.rule}")
+                    self.count("rotate", "old-key writer refused ledger.wrong_key")
+                else:
+                    self.fail("a writer with the old chain key wrote after the rotation")
+            for index, writer in enumerate(self.writers):  # restarted with the new key
+                writer.close()
+                self.writers[index] = self._writer()
+            return outcome
+
+        desc = f"rotate_key({'the key in use' if same else new_key!r}, effective={day})"
+        return self._command(run, lambda: model.rotate(day), desc)
+
+    def draw_correct(self) -> Any:
+        """The 文号 of an event corrected (a reversing entry): an earlier event, or none."""
+        rng, model = self.rng, self.model
+        target = rng.randint(1, model.seq) if rng.random() > 0.05 else model.seq + 50
+        current = model.current_document(target) if target <= model.seq else ""
+        new = (
+            current
+            if rng.random() < 0.05
+            else rng.choice(["编办〔2026〕11号", "编办〔2027〕1号", ""])
+        )
+        day = self.effective()
+        document = rng.choice(["", "更正〔2026〕1号"])
+
+        def run(ledger: Ledger) -> str:
+            broken = model.correct_broken(target, new, day, self.clock.day)
+            old = model.current_document(target) if target <= model.seq else ""
+            outcome, result = self._expect(
+                "correct",
+                broken,
+                lambda: ledger.correct(
+                    target,
+                    actor=ACTOR,
+                    reason="文号录入有误",
+                    document=new,
+                    correction_document=document,
+                    effective=day,
+                ),
+            )
+            if result is not None:
+                model.correct(target, new, day, document)
+                made = result["corrections"]
+                want = [{"field": "document", "old": old, "new": new, "event": model.seq}]
+                self.check(made == want, f"corrected {made}; the model {want}")
+            return outcome
+
+        desc = f"correct({target}, document={new!r}, effective={day})"
+        return self._command(run, lambda: model.correct(target, new, day, document), desc)
+
     def draw_init(self) -> Any:
         units = [_unit(u) for u in self.model.units.values()]
         day = self.effective()
@@ -1068,6 +1253,7 @@ class Episode:
                 lambda: Ledger.create(
                     self.url,
                     units,
+                    key=self.key,
                     actor=ACTOR,
                     settings=self.settings,
                     effective=day,
@@ -1093,8 +1279,9 @@ class RemoteLedger:
     """A Ledger whose every call runs in a new process (`child`), which may die at `point`:
     its death reaches the caller as `SimulatedCrash`, a refusal as `RuleViolation`."""
 
-    def __init__(self, url: str, day: date, point: str):
+    def __init__(self, url: str, day: date, point: str, key: str | None, old_keys: list[str]):
         self.url, self.day, self.point = url, day, point
+        self.key, self.old_keys = key, old_keys
 
     def __getattr__(self, method: str) -> Callable[..., Any]:
         from .child import DIED, encode
@@ -1102,6 +1289,7 @@ class RemoteLedger:
         def call(*args: Any, **kwargs: Any) -> Any:
             request = {
                 "url": self.url, "day": self.day.isoformat(), "point": self.point,
+                "key": self.key, "old_keys": self.old_keys,
                 "method": method, "args": encode(list(args)), "kwargs": encode(kwargs),
             }  # fmt: skip
             done = subprocess.run(
