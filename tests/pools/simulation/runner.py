@@ -637,6 +637,25 @@ class Episode:
         run.desc = desc  # type: ignore[attr-defined]
         return run
 
+    def _plain(
+        self,
+        kind: str,
+        broken: Callable[[], set[str]],
+        call: Callable[[Ledger], Any],
+        apply: Callable[[], Any],
+        desc: str,
+    ) -> Any:
+        """A command whose acceptance the model applies as it is (`apply`), nothing to compare
+        in its answer: refused exactly when `broken()` (judged when it runs) is not empty."""
+
+        def run(ledger: Ledger) -> str:
+            outcome, result = self._expect(kind, broken(), lambda: call(ledger))
+            if result is not None:
+                apply()
+            return outcome
+
+        return self._command(run, apply, desc)
+
     def _pick_unit(self, pool: str = "") -> str:
         """A borrower: mostly one the pool lends to with no vacancy (a loan it may get)."""
         rng, units = self.rng, list(self.model.units.values())
@@ -800,19 +819,13 @@ class Episode:
             count = rng.choice([0, 99])
         day = self.effective()
 
-        def run(ledger: Ledger) -> str:
-            broken = model.return_broken(loan_id, count, day, self.clock.day)
-            outcome, result = self._expect(
-                "return",
-                broken,
-                lambda: ledger.return_loan(loan_id, count=count, actor=ACTOR, effective=day),
-            )
-            if result is not None:
-                model.return_loan(loan_id, count, day)
-            return outcome
-
-        desc = f"return_loan({loan_id!r}, count={count}, effective={day})"
-        return self._command(run, lambda: model.return_loan(loan_id, count, day), desc)
+        return self._plain(
+            "return",
+            lambda: model.return_broken(loan_id, count, day, self.clock.day),
+            lambda ledger: ledger.return_loan(loan_id, count=count, actor=ACTOR, effective=day),
+            lambda: model.return_loan(loan_id, count, day),
+            f"return_loan({loan_id!r}, count={count}, effective={day})",
+        )
 
     def draw_evaluate(self) -> Any:
         rng, model = self.rng, self.model
@@ -858,19 +871,13 @@ class Episode:
         capacity = rng.randint(0, 12) if rng.random() > 0.03 else -1
         day = self.effective()
 
-        def run(ledger: Ledger) -> str:
-            broken = model.rebuild_broken(capacity, day, self.clock.day)
-            outcome, result = self._expect(
-                "rebuild",
-                broken,
-                lambda: ledger.rebuild_pool(actor=ACTOR, capacity=capacity, effective=day),
-            )
-            if result is not None:
-                model.rebuild(capacity, day)
-            return outcome
-
-        desc = f"rebuild_pool(capacity={capacity}, effective={day})"
-        return self._command(run, lambda: model.rebuild(capacity, day), desc)
+        return self._plain(
+            "rebuild",
+            lambda: model.rebuild_broken(capacity, day, self.clock.day),
+            lambda ledger: ledger.rebuild_pool(actor=ACTOR, capacity=capacity, effective=day),
+            lambda: model.rebuild(capacity, day),
+            f"rebuild_pool(capacity={capacity}, effective={day})",
+        )
 
     def draw_approve(self) -> Any:
         """A quota-use plan: mostly for a unit with free vacancies, sometimes beyond them or
@@ -994,19 +1001,13 @@ class Episode:
         reason = "计划调整" if rng.random() > 0.05 else ""
         day = self.effective()
 
-        def run(ledger: Ledger) -> str:
-            broken = model.withdraw_broken(plan_id, reason, day, self.clock.day)
-            outcome, result = self._expect(
-                "withdraw",
-                broken,
-                lambda: ledger.withdraw_plan(plan_id, actor=ACTOR, reason=reason, effective=day),
-            )
-            if result is not None:
-                model.withdraw(plan_id, day)
-            return outcome
-
-        desc = f"withdraw_plan({plan_id!r}, reason={reason!r}, effective={day})"
-        return self._command(run, lambda: model.withdraw(plan_id, day), desc)
+        return self._plain(
+            "withdraw",
+            lambda: model.withdraw_broken(plan_id, reason, day, self.clock.day),
+            lambda ledger: ledger.withdraw_plan(plan_id, actor=ACTOR, reason=reason, effective=day),
+            lambda: model.withdraw(plan_id, day),
+            f"withdraw_plan({plan_id!r}, reason={reason!r}, effective={day})",
+        )
 
     def draw_problem_open(self) -> Any:
         rng, model = self.rng, self.model
@@ -1057,19 +1058,15 @@ class Episode:
         reason = "整改到位" if rng.random() > 0.05 else "  "
         day = self.effective()
 
-        def run(ledger: Ledger) -> str:
-            broken = model.problem_close_broken(problem_id, reason, day, self.clock.day)
-            outcome, result = self._expect(
-                "problem_close",
-                broken,
-                lambda: ledger.close_problem(problem_id, actor=ACTOR, reason=reason, effective=day),
-            )
-            if result is not None:
-                model.close_problem(problem_id, reason, day)
-            return outcome
-
-        desc = f"close_problem({problem_id!r}, reason={reason!r}, effective={day})"
-        return self._command(run, lambda: model.close_problem(problem_id, reason, day), desc)
+        return self._plain(
+            "problem_close",
+            lambda: model.problem_close_broken(problem_id, reason, day, self.clock.day),
+            lambda ledger: ledger.close_problem(
+                problem_id, actor=ACTOR, reason=reason, effective=day
+            ),
+            lambda: model.close_problem(problem_id, reason, day),
+            f"close_problem({problem_id!r}, reason={reason!r}, effective={day})",
+        )
 
     def _teacher_plan(self) -> MTeacherPlan:
         """A small random plan: from the ledger's county quotas (or new counties on the first
