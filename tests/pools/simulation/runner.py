@@ -383,7 +383,7 @@ class Episode:
         """Run a drawn command (a closure that knows its expectation), with a crash maybe."""
         ledger = self.writers[writer]
         self.request = f"writer {writer}: {command.desc}"  # type: ignore[attr-defined]
-        point = self._maybe_arm(ledger) if kind not in ("init", "rotate") else None
+        point = self._maybe_arm(ledger) if kind != "init" else None
         try:
             outcome = command(ledger)
         except SimulatedCrash as crash:
@@ -1163,7 +1163,8 @@ class Episode:
 
     def draw_rotate(self) -> Any:
         """The chain key rotated by one writer: the others (old key) are refused until they
-        start again with the new key; rotating to the key in use is refused."""
+        start again with the new key; rotating to the key in use is refused (so is the
+        client's retry of a rotation that committed although its answer was lost)."""
         rng, model = self.rng, self.model
         day = self.effective()
         same = rng.random() < 0.1
@@ -1171,35 +1172,39 @@ class Episode:
             (self.key or DEMO_KEY) if same else f"sim-key-{self.cfg.seed}-{self.index}-{model.seq}"
         )
 
+        def switch() -> None:  # the rotation committed: every writer restarts with the new key
+            model.rotate(day)
+            self.old_keys.append(self.key or DEMO_KEY)
+            self.key = new_key
+            for index, writer in enumerate(self.writers):
+                writer.close()
+                self.writers[index] = self._writer()
+
         def run(ledger: Ledger) -> str:
+            in_use = new_key == (self.key or DEMO_KEY)
             broken = model.date_broken(day, self.clock.day) | (
-                {"ledger.key_rotation"} if same else set()
+                {"ledger.key_rotation"} if in_use else set()
             )
             outcome, result = self._expect(
                 "rotate", broken, lambda: ledger.rotate_key(new_key, actor=ACTOR, effective=day)
             )
             if result is None:
                 return outcome
-            model.rotate(day)
-            self.old_keys.append(self.key or DEMO_KEY)
-            self.key = new_key
             stale = [w for w in self.writers if w is not ledger]
             if stale:  # a writer still holding the old key is refused, writing nothing
                 units = [_unit(u) for u in model.units.values()]
                 try:
-                    rng.choice(stale).sync(units, actor=ACTOR, effective=model.last_day)
+                    rng.choice(stale).sync(units, actor=ACTOR, effective=day)
                 except RuleViolation as refusal:
                     self.check(refusal.rule == "ledger.wrong_key", f"old key: {refusal.rule}")
                     self.count("rotate", "old-key writer refused ledger.wrong_key")
                 else:
                     self.fail("a writer with the old chain key wrote after the rotation")
-            for index, writer in enumerate(self.writers):  # restarted with the new key
-                writer.close()
-                self.writers[index] = self._writer()
+            switch()
             return outcome
 
         desc = f"rotate_key({'the key in use' if same else new_key!r}, effective={day})"
-        return self._command(run, lambda: model.rotate(day), desc)
+        return self._command(run, switch, desc)
 
     def draw_correct(self) -> Any:
         """The 文号 of an event corrected (a reversing entry): an earlier event, or none."""
