@@ -283,13 +283,16 @@ def open_loan(
     if idem_key is not None and idem_key in state.keys:
         # the key first: a retry gets its answer whatever happened since (SPEC 3.3)
         loan = state.loans[state.keys[idem_key]]
+        sealed = state.corrected_from.get(loan.opened_seq, {})
         if term_years is None:
             term_years = _default_term(state.settings, loan.pool)
         end = add_years(loan.opened, term_years) if term_years is not None else None
         stored = {
             "pool": loan.pool.text, "unit": loan.borrower, "count": loan.count,
             "purpose": loan.purpose, "term": day_text(loan.end), "effective": loan.opened,
-            "document": loan.document, "reason": loan.reason,
+            # the request as the key first made it: a later correction of the loan's 文号 or
+            # reason (shown by the register) is not what the client sent
+            **{name: sealed.get(name, getattr(loan, name)) for name in ("document", "reason")},
         }  # fmt: skip
         asked = {
             "pool": pool.text if isinstance(pool, PoolRef) else str(pool.rule), "unit": unit_id,

@@ -16,7 +16,10 @@ from .simulation import Config, SimulationFailure, simulate
 # the simulator's clock moves with its dates: it runs `ledger.future_dated` as the product does
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("future_dates_checked")]
 
-KINDS = ("init", "sync", "open", "return", "evaluate", "rebuild")
+KINDS = (
+    "init", "sync", "open", "return", "evaluate", "rebuild", "approve", "withdraw",
+    "problem_open", "problem_close", "teacher", "rotate", "correct",
+)  # fmt: skip
 
 
 @pytest.mark.parametrize(("seed", "processes"), [(11, True), (12, False), (13, False)])
@@ -31,6 +34,10 @@ def test_simulation_on_sqlite(seed: int, processes: bool) -> None:
     assert any("crash:" in outcome for outcome in report.outcomes)
     assert any(outcome.startswith("open: ok") for outcome in report.outcomes)
     assert any(outcome.startswith("open: replayed") for outcome in report.outcomes)
+    assert any(outcome.startswith("approve: ok") for outcome in report.outcomes)
+    assert any(outcome.endswith("problem.open_blocks") for outcome in report.outcomes)
+    assert any(outcome.startswith("teacher: ok") for outcome in report.outcomes)
+    assert any(outcome.startswith("rotate: ok") for outcome in report.outcomes)
     in_processes = sum(n for k, n in report.outcomes.items() if "process" in k)
     assert in_processes == (4 if processes else 0)  # steps 50, 150, 250 and 350
 
@@ -93,3 +100,57 @@ def test_verify_after_a_lender_that_was_paid_back_leaves(sqlite_url: str) -> Non
     ledger.return_loan(loan["loan_id"], actor="t", effective=DAY0)
     ledger.sync([u for u in city() if u.unit_id != "I2"], actor="t", effective=DAY0)
     assert ledger.verify()["ok"]
+
+
+def test_a_broken_free_vacancy_rule_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With SPEC 2.7's reservation limit disabled (command and fold), the simulator fails on a
+    plan the model refuses (`useplan.free_vacancies`)."""
+    import pools.books
+    import pools.state
+
+    monkeypatch.setattr(pools.books, "plan_within_free_vacancies", lambda *_a: None)
+    monkeypatch.setattr(pools.state, "plan_within_free_vacancies", lambda *_a: None)
+    with pytest.raises(SimulationFailure) as failure:
+        simulate(Config(seed=1, steps=3000, episode_steps=500, processes=False))
+    assert "useplan.free_vacancies" in str(failure.value)
+
+
+def test_a_problem_that_no_longer_blocks_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With SPEC 2.8's block disabled (an open problem lets a loan or plan through), the
+    simulator fails naming `problem.open_blocks`."""
+    import pools.books
+    import pools.state
+
+    monkeypatch.setattr(pools.books, "problem_open_blocks", lambda *_a: None)
+    monkeypatch.setattr(pools.state, "open_problem_refusal", lambda *_a: None)
+    with pytest.raises(SimulationFailure) as failure:
+        simulate(Config(seed=1, steps=3000, episode_steps=500, processes=False))
+    assert "problem.open_blocks" in str(failure.value)
+
+
+def test_a_keyed_retry_after_its_document_was_corrected(sqlite_url: str) -> None:
+    """Found by the simulator (seed 300, step 2907): after the 文号 of a keyed loan was
+    corrected, the client's retry of its original request (same key, same parameters) was
+    refused `loan.key_conflict`: the key's request was compared with the corrected register,
+    not with what the client sent (SPEC 3.3: the retry succeeds with the first loan)."""
+    ledger = Ledger.create(sqlite_url, city(), actor="t", effective=DAY0, clock=fixed_clock)
+    asked = {"pool": "admin", "unit_id": "A1", "count": 1, "purpose": "引进生", "actor": "t"}
+    first = ledger.open_loan(**asked, key="k", document="错号", effective=DAY0)
+    seq = next(e["seq"] for e in ledger.events() if e["kind"] == "loan_opened")
+    ledger.correct(seq, actor="t", reason="文号录入有误", document="正号", effective=DAY0)
+    again = ledger.open_loan(**asked, key="k", document="错号", effective=DAY0)
+    assert again["replayed"] and again["loan_id"] == first["loan_id"]
+    assert ledger.loans()[0]["document"] == "正号"  # the register still shows the correction
+
+
+def test_a_stale_teacher_plan_let_through_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With SPEC 2.9's stale-plan rule disabled (command and fold), the simulator fails on a
+    plan computed from quotas that are not the ledger's (`teacher.stale_plan`)."""
+    import pools.commands
+    import pools.teacher_book
+
+    monkeypatch.setattr(pools.commands, "plan_not_stale", lambda *_a: None)
+    monkeypatch.setattr(pools.teacher_book, "plan_not_stale", lambda *_a: None)
+    with pytest.raises(SimulationFailure) as failure:
+        simulate(Config(seed=1, steps=5000, episode_steps=500, processes=False))
+    assert "teacher.stale_plan" in str(failure.value)

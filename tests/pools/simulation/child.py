@@ -62,7 +62,12 @@ def main(request: dict[str, Any]) -> int:
 
     plan = DyingPlan()
     with relaxed_sqlite(), installed(plan):
-        ledger = Ledger(request["url"], clock=SimClock(date.fromisoformat(request["day"])))
+        ledger = Ledger(
+            request["url"],
+            key=request.get("key"),
+            old_keys=request.get("old_keys", []),
+            clock=SimClock(date.fromisoformat(request["day"])),
+        )
         if request["point"]:
             plan.arm(request["point"], ledger.store)
         try:

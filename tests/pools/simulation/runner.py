@@ -9,7 +9,12 @@ no iteration over sets. Each step:
    cache; from time to time one is replaced by a fresh object, as a restarted process);
 3. a command is drawn — sync of a random snapshot, loan open on every pool kind (valid and
    invalid requests, keyed or not, retries of a key exact and differing), return by hand,
-   evaluation, pool rebuild, a second init — with a date that is usually valid and sometimes
+   evaluation, pool rebuild, a second init, quota-use plan approval (valid and invalid,
+   keyed, retries exact and differing) and withdrawal, problems opened and closed by hand
+   (hires post against plans, plans lapse and automatic problems come and go through
+   sync), teacher plans applied (fresh, stale, twice, keyed), chain key rotations (the
+   writers then restart with the new key; one still holding the old key is refused) and 文号
+   corrections — with a date that is usually valid and sometimes
    backdated or too far ahead;
 4. the model says which rules the request breaks; the ledger must refuse exactly when that set
    is not empty, naming one of them, and otherwise do what the model does (same loan id);
@@ -47,22 +52,27 @@ import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
 import pools.storage
+from pools.events import DEMO_KEY
 from pools.ledger import Ledger
 from pools.rules import RuleViolation, Settings
 from pools.rules.violations import Violation
+from pools.teacher_plans import PlanCounty, TeacherPlan
 from pools.units import Unit
 
 from .faults import FaultPlan, SimulatedCrash, installed
 from .model import (
     ADMIN_PURPOSES,
     ADMINISTRATIVE,
+    CHANNELS,
     COUNTY,
     INSTITUTIONAL,
     INSTITUTIONAL_PURPOSES,
     MUNICIPAL,
+    PROBLEM_KINDS,
     MLoan,
     Model,
     ModelSettings,
+    MTeacherPlan,
     MUnit,
 )
 
@@ -197,6 +207,8 @@ class Episode:
                 institutional_capacity=rng.randint(2, 10),
                 term_years=rng.randint(1, 2),
                 pool_period_years=rng.randint(1, 3),
+                problems_block=rng.random() < 0.8,
+                problem_deadline_days=rng.choice([0, 30, 90]),
             )
         )
         ms = self.model.settings
@@ -205,10 +217,19 @@ class Episode:
             institutional_capacity=ms.institutional_capacity,
             term_years=ms.term_years,
             pool_period_years=ms.pool_period_years,
+            problems_block=ms.problems_block,
+            problem_deadline_days=ms.problem_deadline_days,
         )
         self.index = index
         self.request = "init"
         self.writers: list[Ledger] = []
+        self.key: str | None = None  # the chain key (None: the demo key) and the ones before
+        self.old_keys: list[str] = []
+        self.teacher_plans: list[tuple[MTeacherPlan, str | None]] = []  # and its key
+
+    def _writer(self) -> Ledger:
+        """A new writer (a process started afresh) with the chain keys of the moment."""
+        return Ledger.open(self.url, key=self.key, old_keys=self.old_keys, clock=self.clock)
 
     # ---- set-up -----------------------------------------------------------------------
 
@@ -270,7 +291,7 @@ class Episode:
             else:
                 self.fail("a second init of the same ledger was accepted")
         for _ in range(self.rng.randint(1, 4)):
-            self.writers.append(Ledger.open(self.url, clock=self.clock))
+            self.writers.append(self._writer())
         self.check_status(self.writers[0])
 
     def close(self) -> None:
@@ -335,18 +356,23 @@ class Episode:
         if rng.random() < 0.01 and len(self.writers) > 0:  # a writer process restarts
             index = rng.randrange(len(self.writers))
             self.writers[index].close()
-            self.writers[index] = Ledger.open(self.url, clock=self.clock)
+            self.writers[index] = self._writer()
         writer = rng.randrange(len(self.writers))
         model, today = self.model, self.clock.day
         owed = any(loan.outstanding for loan in model.loans.values())
         due = any(loan.status(today) == "expired" for loan in model.loans.values())
         ended = model.period_end is not None and model.period_end <= today
+        planned = bool(model.open_plans())
+        troubled = bool(model.open_problems())
         kind = rng.choices(
-            ["sync", "open", "return", "evaluate", "rebuild", "init"],
-            weights=[28, 42, 10 if owed else 1, 14 if due else 1, 8 if ended else 1, 1],
-        )[0]
+            ["sync", "open", "return", "evaluate", "rebuild", "init", "approve", "withdraw",
+             "problem_open", "problem_close", "teacher", "rotate", "correct"],
+            weights=[28, 42, 10 if owed else 1, 14 if due else 1, 8 if ended else 1, 1, 12,
+                     3 if planned else 1, 3, 8 if troubled else 1, 2, 0.5, 1.5],
+        )[0]  # fmt: skip
         command = getattr(self, f"draw_{kind}")()
-        if self.cfg.processes and self.index % 20 == 0 and self.step_no % 100 == 50:
+        in_process = kind not in ("teacher", "rotate")  # a plan object; keys change
+        if in_process and self.cfg.processes and self.index % 20 == 0 and self.step_no % 100 == 50:
             self.run_in_process(kind, command, writer)
         else:
             self.run(kind, command, writer)
@@ -382,7 +408,7 @@ class Episode:
         """The command in a real process that may die mid-write (`os._exit` at a crash point)."""
         self.request = f"real process: {command.desc}"  # type: ignore[attr-defined]
         point = self.rng.choice((*CRASH_POINTS[:-1], ""))
-        remote = RemoteLedger(self.url, self.clock.day, point)
+        remote = RemoteLedger(self.url, self.clock.day, point, self.key, self.old_keys)
         try:
             outcome = command(remote)
         except SimulatedCrash as crash:
@@ -410,7 +436,7 @@ class Episode:
         roll = self.rng.random()
         if roll < 0.4:  # the process died: a new Ledger object takes its place
             self.writers[writer].close()
-            self.writers[writer] = Ledger.open(self.url, clock=self.clock)
+            self.writers[writer] = self._writer()
             self.check_status(self.writers[writer])
         elif roll < 0.6:  # it lives on, and reads at once
             self.check_status(self.writers[writer])
@@ -439,6 +465,9 @@ class Episode:
                 (a["kind"], a.get("loan_id") or a.get("unit_id") or a.get("pool"))
                 for a in status["alerts"]
             ),
+            "useplans": status["useplans"],
+            "problems": status["problems"],
+            "teacher": status["teacher"],
         }
         want["alerts"] = sorted(want["alerts"])  # type: ignore[type-var]
         if got != want:
@@ -482,7 +511,7 @@ class Episode:
         self.report.verified += 1
         result = self.writers[0].verify()
         self.check(result["ok"], f"audit verify: {result['problems'][:3]}")
-        fresh = Ledger.open(self.url, clock=self.clock)
+        fresh = self._writer()
         try:
             replayed = fresh.status()
             for ledger in self.writers:
@@ -578,11 +607,16 @@ class Episode:
             )
             if result is not None:
                 counts = model.sync(snapshot, day)
+                did = {
+                    "changes": len(result["changes"]),
+                    "expired": len(result["expired"]),
+                    "lapsed": len(result.get("lapsed", [])),
+                    "posted": sum(p["count"] for p in result.get("posted", [])),
+                    "problems_opened": len(result["problems_opened"]),
+                    "problems_closed": len(result["problems_closed"]),
+                }
                 self.check(
-                    (len(result["changes"]), len(result["expired"]))
-                    == (counts["changes"], counts["expired"]),
-                    f"sync did {len(result['changes'])} changes, {len(result['expired'])} "
-                    f"expiries; the model {counts}",
+                    did == {k: counts[k] for k in did}, f"sync did {did}; the model {counts}"
                 )
                 self.check(
                     sum(r.get("count", 1) for r in result["returns"]) == counts["returns"],
@@ -602,6 +636,25 @@ class Episode:
         run.apply_committed = apply  # type: ignore[attr-defined]
         run.desc = desc  # type: ignore[attr-defined]
         return run
+
+    def _plain(
+        self,
+        kind: str,
+        broken: Callable[[], set[str]],
+        call: Callable[[Ledger], Any],
+        apply: Callable[[], Any],
+        desc: str,
+    ) -> Any:
+        """A command whose acceptance the model applies as it is (`apply`), nothing to compare
+        in its answer: refused exactly when `broken()` (judged when it runs) is not empty."""
+
+        def run(ledger: Ledger) -> str:
+            outcome, result = self._expect(kind, broken(), lambda: call(ledger))
+            if result is not None:
+                apply()
+            return outcome
+
+        return self._command(run, apply, desc)
 
     def _pick_unit(self, pool: str = "") -> str:
         """A borrower: mostly one the pool lends to with no vacancy (a loan it may get)."""
@@ -695,6 +748,11 @@ class Episode:
             outcome, result = self._expect("open", broken, lambda: attempt(ledger))
             if result is not None:
                 expected = f"L{model.seq + 1 + self._due(day):06d}"
+                warned = [w["rule"] for w in result.get("warnings", [])]
+                self.check(
+                    warned == (["problem.open_blocks"] if model.warned(uid) else []),
+                    f"open warned {warned}",
+                )
                 loan = apply()
                 self.check(
                     (result["loan_id"], result["replayed"]) == (loan.loan_id, False)
@@ -720,7 +778,7 @@ class Episode:
         return self._command(run, apply, desc)
 
     def _due(self, day: date) -> int:
-        return sum(
+        return self.model.lapsing(day) + sum(
             1
             for loan in self.model.loans.values()
             if loan.outstanding and not loan.expired and loan.end is not None and loan.end <= day
@@ -761,19 +819,13 @@ class Episode:
             count = rng.choice([0, 99])
         day = self.effective()
 
-        def run(ledger: Ledger) -> str:
-            broken = model.return_broken(loan_id, count, day, self.clock.day)
-            outcome, result = self._expect(
-                "return",
-                broken,
-                lambda: ledger.return_loan(loan_id, count=count, actor=ACTOR, effective=day),
-            )
-            if result is not None:
-                model.return_loan(loan_id, count, day)
-            return outcome
-
-        desc = f"return_loan({loan_id!r}, count={count}, effective={day})"
-        return self._command(run, lambda: model.return_loan(loan_id, count, day), desc)
+        return self._plain(
+            "return",
+            lambda: model.return_broken(loan_id, count, day, self.clock.day),
+            lambda ledger: ledger.return_loan(loan_id, count=count, actor=ACTOR, effective=day),
+            lambda: model.return_loan(loan_id, count, day),
+            f"return_loan({loan_id!r}, count={count}, effective={day})",
+        )
 
     def draw_evaluate(self) -> Any:
         rng, model = self.rng, self.model
@@ -819,19 +871,378 @@ class Episode:
         capacity = rng.randint(0, 12) if rng.random() > 0.03 else -1
         day = self.effective()
 
-        def run(ledger: Ledger) -> str:
-            broken = model.rebuild_broken(capacity, day, self.clock.day)
-            outcome, result = self._expect(
-                "rebuild",
-                broken,
-                lambda: ledger.rebuild_pool(actor=ACTOR, capacity=capacity, effective=day),
+        return self._plain(
+            "rebuild",
+            lambda: model.rebuild_broken(capacity, day, self.clock.day),
+            lambda ledger: ledger.rebuild_pool(actor=ACTOR, capacity=capacity, effective=day),
+            lambda: model.rebuild(capacity, day),
+            f"rebuild_pool(capacity={capacity}, effective={day})",
+        )
+
+    def draw_approve(self) -> Any:
+        """A quota-use plan: mostly for a unit with free vacancies, sometimes beyond them or
+        invalid; keyed or not; a key again, exact or differing (or a loan's key)."""
+        rng, model = self.rng, self.model
+        keys = list(model.plan_keys)
+        roll = rng.random()
+        until: date | None
+        if keys and roll < 0.15:
+            key: str | None = rng.choice(keys)
+            plan = model.plans[model.plan_keys[key]]  # type: ignore[index]
+            uid, count, channel, purpose = plan.unit_id, plan.count, plan.channel, plan.purpose
+            until, day, document, reason = plan.until, plan.approved_on, plan.document, plan.reason
+            if rng.random() < 0.4:
+                what = rng.choice(["count", "channel", "until", "day", "document"])
+                if what == "count":
+                    count += 1
+                elif what == "channel":
+                    channel = next(c for c in CHANNELS if c != channel)
+                elif what == "until":
+                    until += timedelta(days=1)
+                elif what == "day":
+                    day = self.effective()
+                else:
+                    document = "编办〔2026〕9号"
+        else:
+            key = None
+            if roll < 0.5:
+                self.next_key += 1
+                key = f"p{self.next_key}"
+            elif roll < 0.52 and model.keys:
+                key = rng.choice(list(model.keys))  # a loan's key: refused
+            units = list(model.units.values())
+            free = [u for u in units if model.free(u.unit_id) > 0]
+            if free and rng.random() < 0.85:
+                unit = rng.choice(free)
+                uid = unit.unit_id
+                spare = model.free(uid)
+                count = rng.randint(1, spare) if rng.random() < 0.85 else spare + 1
+            else:
+                uid = rng.choice(units).unit_id if rng.random() > 0.03 else "ZZ9"
+                count = rng.choice([1, 2, 0]) if rng.random() > 0.1 else -1
+            channel = rng.choice(CHANNELS) if rng.random() > 0.03 else "猎头"
+            purpose = (
+                rng.choice(["补充教师", "窗口服务", "专业技术"]) if rng.random() > 0.03 else " "
             )
+            day = self.effective()
+            until = None
+            if rng.random() < 0.4:
+                until = day + timedelta(days=rng.randint(-5, 500))
+            document = rng.choice(["", "编办〔2026〕3号"])
+            reason = ""
+
+        def attempt(ledger: Ledger) -> Any:
+            return ledger.approve_plan(
+                unit_id=uid, count=count, channel=channel, purpose=purpose, actor=ACTOR,
+                until=until, key=key, effective=day, reason=reason, document=document,
+            )  # fmt: skip
+
+        def run(ledger: Ledger) -> str:
+            if key is not None and key in model.keys:
+                broken = {"useplan.key_conflict"}
+            elif key is not None and key in model.plan_keys:
+                stored = model.plans[model.plan_keys[key]]
+                if model.plan_request_differs(stored, uid, count, channel, purpose, until, day,
+                                              document, reason):  # fmt: skip
+                    broken = {"useplan.key_conflict"}
+                else:
+                    try:
+                        result = attempt(ledger)
+                    except SimulatedCrash as crash:
+                        crash.replay = True
+                        raise
+                    except RuleViolation as refusal:
+                        self.fail(f"a retry under key {key} was refused: {refusal.rule}")
+                    self.check(
+                        result["replayed"] and result["plan_id"] == stored.plan_id,
+                        f"a retry under key {key} answered {result['plan_id']}, "
+                        f"not {stored.plan_id}",
+                    )
+                    return "replayed"
+            else:
+                broken = model.approve_broken(uid, count, channel, purpose, until, day,
+                                              self.clock.day)  # fmt: skip
+            warned = model.warned(uid) if uid in model.units else False
+            outcome, result = self._expect("approve", broken, lambda: attempt(ledger))
             if result is not None:
-                model.rebuild(capacity, day)
+                plan = apply()
+                self.check(
+                    (result["plan_id"], result["replayed"]) == (plan.plan_id, False),
+                    f"approved {result['plan_id']}; the model {plan.plan_id}",
+                )
+                got = [w["rule"] for w in result.get("warnings", [])]
+                self.check(got == (["problem.open_blocks"] if warned else []), f"warned {got}")
+                self.check(model.reserved(uid) <= model.units[uid].vacancies,
+                           "a plan reserved beyond the vacancies")  # fmt: skip
+                return "ok" + (" keyed" if key else "")
             return outcome
 
-        desc = f"rebuild_pool(capacity={capacity}, effective={day})"
-        return self._command(run, lambda: model.rebuild(capacity, day), desc)
+        def apply() -> Any:
+            return model.approve(uid, count, channel, purpose, until, day, ACTOR, key, document,
+                                 reason)  # fmt: skip
+
+        desc = (
+            f"approve_plan(unit_id={uid!r}, count={count}, channel={channel!r}, "
+            f"purpose={purpose!r}, until={until}, key={key!r}, effective={day}, "
+            f"document={document!r}, reason={reason!r})"
+        )
+        return self._command(run, apply, desc)
+
+    def draw_withdraw(self) -> Any:
+        rng, model = self.rng, self.model
+        plans = list(model.plans)
+        open_ids = [p.plan_id for p in model.open_plans()]
+        if open_ids and rng.random() < 0.85:
+            plan_id = rng.choice(open_ids)
+        elif plans and rng.random() < 0.8:
+            plan_id = rng.choice(plans)
+        else:
+            plan_id = "UP999999"
+        reason = "计划调整" if rng.random() > 0.05 else ""
+        day = self.effective()
+
+        return self._plain(
+            "withdraw",
+            lambda: model.withdraw_broken(plan_id, reason, day, self.clock.day),
+            lambda ledger: ledger.withdraw_plan(plan_id, actor=ACTOR, reason=reason, effective=day),
+            lambda: model.withdraw(plan_id, day),
+            f"withdraw_plan({plan_id!r}, reason={reason!r}, effective={day})",
+        )
+
+    def draw_problem_open(self) -> Any:
+        rng, model = self.rng, self.model
+        uid = rng.choice(list(model.units)) if rng.random() > 0.03 else "ZZ9"
+        kind = rng.choice(PROBLEM_KINDS) if rng.random() > 0.03 else "迟到"
+        day = self.effective()
+        deadline = day + timedelta(days=rng.randint(0, 120) if rng.random() > 0.05 else -1)
+        reason, document = "月比对发现", rng.choice(["", "编办〔2026〕7号"])
+
+        def run(ledger: Ledger) -> str:
+            broken = model.problem_open_broken(uid, kind, deadline, day, self.clock.day)
+            outcome, result = self._expect(
+                "problem_open",
+                broken,
+                lambda: ledger.open_problem(
+                    unit_id=uid,
+                    kind=kind,
+                    deadline=deadline,
+                    actor=ACTOR,
+                    effective=day,
+                    reason=reason,
+                    document=document,
+                ),
+            )
+            if result is not None:
+                problem = apply()
+                self.check(
+                    result["problem"]["problem_id"] == problem.problem_id,
+                    f"opened {result['problem']['problem_id']}; the model {problem.problem_id}",
+                )
+            return outcome
+
+        def apply() -> Any:
+            return model.open_problem(uid, kind, deadline, day, ACTOR, reason, document)
+
+        desc = f"open_problem(unit_id={uid!r}, kind={kind!r}, deadline={deadline}, effective={day})"
+        return self._command(run, apply, desc)
+
+    def draw_problem_close(self) -> Any:
+        rng, model = self.rng, self.model
+        open_ids = [p.problem_id for p in model.open_problems()]
+        if open_ids and rng.random() < 0.85:
+            problem_id = rng.choice(open_ids)
+        elif model.problems and rng.random() < 0.8:
+            problem_id = rng.choice(list(model.problems))
+        else:
+            problem_id = "PB999999"
+        reason = "整改到位" if rng.random() > 0.05 else "  "
+        day = self.effective()
+
+        return self._plain(
+            "problem_close",
+            lambda: model.problem_close_broken(problem_id, reason, day, self.clock.day),
+            lambda ledger: ledger.close_problem(
+                problem_id, actor=ACTOR, reason=reason, effective=day
+            ),
+            lambda: model.close_problem(problem_id, reason, day),
+            f"close_problem({problem_id!r}, reason={reason!r}, effective={day})",
+        )
+
+    def _teacher_plan(self) -> MTeacherPlan:
+        """A small random plan: from the ledger's county quotas (or new counties on the first
+        one), quota moved between counties plus `extra_quota`; sometimes stale (a county's
+        current is not the ledger's), not optimal, or declaring the wrong extra quota."""
+        rng, model = self.rng, self.model
+        current = {c: (a.name, a.quota) for c, a in model.teacher.items()}
+        if not current:
+            current = {
+                f"T{n}": (f"区县{n}", rng.randint(20, 200)) for n in range(1, rng.randint(3, 5))
+            }
+        rows = {c: [name, quota, quota] for c, (name, quota) in current.items()}
+        ids = list(rows)
+        for _ in range(rng.randint(0, 3)):  # move quota between counties
+            giver, taker = rng.choice(ids), rng.choice(ids)
+            moved = rng.randint(0, min(5, rows[giver][2]))
+            rows[giver][2] -= moved
+            rows[taker][2] += moved
+        extra = rng.choice([0, 0, 0, 1, 2, 5])
+        rows[rng.choice(ids)][2] += extra
+        if model.teacher and rng.random() < 0.1:
+            rows[rng.choice(ids)][1] += rng.choice([-1, 1])  # computed from other figures
+        declared = extra if rng.random() > 0.05 else extra + 1
+        status = "optimal" if rng.random() > 0.03 else "infeasible"
+        self.next_key += 1
+        digest = hashlib.sha256(f"{self.cfg.seed}:{self.index}:{self.next_key}".encode())
+        return MTeacherPlan(
+            digest.hexdigest(), hashlib.sha256(digest.digest()).hexdigest(), status, declared,
+            tuple((c, str(name), int(cur), int(new)) for c, (name, cur, new) in rows.items()),
+        )  # fmt: skip
+
+    def draw_teacher(self) -> Any:
+        """SPEC 2.9: a teacher plan applied — fresh, stale, or one applied before (again
+        under its key: answered as before; without it: refused)."""
+        rng, model = self.rng, self.model
+        key: str | None
+        if self.teacher_plans and rng.random() < 0.3:
+            plan, key = rng.choice(self.teacher_plans)
+            done = model.applications.get(plan.plan_id)
+            if done is not None and key is not None and rng.random() < 0.6:
+                day, document = date.fromisoformat(str(done["effective"])), str(done["document"])
+            else:
+                day, document = self.effective(), "教育〔2026〕2号"
+            if key is not None and rng.random() < 0.3:
+                key = None
+        else:
+            plan = self._teacher_plan()
+            self.next_key += 1
+            key = f"t{self.next_key}" if rng.random() < 0.5 else None
+            self.teacher_plans.append((plan, key))
+            day = self.effective()
+            document = "教育〔2026〕2号" if rng.random() > 0.03 else " "
+        reason = ""
+        teacher_plan = TeacherPlan(
+            "simulator", plan.plan_id, plan.scenario_hash, "simulated", plan.status, None, (),
+            plan.extra_quota, tuple(PlanCounty(*row) for row in plan.counties),
+        )  # fmt: skip
+
+        def attempt(ledger: Ledger) -> Any:
+            return ledger.apply_teacher_plan(
+                teacher_plan, actor=ACTOR, document=document, key=key, effective=day
+            )
+
+        def run(ledger: Ledger) -> str:
+            if key is not None and key in model.teacher_keys and document.strip():
+                if model.teacher_request_differs(key, plan, day, document, reason):
+                    broken = {"teacher.key_conflict"}
+                else:
+                    try:
+                        result = attempt(ledger)
+                    except SimulatedCrash as crash:
+                        crash.replay = True
+                        raise
+                    except RuleViolation as refusal:
+                        self.fail(f"a retry under key {key} was refused: {refusal.rule}")
+                    self.check(result["replayed"], f"a retry under key {key} was not replayed")
+                    return "replayed"
+            else:
+                broken = model.teacher_broken(plan, document, day, self.clock.day)
+            outcome, result = self._expect("teacher", broken, lambda: attempt(ledger))
+            if result is not None:
+                done = apply()
+                got = {k: result[k] for k in done}
+                self.check(got == done, f"applied {got}; the model {done}")
+                self.check(result["replayed"] is False, "a first application was replayed")
+                return "ok" + (" keyed" if key else "")
+            return outcome
+
+        def apply() -> Any:
+            return model.apply_teacher(plan, day, ACTOR, key, document, reason)
+
+        desc = f"apply_teacher_plan({plan}, key={key!r}, effective={day}, document={document!r})"
+        return self._command(run, apply, desc)
+
+    def draw_rotate(self) -> Any:
+        """The chain key rotated by one writer: the others (old key) are refused until they
+        start again with the new key; rotating to the key in use is refused (so is the
+        client's retry of a rotation that committed although its answer was lost)."""
+        rng, model = self.rng, self.model
+        day = self.effective()
+        same = rng.random() < 0.1
+        new_key = (
+            (self.key or DEMO_KEY) if same else f"sim-key-{self.cfg.seed}-{self.index}-{model.seq}"
+        )
+
+        def switch() -> None:  # the rotation committed: every writer restarts with the new key
+            model.rotate(day)
+            self.old_keys.append(self.key or DEMO_KEY)
+            self.key = new_key
+            for index, writer in enumerate(self.writers):
+                writer.close()
+                self.writers[index] = self._writer()
+
+        def run(ledger: Ledger) -> str:
+            in_use = new_key == (self.key or DEMO_KEY)
+            broken = model.date_broken(day, self.clock.day) | (
+                {"ledger.key_rotation"} if in_use else set()
+            )
+            outcome, result = self._expect(
+                "rotate", broken, lambda: ledger.rotate_key(new_key, actor=ACTOR, effective=day)
+            )
+            if result is None:
+                return outcome
+            stale = [w for w in self.writers if w is not ledger]
+            if stale:  # a writer still holding the old key is refused, writing nothing
+                units = [_unit(u) for u in model.units.values()]
+                try:
+                    rng.choice(stale).sync(units, actor=ACTOR, effective=day)
+                except RuleViolation as refusal:
+                    self.check(refusal.rule == "ledger.wrong_key", f"old key: {refusal.rule}")
+                    self.count("rotate", "old-key writer refused ledger.wrong_key")
+                else:
+                    self.fail("a writer with the old chain key wrote after the rotation")
+            switch()
+            return outcome
+
+        desc = f"rotate_key({'the key in use' if same else new_key!r}, effective={day})"
+        return self._command(run, switch, desc)
+
+    def draw_correct(self) -> Any:
+        """The 文号 of an event corrected (a reversing entry): an earlier event, or none."""
+        rng, model = self.rng, self.model
+        target = rng.randint(1, model.seq) if rng.random() > 0.05 else model.seq + 50
+        current = model.current_document(target) if target <= model.seq else ""
+        new = (
+            current
+            if rng.random() < 0.05
+            else rng.choice(["编办〔2026〕11号", "编办〔2027〕1号", ""])
+        )
+        day = self.effective()
+        document = rng.choice(["", "更正〔2026〕1号"])
+
+        def run(ledger: Ledger) -> str:
+            broken = model.correct_broken(target, new, day, self.clock.day)
+            old = model.current_document(target) if target <= model.seq else ""
+            outcome, result = self._expect(
+                "correct",
+                broken,
+                lambda: ledger.correct(
+                    target,
+                    actor=ACTOR,
+                    reason="文号录入有误",
+                    document=new,
+                    correction_document=document,
+                    effective=day,
+                ),
+            )
+            if result is not None:
+                model.correct(target, new, day, document)
+                made = result["corrections"]
+                want = [{"field": "document", "old": old, "new": new, "event": model.seq}]
+                self.check(made == want, f"corrected {made}; the model {want}")
+            return outcome
+
+        desc = f"correct({target}, document={new!r}, effective={day})"
+        return self._command(run, lambda: model.correct(target, new, day, document), desc)
 
     def draw_init(self) -> Any:
         units = [_unit(u) for u in self.model.units.values()]
@@ -844,6 +1255,7 @@ class Episode:
                 lambda: Ledger.create(
                     self.url,
                     units,
+                    key=self.key,
                     actor=ACTOR,
                     settings=self.settings,
                     effective=day,
@@ -869,8 +1281,9 @@ class RemoteLedger:
     """A Ledger whose every call runs in a new process (`child`), which may die at `point`:
     its death reaches the caller as `SimulatedCrash`, a refusal as `RuleViolation`."""
 
-    def __init__(self, url: str, day: date, point: str):
+    def __init__(self, url: str, day: date, point: str, key: str | None, old_keys: list[str]):
         self.url, self.day, self.point = url, day, point
+        self.key, self.old_keys = key, old_keys
 
     def __getattr__(self, method: str) -> Callable[..., Any]:
         from .child import DIED, encode
@@ -878,6 +1291,7 @@ class RemoteLedger:
         def call(*args: Any, **kwargs: Any) -> Any:
             request = {
                 "url": self.url, "day": self.day.isoformat(), "point": self.point,
+                "key": self.key, "old_keys": self.old_keys,
                 "method": method, "args": encode(list(args)), "kwargs": encode(kwargs),
             }  # fmt: skip
             done = subprocess.run(
