@@ -27,6 +27,30 @@ BOOK_LABELS: dict[str, tuple[str, str]] = {
     "plan_withdrawn": ("已撤销用编计划", "Quota-use plan withdrawn"),
     "problems_title": ("问题台账", "Rectification problems"),
     "problems_none": ("没有问题记录。", "No problems recorded."),
+    "snap_books": (
+        "用编计划与问题台账（月比对）",
+        "Quota-use plans and problems (monthly comparison)",
+    ),
+    "snap_posted": (
+        "{unit_id} 进人 {count} 名，核销用编计划 {plan_id}",
+        "{unit_id}: {count} hired, posted to plan {plan_id}",
+    ),
+    "snap_unplanned": (
+        "{unit_id} 无计划进人 {count} 名",
+        "{unit_id}: {count} hired without a plan",
+    ),
+    "snap_lapsed": (
+        "用编计划 {plan_id}（{unit_id}）过期，未使用 {count} 名",
+        "plan {plan_id} ({unit_id}) lapsed, {count} unused",
+    ),
+    "snap_problem_opened": (
+        "登记问题 {problem_id}：{unit_id} {kind}，整改期限 {deadline}",
+        "problem {problem_id} recorded: {unit_id} {kind}, deadline {deadline}",
+    ),
+    "snap_problem_closed": (
+        "问题 {problem_id} 原因已消除，自动销号",
+        "problem {problem_id} closed: its cause has gone",
+    ),
     "problem_report_xlsx": ("导出 {quarter} 季通报（Excel）", "Quarterly report {quarter} (Excel)"),
     "problems_only_open": ("只看未销号问题", "Open problems only"),
     "open_problem": ("登记问题", "Record a problem"),
@@ -294,6 +318,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "alert_pool_below_lent": ("周转池容量低于已借出", "Pool below what is lent"),
     "alert_pool_suspended": ("行政周转池暂停", "Administrative pool suspended"),
     "alert_pool_period_ended": ("事业周转池到期待重建", "Institutional pool period ended"),
+    "alert_unplanned_hire": ("无计划进人", "Hires without a plan"),
     "city_totals": ("全市编制（不含专户）", "City totals (special account excluded)"),
     "approved": ("核定编制", "Approved"),
     "headcount": ("实有人数（本单位编制）", "Headcount on own quota"),

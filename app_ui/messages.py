@@ -157,6 +157,11 @@ ALERT_PATTERNS = (
         "事业编制周转池本期已于 {end} 到期，请重建",
         "institutional pool period ended on {end}; rebuild it",
     ),
+    _p(
+        r"(?P<u>\S+): (?P<n>\d+) hired without an open quota-use plan \(.*\)",
+        "{u}：无计划进人 {n} 名",
+        "{u}: {n} hired without an open quota-use plan",
+    ),
 )
 
 

@@ -283,7 +283,7 @@ def open_loan(
     if idem_key is not None and idem_key in state.keys:
         # the key first: a retry gets its answer whatever happened since (SPEC 3.3)
         loan = state.loans[state.keys[idem_key]]
-        sealed = state.corrected_from.get(loan.opened_seq, {})
+        sealed = state.corrected_from.get(str(loan.opened_seq), {})
         if term_years is None:
             term_years = _default_term(state.settings, loan.pool)
         end = add_years(loan.opened, term_years) if term_years is not None else None

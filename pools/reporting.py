@@ -9,7 +9,7 @@ Nothing here writes to a ledger.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -145,7 +145,9 @@ POOLS = ("admin", "institutional")
 class SnapshotReport:
     """`Ledger.sync`'s result as `quotapool ledger sync` reports it: units changed per kind
     (new units are "registered"), each pool's capacity before and after, 空一还一 returns
-    counted per loan, loans that expired, and the alerts that the snapshot raised."""
+    counted per loan, loans that expired, the alerts that the snapshot raised, and what it
+    did with the quota book (SPEC 2.7/2.8): hires posted to plans, hires without a plan,
+    plans lapsed, problems the monthly comparison opened and closed."""
 
     changes: dict[str, int]
     registered: list[str]
@@ -154,6 +156,11 @@ class SnapshotReport:
     returns: list[dict[str, Any]]
     expired: list[str]
     new_alerts: list[dict[str, Any]]
+    posted: list[dict[str, Any]] = field(default_factory=list)
+    unplanned: list[dict[str, Any]] = field(default_factory=list)
+    lapsed: list[dict[str, Any]] = field(default_factory=list)
+    problems_opened: list[dict[str, Any]] = field(default_factory=list)
+    problems_closed: list[str] = field(default_factory=list)
 
 
 def alert_key(alert: dict[str, Any]) -> tuple[Any, ...]:
@@ -189,4 +196,9 @@ def snapshot_report(result: dict[str, Any], alerts_before: list[dict[str, Any]])
         returns=returns_per_loan(result["returns"]),
         expired=list(result["expired"]),
         new_alerts=[a for a in result["alerts"] if alert_key(a) not in seen],
+        posted=list(result.get("posted", [])),
+        unplanned=list(result.get("unplanned", [])),
+        lapsed=list(result.get("lapsed", [])),
+        problems_opened=list(result.get("problems_opened", [])),
+        problems_closed=list(result.get("problems_closed", [])),
     )

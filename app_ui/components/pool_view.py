@@ -104,6 +104,23 @@ def last_snapshot() -> None:
         st.warning(plain(alert_text(alert)))
     if not report.new_alerts:
         st.caption(t("no_new_alerts"))
+    _snapshot_books(report)
+
+
+def _snapshot_books(report: SnapshotReport) -> None:
+    """The quota book after a snapshot, as `ledger sync` prints it (SPEC 2.7/2.8)."""
+    lines = [
+        *(t("snap_posted").format(**item) for item in report.posted),
+        *(t("snap_unplanned").format(**item) for item in report.unplanned),
+        *(t("snap_lapsed").format(**item) for item in report.lapsed),
+        *(t("snap_problem_opened").format(**item) for item in report.problems_opened),
+        *(t("snap_problem_closed").format(problem_id=p) for p in report.problems_closed),
+    ]
+    if not lines:
+        return
+    st.markdown(f"**{t('snap_books')}**")
+    for line in lines:
+        st.markdown(f"- {plain(line)}")
 
 
 def capacity_line(pool: str, figures: dict[str, Any]) -> str:

@@ -221,12 +221,19 @@ def test_the_bundled_snapshot_shows_new_units_capacity_and_new_alerts(
     button(at, "导入并更新").click()
     rerun(at)
     success = " ".join(s.value for s in at.success)
-    assert "新增单位 1 个，变更 50 个，撤销 0 个；写入事件 51 条" in success
+    # 51 unit events, then the monthly comparison's 14 problems (13 hires without a plan,
+    # S100 newly over quota: SPEC 2.8)
+    assert "新增单位 1 个，变更 50 个，撤销 0 个；写入事件 65 条" in success
+    books = [m.value for m in at.markdown if "无计划进人" in m.value or "超编进人" in m.value]
+    assert any("S100" in line and "超编进人" in line for line in books)
     assert any("新增单位: M061" in c.value for c in at.caption)
     lines = " ".join(m.value for m in at.markdown)
     assert "行政编制周转池容量 15 → 19，已借出 0（空编 96 的 20.0%）" in lines
     alerts = [w.value for w in at.warning if "S100" in w.value]
-    assert alerts == ["S100 市农业科学研究所第13分所：本单位编制上 42 人，限额 40；超编，只出不进"]
+    assert alerts == [
+        "S100 市农业科学研究所第13分所：本单位编制上 42 人，限额 40；超编，只出不进",
+        "S100：无计划进人 2 名",
+    ]
 
 
 # --- 3. downloads that say what produced them --------------------------------------------------

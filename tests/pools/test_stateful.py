@@ -601,6 +601,7 @@ class LedgerMachine(RuleBasedStateMachine):
         assert result["total_after"] == sum(current.values()) + extra
         event("teacher plan applied")
         self._mark_expired()
+        self._lapse()
         self.teacher = new
         self.teacher_plans.append((folder, new))
 

@@ -156,8 +156,8 @@ def relaxed_sqlite() -> Iterator[None]:
     """Engines made meanwhile run SQLite with synchronous=OFF (the simulator only)."""
     original = pools.storage.make_engine
 
-    def make_engine(url: Any) -> sa.engine.Engine:
-        engine = original(url)
+    def make_engine(url: Any, *args: Any, **kwargs: Any) -> sa.engine.Engine:
+        engine = original(url, *args, **kwargs)
         if engine.dialect.name == "sqlite":
 
             @sa_event.listens_for(engine, "connect")
