@@ -27,6 +27,7 @@ from pools.commands import Batch
 from pools.events import (
     ProblemClosed,
     ProblemOpened,
+    UnitUpdated,
     UsePlanApproved,
     UsePlanLapsed,
     UsePlanPosted,
@@ -54,6 +55,7 @@ from pools.rules.useplans import (
     PlanStatus,
     default_validity_end,
     free_vacancies,
+    hire_within_vacancies,
     oldest_open_plan,
     plan_count_valid,
     plan_lapses_on,
@@ -188,6 +190,27 @@ def post_hires(batch: Batch, unit_id: str, rise: int) -> int:
     return rise
 
 
+def record_hire(batch: Batch, unit_id: str, count: int) -> dict[str, Any]:
+    """A hire recorded by hand (SPEC 2.7): the unit's headcount on own quota rises by `count`,
+    posted against its open plans oldest first; what no plan covers is a hire without a plan
+    (无计划进人), flagged with an alert and an automatic problem, not refused."""
+    batch.check_date()
+    state = batch.state
+    refuse(plan_unit_known(state, unit_id))
+    refuse(hire_within_vacancies(state, unit_id, count))
+    headcount = state.units[unit_id].headcount
+    batch.emit(UnitUpdated(unit_id, {"headcount": [headcount, headcount + count]}))
+    unplanned = post_hires(batch, unit_id, count)
+    opened = _open_automatic(batch, _unplanned_causes(state, {unit_id: unplanned}))
+    batch.notes["problems_opened"] = [
+        problem_json(state.problems[p], batch.effective) for p in opened
+    ]
+    alerts = unplanned_alerts({unit_id: unplanned} if unplanned else {})
+    from pools.results import alert_json
+
+    return {"unit_id": unit_id, "hired": count, "alerts": [alert_json(a) for a in alerts]}
+
+
 def unplanned_alerts(unplanned: dict[str, int]) -> list[Alert]:
     """The alerts of a sync's hires without a plan (无计划进人): the control, not a refusal."""
     return [
@@ -275,15 +298,30 @@ def monthly_comparison(
             found.append(
                 (unit.unit_id, Cause.OVER_QUOTA, cause_key(Cause.OVER_QUOTA, unit.unit_id))
             )
-    for unit_id in unplanned:
-        subject = f"{unit_id}@{state.seq}"  # each sync's unplanned hires are a new fact
-        found.append((unit_id, Cause.UNPLANNED_HIRE, cause_key(Cause.UNPLANNED_HIRE, subject)))
+    found.extend(_unplanned_causes(state, unplanned))
     for loan in state.loans.values():
         overdue = loan.status is not LoanStatus.CLOSED and loan.status_on(day) is LoanStatus.EXPIRED
         if overdue and loan.borrower in state.units:
             key = cause_key(Cause.LOAN_OVERDUE, loan.loan_id)
             found.append((loan.borrower, Cause.LOAN_OVERDUE, key))
-    deadline = add_days(day, state.settings.problem_deadline_days)
+    opened = _open_automatic(batch, found)
+    batch.notes["problems_opened"] = [problem_json(state.problems[pid], day) for pid in opened]
+    batch.notes["problems_closed"] = closed
+
+
+def _unplanned_causes(state: State, unplanned: dict[str, int]) -> list[tuple[str, Cause, str]]:
+    """A problem cause per unit with hires without a plan (each write's are a new fact)."""
+    return [
+        (unit_id, Cause.UNPLANNED_HIRE, cause_key(Cause.UNPLANNED_HIRE, f"{unit_id}@{state.seq}"))
+        for unit_id, count in unplanned.items()
+        if count > 0
+    ]
+
+
+def _open_automatic(batch: Batch, found: list[tuple[str, Cause, str]]) -> list[str]:
+    """Open an automatic problem per (unit, cause, key) not already open; their ids."""
+    state = batch.state
+    deadline = add_days(batch.effective, state.settings.problem_deadline_days)
     opened = []
     for unit_id, cause, key in found:
         if key in state.problem_by_cause:
@@ -292,8 +330,7 @@ def monthly_comparison(
         kind = auto_kind(state.settings, cause)
         batch.emit(ProblemOpened(problem_id, unit_id, kind, deadline.isoformat(), key))
         opened.append(problem_id)
-    batch.notes["problems_opened"] = [problem_json(state.problems[pid], day) for pid in opened]
-    batch.notes["problems_closed"] = closed
+    return opened
 
 
 def _cause_present(state: State, key: str, day: date) -> bool:

@@ -54,6 +54,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--date", type=_date, help="effective date YYYY-MM-DD (default: today)")
     p.add_argument("--doc", default="", help="document number (文号)")
 
+    p = cmds.add_parser("hire", help="record hires by hand: posted against the unit's plans")
+    _common(p, _cmd_hire)
+    p.add_argument("--unit", required=True, help="unit id")
+    p.add_argument("--count", required=True, type=int, help="people hired onto own quota")
+    _writer(p)
+
     p = cmds.add_parser("status", help="approved / used / lapsed / still reserved")
     _common(p, _cmd_status)
     p.add_argument("--unit", help="only this unit's plans")
@@ -134,6 +140,20 @@ def _cmd_withdraw(args: argparse.Namespace) -> int:
     def show(result: dict[str, Any]) -> None:
         print(f"quota-use plan {result['plan_id']} withdrawn")
         _show_plan(result["plan"])
+
+    return _run(args, action, show)
+
+
+def _cmd_hire(args: argparse.Namespace) -> int:
+    def action() -> dict[str, Any]:
+        with _writing(args) as ledger:
+            return ledger.record_hire(args.unit, args.count, **_writes(args))
+
+    def show(result: dict[str, Any]) -> None:
+        print(f"{result['unit_id']}: {result['hired']} hired")
+        show_sync_books(result)
+        for alert in result["alerts"]:
+            print(f"  [{alert['kind']}] {alert['message']}")
 
     return _run(args, action, show)
 

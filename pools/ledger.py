@@ -668,6 +668,28 @@ class Ledger:
 
         return self._write(effective, actor, reason, document, run)
 
+    def record_hire(
+        self,
+        unit_id: str,
+        count: int,
+        *,
+        actor: str,
+        effective: date | None = None,
+        reason: str = "",
+        document: str = "",
+    ) -> dict[str, Any]:
+        """A hire recorded by hand (SPEC 2.7): posted against the unit's open plans, oldest
+        first; the rest flagged as hires without a plan (alert and problem), not refused. A
+        hire beyond the unit's own vacancies is refused (`hire.no_vacancy`). {"unit_id",
+        "hired", "alerts", "posted", "unplanned", "problems_opened"}."""
+        return self._write(
+            effective,
+            actor,
+            reason,
+            document,
+            lambda batch: books.record_hire(batch, unit_id, count),
+        )
+
     def withdraw_plan(
         self,
         plan_id: str,

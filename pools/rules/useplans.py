@@ -152,6 +152,23 @@ def plan_unit_known(state: State, unit_id: str) -> Violation | None:
     )
 
 
+def hire_within_vacancies(state: State, unit_id: str, count: int) -> Violation | None:
+    """A hire recorded by hand goes into the unit's own vacancies (an over-quota or full unit
+    only loses people, 只出不进); a snapshot, the fact, is never refused this way."""
+    if count < 1:
+        return Violation(
+            "hire.count", f"a hire is of at least 1 person, not {count}", "进人数至少为 1"
+        )
+    vacancies = state.units[unit_id].vacancies
+    if count <= vacancies:
+        return None
+    return Violation(
+        "hire.no_vacancy",
+        f"{unit_id} has {vacancies} own vacancies: {count} cannot be hired onto its own quota",
+        f"{unit_id} 仅有空编 {vacancies} 名，不能进人 {count} 名（只出不进）",
+    )
+
+
 def plan_purpose_given(purpose: str) -> Violation | None:
     if purpose.strip():
         return None

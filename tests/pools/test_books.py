@@ -435,3 +435,46 @@ def test_a_unit_leaving_the_ledger_takes_its_open_plans_with_it(make_ledger: Mak
         plan, "withdrawn", 2,
     )  # fmt: skip
     assert ledger.verify()["ok"]
+
+
+# ---- hires recorded by hand (SPEC 2.7) -------------------------------------------------------
+
+
+def test_a_hire_recorded_by_hand_posts_against_plans_and_flags_the_rest(make_ledger: Make) -> None:
+    ledger = make_ledger()
+    plan = approve(ledger, "A3", 2)["plan"]["plan_id"]
+    done = ledger.record_hire("A3", 3, actor="王芳", effective=date(2026, 1, 10))
+    assert done["posted"] == [{"plan_id": plan, "unit_id": "A3", "count": 2}]
+    assert done["unplanned"] == [{"unit_id": "A3", "count": 1}]
+    assert [a["kind"] for a in done["alerts"]] == ["unplanned_hire"]
+    assert [p["kind"] for p in done["problems_opened"]] == ["无计划进人"]
+    status = ledger.status()
+    assert next(u for u in status["units"] if u["unit_id"] == "A3")["headcount"] == 23
+    assert ledger.useplans(unit_id="A3")["plans"][0]["status"] == "used"
+    assert ledger.verify()["ok"]
+
+
+def test_a_hire_by_hand_beyond_the_own_vacancies_is_refused(make_ledger: Make) -> None:
+    ledger = make_ledger()
+    before = len(ledger.events())
+    for unit_id, count, rule in (
+        ("A4", 6, "hire.no_vacancy"),
+        ("X1", 1, "hire.no_vacancy"),
+        ("A3", 0, "hire.count"),
+        ("ZZ", 1, "useplan.unknown_unit"),
+    ):
+        with pytest.raises(RuleViolation) as refused:
+            ledger.record_hire(unit_id, count, actor="王芳")
+        assert refused.value.rule == rule, unit_id
+    assert len(ledger.events()) == before
+
+
+def test_useplan_hire_on_the_command_line(
+    make_ledger: Make, sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    make_ledger().close()
+    status, done = run_json(
+        capsys, "useplan", "hire", "--db", sqlite_url, "--unit", "A4", "--count", "1",
+        "--actor", "王芳", "--date", "2026-01-06",
+    )  # fmt: skip
+    assert status == 0 and done["unplanned"] == [{"unit_id": "A4", "count": 1}]
