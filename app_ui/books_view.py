@@ -98,6 +98,7 @@ def plans_section(
         approve_form(the_ledger, units, today)
     with right:
         withdraw_form(the_ledger, books["plans"], today)
+        hire_form(the_ledger, units, today)
 
 
 def approve_form(the_ledger: Ledger, units: dict[str, dict[str, Any]], today: date) -> None:
@@ -153,6 +154,33 @@ def withdraw_form(the_ledger: Ledger, plans: list[dict[str, Any]], today: date) 
         )
     )
     _done("withdraw_plan", result, "plan_withdrawn", lambda r: r["plan_id"])
+
+
+def hire_form(the_ledger: Ledger, units: dict[str, dict[str, Any]], today: date) -> None:
+    """A hire recorded by hand (SPEC 2.7): posted against the unit's plans by the ledger."""
+    form_state.seed("record_hire", {"hire_count": 1, "hire_document": "", "hire_reason": ""})
+    with st.form("record_hire"):
+        st.subheader(t("record_hire"))
+        unit_id = st.selectbox(
+            t("unit"), list(units), format_func=unit_label(units), key="hire_unit"
+        )
+        count = st.number_input(t("hire_count"), min_value=1, step=1, key="hire_count")
+        document = st.text_input(t("document"), key="hire_document")
+        reason = st.text_input(t("reason"), key="hire_reason")
+        submitted = st.form_submit_button(t("submit_record_hire"))
+    if not submitted:
+        return
+    result = write(
+        lambda: the_ledger.record_hire(
+            unit_id,
+            int(count),
+            actor=current_user().actor,
+            effective=today,
+            reason=reason,
+            document=document,
+        )
+    )
+    _done("record_hire", result, "hire_recorded", lambda r: f"{r['unit_id']} {r['hired']}")
 
 
 def _pick_with_reason(form: str, id_column: str, options: list[str]) -> tuple[str | None, str, str]:

@@ -27,6 +27,10 @@ BOOK_LABELS: dict[str, tuple[str, str]] = {
     "plan_withdrawn": ("已撤销用编计划", "Quota-use plan withdrawn"),
     "problems_title": ("问题台账", "Rectification problems"),
     "problems_none": ("没有问题记录。", "No problems recorded."),
+    "record_hire": ("登记进人", "Record a hire"),
+    "hire_count": ("进人数", "People hired"),
+    "submit_record_hire": ("登记进人", "Record the hire"),
+    "hire_recorded": ("已登记进人（按用编计划核销）", "Hire recorded (posted to the plans)"),
     "snap_books": (
         "用编计划与问题台账（月比对）",
         "Quota-use plans and problems (monthly comparison)",

@@ -74,3 +74,18 @@ def test_plans_and_the_quarterly_report_download_as_report_workbooks(
     name, content = files[quarterly]
     assert name.startswith("problems-") and name.endswith(".xlsx")
     assert "季通报 Report" in openpyxl.load_workbook(io.BytesIO(content)).sheetnames
+
+
+def test_an_approver_records_a_hire_posted_to_the_plan() -> None:
+    at = approve(start("pools"), "M02", 2)
+    at.selectbox(key="hire_unit").set_value("M02")
+    at.number_input(key="hire_count").set_value(1)
+    button(at, "登记进人").click()
+    at = rerun(at)
+    assert any("已登记进人" in s.value for s in at.success)
+    kinds = [e["kind"] for e in ledger_events()]
+    assert kinds[-2:] == ["unit_updated", "useplan_posted"]
+    at.number_input(key="hire_count").set_value(50)  # M02 has 4 vacancies left
+    button(at, "登记进人").click()
+    at = rerun(at)
+    assert any("hire.no_vacancy" in e.value for e in at.error)
