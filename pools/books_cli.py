@@ -49,10 +49,7 @@ def register(subparsers: Any) -> None:
     p = cmds.add_parser("withdraw", help="withdraw (撤销) a plan, with a reason")
     _common(p, _cmd_withdraw)
     p.add_argument("--plan", required=True)
-    p.add_argument("--actor", required=True, help="who does this (操作人)")
-    p.add_argument("--reason", required=True, help="why it is withdrawn")
-    p.add_argument("--date", type=_date, help="effective date YYYY-MM-DD (default: today)")
-    p.add_argument("--doc", default="", help="document number (文号)")
+    _writer_with_reason(p, "why it is withdrawn")
 
     p = cmds.add_parser("hire", help="record hires by hand: posted against the unit's plans")
     _common(p, _cmd_hire)
@@ -79,10 +76,7 @@ def register(subparsers: Any) -> None:
     p = cmds.add_parser("close", help="close (销号) a problem, with a reason")
     _common(p, _cmd_problem_close)
     p.add_argument("--problem", required=True)
-    p.add_argument("--actor", required=True, help="who does this (操作人)")
-    p.add_argument("--reason", required=True, help="how it was rectified")
-    p.add_argument("--date", type=_date, help="effective date YYYY-MM-DD (default: today)")
-    p.add_argument("--doc", default="", help="document number (文号)")
+    _writer_with_reason(p, "how it was rectified")
 
     p = cmds.add_parser("list", help="list problems")
     _common(p, _cmd_problem_list)
@@ -94,6 +88,14 @@ def register(subparsers: Any) -> None:
     p.add_argument("--quarter", required=True, help="e.g. 2026Q4")
     p.add_argument("--out", help="also write the report as CSV to this file")
     _xlsx_option(p, "the 季通报")
+
+
+def _writer_with_reason(parser: argparse.ArgumentParser, why: str) -> None:
+    """`_writer`'s options with the reason required (a withdrawal, a closing)."""
+    parser.add_argument("--actor", required=True, help="who does this (操作人)")
+    parser.add_argument("--reason", required=True, help=why)
+    parser.add_argument("--date", type=_date, help="effective date YYYY-MM-DD (default: today)")
+    parser.add_argument("--doc", default="", help="document number (文号)")
 
 
 # ---- quota-use plans ----------------------------------------------------------------------

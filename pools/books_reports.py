@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from pools.ledger_reports import ALL, ledger_notes, unit_names
+from pools.ledger_reports import ALL, ledger_notes, unit_names, unit_text
 from pools.report_book import WHOLE_FORMAT, Column, Report, write_report
 
 if TYPE_CHECKING:
@@ -71,11 +71,6 @@ PLAN_STATUS_WORDS = {
 ITEMS = "单位：个（编制数：名）  Unit: items (quotas: persons)"
 
 
-def _unit(unit_id: Any, names: Mapping[str, str]) -> str:
-    name = names.get(str(unit_id))
-    return f"{unit_id} {name}" if name else str(unit_id)
-
-
 def plans_frame(
     plans: Sequence[Mapping[str, Any]], names: Mapping[str, str], lang: str = "zh"
 ) -> pd.DataFrame:
@@ -85,7 +80,7 @@ def plans_frame(
         {
             **{column.key: plan.get(column.key) for column in PLAN_COLUMNS},
             "approved": int(plan["count"]),
-            "unit": _unit(plan["unit_id"], names),
+            "unit": unit_text(plan["unit_id"], names),
             "status": PLAN_STATUS_WORDS.get(str(plan["status"]), (plan["status"],) * 2)[words],
             "document": plan.get("document") or None,
         }
@@ -132,7 +127,7 @@ def problems_frame(
     shown = [
         {
             **{column.key: row.get(column.key) for column in PROBLEM_COLUMNS},
-            "unit": _unit(row["unit_id"], names),
+            "unit": unit_text(row["unit_id"], names),
             "document": row.get("document") or None,
             "past_deadline": yes if row.get("past_deadline") else no,
             "automatic": auto if row.get("automatic") else manual,
@@ -150,7 +145,7 @@ def problem_counts(rows: Sequence[Mapping[str, Any]], names: Mapping[str, str]) 
         figures[0] += 1
         figures[1] += 1 if row.get("past_deadline") else 0
     shown = [
-        {"unit": _unit(unit, names), "kind": kind, "count": n, "past_deadline": late}
+        {"unit": unit_text(unit, names), "kind": kind, "count": n, "past_deadline": late}
         for (unit, kind), (n, late) in sorted(counts.items())
     ]
     return pd.DataFrame(shown, columns=[column.key for column in PROBLEM_COUNT_COLUMNS])

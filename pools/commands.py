@@ -401,13 +401,12 @@ def rebuild_pool(batch: Batch, capacity: int | None = None) -> InstitutionalPool
     return pool_figures(state).institutional
 
 
-def rotate_key(batch: Batch, new_fingerprint: str) -> str:
-    """The chain key changes: the event is sealed under the key in use (`batch.key`), every
-    later one under the new key. Returns the new key's fingerprint."""
+def rotate_key(batch: Batch, new_fingerprint: str) -> Event:
+    """The chain key changes: the event (returned) is sealed under the key in use
+    (`batch.key`), every later one under the new key."""
     batch.check_date()
     refuse(key_rotation_allowed(batch.state.key_fingerprint, new_fingerprint, DEMO_FINGERPRINT))
-    batch.emit(ChainKeyRotated(new_fingerprint))
-    return new_fingerprint
+    return batch.emit(ChainKeyRotated(new_fingerprint))
 
 
 def correct_record(batch: Batch, target: int, field: str, stored: str, new: str) -> Event:

@@ -75,7 +75,7 @@ from pools.rules.useplans import Channel, PlanState, channel_named, free_vacanci
 from pools.rules.violations import RuleViolation, Violation, refuse, refuse_input
 from pools.snapshot import SnapshotUnsupported, make_snapshot, snapshot_every, trusted_state
 from pools.state import InvariantBroken, State, collector_paused, fold
-from pools.storage import Head, Store, redact, row_json
+from pools.storage import Head, Store, event_from_row, redact, row_json
 from pools.storage import LedgerBusy as LedgerBusy  # a write that waited too long raises it
 from pools.teacher_plans import TeacherPlan, read_plan
 from pools.units import Unit, read_units
@@ -438,16 +438,16 @@ class Ledger:
             raise LedgerError("the new chain key is empty")
         fingerprint = key_fingerprint(new)
         previous = self._fingerprint
-        event_seq = self._write(
+        rotation = self._write(
             effective,
             actor,
             reason or "chain key rotated",
             document,
-            lambda batch: (commands.rotate_key(batch, fingerprint), batch.state.seq)[1],
+            lambda batch: commands.rotate_key(batch, fingerprint),
         )
         self._old_keys[previous] = self._key
         self._key, self._key_given, self._fingerprint = new, True, fingerprint
-        return {"seq": event_seq, "previous_fingerprint": previous, "fingerprint": fingerprint}
+        return {"seq": rotation.seq, "previous_fingerprint": previous, "fingerprint": fingerprint}
 
     def correct(
         self,
@@ -491,9 +491,11 @@ class Ledger:
             return self._stored_texts_in(conn, seq)
 
     def _stored_texts_in(self, conn: Connection, seq: int) -> dict[str, str]:
-        for event in self.store.events(conn, after=seq - 1, upto=seq):
-            return {"document": event.document, "reason": event.reason}
-        return {}
+        row = self.store.row(conn, seq)
+        if row is None:
+            return {}
+        event = event_from_row(row)
+        return {"document": event.document, "reason": event.reason}
 
     def state(self, as_of: date | None = None, known_at: datetime | None = None) -> State:
         """The folded state: current, or as of the end of `as_of` (a fresh fold), as the
@@ -813,11 +815,8 @@ class Ledger:
         """Whether the key at hand reproduces the hash of the last stored event (a legacy
         ledger records no key fingerprint: this is how a write under another key is caught
         before anything is written)."""
-        rows = list(self.store.rows(conn, after=head.seq - 1, upto=head.seq))
-        if len(rows) != 1:
-            return False
-        row = rows[0]
-        return bool(chain_hash(self._key, row[10], row_json(row)) == row[11])
+        row = self.store.row(conn, head.seq)
+        return row is not None and chain_hash(self._key, row[10], row_json(row)) == row[11]
 
     def _today(self) -> date:
         return self._clock().date()

@@ -103,7 +103,7 @@ def unit_names(ledger: Ledger, events: Iterable[Mapping[str, Any]] = ()) -> dict
     return names
 
 
-def _unit_text(unit_id: Any, names: Mapping[str, str]) -> str | None:
+def unit_text(unit_id: Any, names: Mapping[str, str]) -> str | None:
     if not unit_id:
         return None
     name = names.get(str(unit_id))
@@ -142,8 +142,8 @@ def loans_register(
             {
                 "loan_id": loan["loan_id"],
                 "source": pool_name(str(loan["pool"]), lang),
-                "lender": _unit_text(loan.get("lender"), names),
-                "borrower": _unit_text(loan["unit_id"], names),
+                "lender": unit_text(loan.get("lender"), names),
+                "borrower": unit_text(loan["unit_id"], names),
                 "count": int(loan["count"]),
                 "returned": int(loan["count"]) - int(loan["outstanding"]),
                 "outstanding": int(loan["outstanding"]),
@@ -202,7 +202,7 @@ def audit_trail(
                 "recorded": recorded_local(str(event.get("recorded_at") or event.get("at"))),
                 "effective": str(event["effective"])[:10],
                 "event": event_name(str(event["kind"]), lang),
-                "unit": _unit_text(unit, names),
+                "unit": unit_text(unit, names),
                 "loan": loan,
                 "document": event.get("document") or None,
                 "actor": event.get("actor"),

@@ -507,6 +507,16 @@ class Store:
             )
         )
 
+    def row(self, conn: Connection, seq: int) -> tuple[Any, ...] | None:
+        """One stored event row, columns in table order as `rows` yields them (None: no
+        event `seq`): a plain query, without the server-side cursor `rows` opens."""
+        found = conn.execute(
+            sa.select(*(events_table.c[name] for name in self._columns)).where(
+                events_table.c.seq == seq
+            )
+        ).first()
+        return None if found is None else tuple(found)
+
     def _event_hash(self, conn: Connection, seq: int) -> str | None:
         return conn.execute(
             sa.select(events_table.c.hash).where(events_table.c.seq == seq)

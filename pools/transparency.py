@@ -67,11 +67,8 @@ def _event_texts(url: str, seqs: list[int]) -> dict[int, str]:
     store = Store(url)
     try:
         with store.read() as (conn, _):
-            return {
-                seq: row_json(row)
-                for seq in seqs
-                for row in store.rows(conn, after=seq - 1, upto=seq)
-            }
+            found = {seq: store.row(conn, seq) for seq in seqs}
+            return {seq: row_json(row) for seq, row in found.items() if row is not None}
     finally:
         store.dispose()
 
