@@ -536,8 +536,6 @@ class State:
         seq, idem_key, count = event.seq, event.idem_key, p.count
         if p.loan_id in self.loans:
             raise InvariantBroken(seq, f"loan {p.loan_id} already exists")
-        if idem_key is not None and (idem_key in self.keys or idem_key in self.plan_keys):
-            raise InvariantBroken(seq, f"idempotency key {idem_key!r} was used before")
         _refuse(seq, loan_count_valid(count))
         borrower = self._unit(event, p.borrower)
         _refuse(seq, open_problem_refusal(self, p.borrower))  # SPEC 2.8
@@ -744,8 +742,6 @@ def _on_useplan_approved(state: State, event: Event, day: date, p: UsePlanApprov
     seq, idem_key = event.seq, event.idem_key
     if p.plan_id in state.plans:
         raise InvariantBroken(seq, f"quota-use plan {p.plan_id} already exists")
-    if idem_key is not None and (idem_key in state.keys or idem_key in state.plan_keys):
-        raise InvariantBroken(seq, f"idempotency key {idem_key!r} was used before")
     channel = channel_named(p.channel)
     if not isinstance(channel, Channel):
         raise InvariantBroken.of(seq, channel)

@@ -120,8 +120,6 @@ class TeacherBook:
     ) -> Violation | str | None:
         if self.open is not None:
             return "a plan group starts inside another"
-        if idem_key is not None and idem_key in self.keys:
-            return f"idempotency key {idem_key!r} applied a plan before"
         name = application_id(p.plan_id, p.year)
         for broken in (
             plan_not_applied(self.applied_where(), name),

@@ -478,3 +478,19 @@ def test_useplan_hire_on_the_command_line(
         "--actor", "王芳", "--date", "2026-01-06",
     )  # fmt: skip
     assert status == 0 and done["unplanned"] == [{"unit_id": "A4", "count": 1}]
+
+
+def test_the_fold_refuses_an_event_that_reuses_a_key_of_another_command(make_ledger: Make) -> None:
+    """One key, one request: a forged loan under a plan's key breaks the fold (the command
+    refuses it earlier, `loan.key_conflict`), so `audit verify` would catch it too."""
+    from pools.events import LoanOpened
+    from pools.state import InvariantBroken
+
+    ledger = make_ledger()
+    approve(ledger, "A3", 1, key="K-1")
+    count = len(ledger.events())
+    forged = LoanOpened("L999999", "admin", "A1", 1, "引进生", None)
+    with pytest.raises(InvariantBroken) as broken:
+        ledger._write(None, "x", "", "", lambda batch: batch.emit(forged, idem_key="K-1"))
+    assert broken.value.rule == "idempotency.key_reused"
+    assert len(ledger.events()) == count and ledger.verify()["ok"]
