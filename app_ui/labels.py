@@ -238,6 +238,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "loan_status_expiring": ("即将到期", "expiring soon"),
     "loan_status_overdue": ("已到期待评估", "overdue"),
     "loan_status_returned": ("已归还", "returned"),
+    "loan_status_reversed": ("已冲销", "reversed (entered in error)"),
     "no_loans": ("暂无借用。", "No loans yet."),
     "open_loan": ("新增借用", "Open a loan"),
     "from_pool": ("来源", "From"),

@@ -35,6 +35,8 @@ EVENT_NAMES: dict[str, tuple[str, str]] = {
     "problem_closed": ("问题销号", "problem closed"),
     "chain_key_rotated": ("更换链密钥", "chain key rotated"),
     "record_corrected": ("更正记录", "record corrected"),
+    "entry_backdated": ("补录", "late entry"),
+    "entry_reversed": ("冲销", "entry reversed"),
 }
 FIELD_NAMES: dict[str, tuple[str, str]] = {
     "headcount": ("在编", "headcount"),
@@ -158,6 +160,19 @@ def _corrected(p: dict[str, Any], zh: bool) -> str:
     return f"event {p['seq']}'s {field[1]}: {old} → {new}"
 
 
+def _backdated(p: dict[str, Any], zh: bool) -> str:
+    if zh:
+        return f"以下记录生效日期补录为 {p['effective']}"
+    return f"the entries that follow take effect on {p['effective']}"
+
+
+def _reversed(p: dict[str, Any], zh: bool) -> str:
+    what = EVENT_NAMES.get(str(p["target"]), (str(p["target"]), str(p["target"])))
+    if zh:
+        return f"冲销第 {p['seq']} 条（{what[0]}，{p['loan_id']}，{p['count']} 名）"
+    return f"reverses event {p['seq']} ({what[1]}, {p['loan_id']}, {p['count']})"
+
+
 # ---- SPEC 2.7/2.8 (issue 11): quota-use plans and problems ---------------------------------
 
 
@@ -222,6 +237,8 @@ _DESCRIBE = {
     "ledger_initialised": lambda p, zh: "台账设置已记录" if zh else "settings recorded",
     **_BOOK_DESCRIBE,
     "record_corrected": lambda p, zh: _corrected(p, zh),
+    "entry_backdated": _backdated,
+    "entry_reversed": _reversed,
     "chain_key_rotated": lambda p, zh: (
         f"新密钥指纹 {str(p['fingerprint'])[:12]}…"
         if zh

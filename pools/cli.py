@@ -43,6 +43,7 @@ def register(subparsers: Any) -> None:
     _grant_parser(ledger_cmds)
     _rotate_key_parser(ledger_cmds)
     _correct_parser(ledger_cmds)
+    _reverse_parser(ledger_cmds)
 
     loan = subparsers.add_parser("loan", help="open, return, evaluate or list loans")
     loan_cmds = loan.add_subparsers(dest="loan_command", required=True, metavar="ACTION")
@@ -89,6 +90,12 @@ def _writer(parser: argparse.ArgumentParser, actor_required: bool = True) -> Non
     parser.add_argument("--date", type=_date, help="effective date YYYY-MM-DD (default: today)")
     parser.add_argument("--reason", default="", help="why (事由)")
     parser.add_argument("--doc", default="", help="document number (文号)")
+    parser.add_argument(
+        "--late-entry",
+        metavar="REASON",
+        help="record this write late (补录): --date may then lie before the ledger's last "
+        "event; REASON says why it is late (the ledger must stay consistent at every date)",
+    )
 
 
 def _init_parser(cmds: Any) -> None:
@@ -192,6 +199,16 @@ def _correct_parser(cmds: Any) -> None:
     p.add_argument("--seq", type=int, required=True, help="the event to correct")
     p.add_argument("--new-doc", help="the document number (文号) it should have had")
     p.add_argument("--new-reason", help="the reason (事由) it should have had")
+    _writer(p)
+
+
+def _reverse_parser(cmds: Any) -> None:
+    p = cmds.add_parser(
+        "reverse",
+        help="undo a loan opening or a return recorded in error by a reversing entry (冲销)",
+    )
+    _common(p, _cmd_reverse)
+    p.add_argument("--seq", type=int, required=True, help="the event to reverse")
     _writer(p)
 
 
@@ -527,7 +544,7 @@ DEMO_NOTE = (
 @contextmanager
 def _writing(args: argparse.Namespace) -> Iterator[Ledger]:
     """The ledger for one write; afterwards, a demo ledger says so on standard error."""
-    with _open(args) as ledger:
+    with _open(args) as ledger, ledger.late_entry(getattr(args, "late_entry", None)):
         yield ledger
         _note_demo(ledger)
 
@@ -725,6 +742,23 @@ def _cmd_correct(args: argparse.Namespace) -> int:
                 f"event {result['seq']}: {done['field']} {done['old']!r} → {done['new']!r} "
                 f"(correction recorded as event {done['event']}; the original stays)"
             )
+
+    return _run(args, action, show)
+
+
+def _cmd_reverse(args: argparse.Namespace) -> int:
+    def action() -> dict[str, Any]:
+        with _writing(args) as ledger:
+            return ledger.reverse(args.seq, **_writes(args))
+
+    def show(result: dict[str, Any]) -> None:
+        loan = result["loan"]
+        print(
+            f"event {result['seq']} reversed by event {result['reversal']} (the original stays); "
+            f"loan {loan['loan_id']} now owes {loan['outstanding']}"
+        )
+        for item in result["returns"]:
+            print(f"  then returned {item['count']} of loan {item['loan_id']} ({item['cause']})")
 
     return _run(args, action, show)
 

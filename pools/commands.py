@@ -30,6 +30,8 @@ from pools.events import (
     DEMO_FINGERPRINT,
     FINGERPRINT_FIELD,
     ChainKeyRotated,
+    EntryBackdated,
+    EntryReversed,
     Event,
     LedgerInitialised,
     LoanEvaluated,
@@ -71,13 +73,18 @@ from pools.rules.ledger import (
     correction_allowed,
     day_in_range,
     key_rotation_allowed,
+    late_entry_allowed,
     not_backdated,
     not_future_dated,
 )
 from pools.rules.loans import (
     check_open_loan,
+    opening_reversible,
+    people_to_move_back,
     return_allowed,
     return_one_when_vacated,
+    return_reversible,
+    room_to_lend_again,
     term_allowed,
 )
 from pools.rules.monitoring import alerts
@@ -118,6 +125,9 @@ class Batch:
     document: str = ""
     events: list[Event] = field(default_factory=list)
     touched: bool = False  # an event was emitted (applied to `state`), or its apply tried
+    # why this write is a late entry (补录, issue 13): it may then be dated before the
+    # ledger's last event, announced by an `entry_backdated` event
+    late: str | None = None
     # what the command found besides its result (issue 11: warnings, plans posted or lapsed,
     # problems opened or closed); the ledger adds it to a result that is a JSON object
     notes: dict[str, Any] = field(default_factory=dict)
@@ -133,12 +143,41 @@ class Batch:
         idempotent replay had its chance to answer)."""
         recorded = datetime.fromisoformat(self.recorded_at).date()
         refuse(not_future_dated(recorded, self.effective, self.state.settings.max_future_days))
-        refuse(not_backdated(self.state.effective, self.effective))
+        backdated = not_backdated(self.state.effective, self.effective)
+        if backdated is not None and self.late is None:
+            refuse(backdated)
+        if backdated is not None and not self.entered_late:
+            self.enter_late()
         from pools.books import lapse_due  # SPEC 2.7: a write past a plan's end lapses it
 
         lapse_due(self)
 
-    def emit(self, payload: Payload, idem_key: str | None = None) -> Event:
+    @property
+    def entered_late(self) -> bool:
+        return any(type(event.payload) is EntryBackdated for event in self.events)
+
+    @property
+    def amends(self) -> bool:
+        """Whether this write is a late or reversing entry (it changes what earlier dates
+        show, so the ledger checks every date: `Ledger._check_as_of`)."""
+        return any(type(event.payload) in (EntryBackdated, EntryReversed) for event in self.events)
+
+    def enter_late(self) -> None:
+        """Announce a late entry: an `entry_backdated` event, dated like the ledger and
+        carrying why the entry is late; the rest of this write is dated `effective`."""
+        state, reason = self.state, self.late or ""
+        refuse(late_entry_allowed(state.started, self.effective, reason))
+        assert state.effective is not None
+        self.emit(EntryBackdated(self._day), day=state.effective.isoformat(), reason=reason)
+
+    def emit(
+        self,
+        payload: Payload,
+        idem_key: str | None = None,
+        *,
+        day: str | None = None,
+        reason: str | None = None,
+    ) -> Event:
         self.touched = True  # from here on the state may have changed (even if apply raises)
         event = seal(
             self.key,
@@ -146,9 +185,9 @@ class Batch:
             event_id=uuid.uuid4().hex,
             idem_key=idem_key,
             recorded_at=self.recorded_at,
-            effective=self._day,
+            effective=self._day if day is None else day,
             actor=self.actor,
-            reason=self.reason,
+            reason=self.reason if reason is None else reason,
             document=self.document,
             payload=payload,
             prev_hash=self.state.hash,
@@ -416,6 +455,46 @@ def correct_record(batch: Batch, target: int, field: str, stored: str, new: str)
     current = batch.state.corrected(target, field, stored)
     refuse(correction_allowed(target, batch.state.seq, field, current, current, new))
     return batch.emit(RecordCorrected(target, field, current, new))
+
+
+def reverse_entry(batch: Batch, target: Event) -> Event:
+    """A reversing entry (冲销) for `target`, a loan opening or a return recorded in error:
+    the loan is undone, or the returned quotas owe again, as if the original had not
+    happened (as-of views leave out both, `pools.state.fold_as_of`). The original stays.
+    Refused before anything is written if it cannot be undone whole."""
+    reversal = _reversal_of(target)
+    batch.check_date()
+    state = batch.state
+    loan = state.loans.get(reversal.loan_id)
+    if reversal.target == LoanOpened.kind:
+        refuse(opening_reversible(loan, target.seq))
+    else:
+        already = state.reversed_returns.get(str(target.seq))
+        refuse(return_reversible(loan, target.seq, reversal.cause, reversal.count, already))
+        assert loan is not None
+        refuse(people_to_move_back(state.units[loan.borrower], reversal.count))
+        refuse(room_to_lend_again(state, loan.pool, reversal.count))
+    assert loan is not None
+    event = batch.emit(reversal)
+    if loan.lender is not None:  # the lender has its quota back: its own loans may fall due
+        settle(batch, [loan.lender])
+    return event
+
+
+def _reversal_of(target: Event) -> EntryReversed:
+    reversal = EntryReversed.of(target)
+    if reversal is not None:
+        return reversal
+    kind = target.payload.kind
+    raise RuleViolation(
+        Violation(
+            "ledger.reversal",
+            f"event {target.seq} ({kind}) cannot be reversed: only a loan opening or a return "
+            "can (correct a 文号 or reason with `ledger correct`)",
+            f"第 {target.seq} 条（{kind}）不能冲销：只能冲销借用或归还"
+            "（文号、事由请用 ledger correct 更正）",
+        )
+    )
 
 
 def _default_term(settings: Settings, pool: PoolRef) -> int | None:

@@ -211,6 +211,46 @@ class RecordCorrected(Payload):
     new: str
 
 
+@dataclass(frozen=True)
+class EntryBackdated(Payload):
+    """A late entry (补录, issue 13): the events that follow it in the same write take effect
+    on `effective`, a day before the ledger's last event, as an accountant's late or reversing
+    entry does. This event is dated like the ledger (it does not move its date back); its
+    reason says why the entry is late. The entries that follow are checked by the rules both
+    as the ledger stands now and at their own date: `status --as-of` a day on or after it
+    answers with them, `--known-at` a time before this write answers without them."""
+
+    kind: ClassVar[str] = "entry_backdated"
+    effective: str
+
+
+@dataclass(frozen=True)
+class EntryReversed(Payload):
+    """A reversing entry (冲销, issue 13): the effect of event `seq` (a loan opened or a
+    return recorded in error) is undone. The event stays as it was sealed; as recorded now
+    neither it nor this one happened (`status --as-of` leaves both out), as the ledger stood
+    before this one (`--known-at`) it did. `target` is its kind and `loan_id`, `count`,
+    `cause` what it did, so the reversal reads on its own (`audit verify` checks them
+    against the stored event)."""
+
+    kind: ClassVar[str] = "entry_reversed"
+    seq: int
+    target: str
+    loan_id: str
+    count: int
+    cause: str  # of a reversed return; "" for an opening
+
+    @classmethod
+    def of(cls, event: Event) -> EntryReversed | None:
+        """The reversal of `event` (None: an event of its kind is not reversed)."""
+        p = event.payload
+        if isinstance(p, LoanOpened):
+            return cls(event.seq, p.kind, p.loan_id, p.count, "")
+        if isinstance(p, LoanReturned):
+            return cls(event.seq, p.kind, p.loan_id, p.count, p.cause)
+        return None
+
+
 # ---- teacher quota accounts (SPEC 2.9) ------------------------------------------------------
 # A plan applied is one group: TeacherPlanStarted, the releases, the allocations,
 # TeacherPlanCompleted, written in one transaction (no other event inside a group).
@@ -376,6 +416,8 @@ PAYLOAD_TYPES: dict[str, type[Payload]] = {
         PoolRebuilt,
         ChainKeyRotated,
         RecordCorrected,
+        EntryBackdated,
+        EntryReversed,
     )
 }
 PAYLOAD_TYPES.update({cls.kind: cls for cls in TEACHER_PAYLOADS})

@@ -25,6 +25,7 @@ writes store every `snapshot_every` events, and folds only the events after it.
 from __future__ import annotations
 
 import gc
+import heapq
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -42,6 +43,7 @@ from pools.checkpoint import Checkpoint, CheckpointError
 from pools.commands import Batch
 from pools.events import (
     KEY_ENV,
+    EntryReversed,
     Event,
     LoanOpened,
     chain_hash,
@@ -61,6 +63,7 @@ from pools.results import (
 from pools.rules.idempotency import key_named
 from pools.rules.institutional_pool import decision_named
 from pools.rules.ledger import (
+    as_of_view_consistent,
     chain_key_matches,
     day_in_range,
     legacy_key_seals,
@@ -74,7 +77,15 @@ from pools.rules.teacher_quota import document_named
 from pools.rules.useplans import Channel, PlanState, channel_named, free_vacancies
 from pools.rules.violations import RuleViolation, Violation, refuse, refuse_input
 from pools.snapshot import SnapshotUnsupported, make_snapshot, snapshot_every, trusted_state
-from pools.state import InvariantBroken, State, collector_paused, fold
+from pools.state import (
+    InvariantBroken,
+    State,
+    collector_paused,
+    fold,
+    fold_as_of,
+    in_date_order,
+    reversals_among,
+)
 from pools.storage import Head, Store, event_from_row, redact, row_json
 from pools.storage import LedgerBusy as LedgerBusy  # a write that waited too long raises it
 from pools.teacher_plans import TeacherPlan, read_plan
@@ -128,6 +139,7 @@ class Ledger:
             raise LedgerError(str(exc)) from exc
         self._state: State | None = None
         self._lock = threading.RLock()
+        self._late: str | None = None  # why the writes in `late_entry` are late
 
     # ---- opening ---------------------------------------------------------------------
 
@@ -484,6 +496,47 @@ class Ledger:
         made = self._write(effective, actor, reason, correction_document, run)
         return {"seq": seq, "corrections": made}
 
+    @contextmanager
+    def late_entry(self, reason: str | None) -> Iterator[None]:
+        """Writes inside may be dated before the ledger's last event (补录, issue 13): each
+        such write is announced by an `entry_backdated` event carrying `reason`, and is
+        refused unless the ledger stays consistent at every date (`status --as-of`). A write
+        dated on or after the last event is an ordinary one. `None`: no late entries."""
+        previous, self._late = self._late, reason
+        try:
+            yield
+        finally:
+            self._late = previous
+
+    def reverse(
+        self,
+        seq: int,
+        *,
+        actor: str,
+        reason: str,
+        document: str = "",
+        effective: date | None = None,
+    ) -> dict[str, Any]:
+        """Reverse event `seq` (a loan opening or a return recorded in error) by a reversing
+        entry, written today: from now on, and as of any earlier date as recorded now, it is as
+        if the original had not happened (`--known-at` still shows it). `reason` says why.
+        {"seq", "reversal", "loan", "returns"}."""
+        if not reason.strip():
+            raise LedgerError("say why the entry is reversed (--reason)")
+        with self._reading() as (conn, _head):
+            target = self._event_at(conn, seq)
+        if target is None:
+            raise LedgerError(f"there is no event {seq} to reverse")
+
+        def run(batch: Batch) -> dict[str, Any]:
+            made = commands.reverse_entry(batch, target)
+            assert isinstance(made.payload, EntryReversed)
+            loan = batch.state.loans[made.payload.loan_id]
+            settled = [e.payload.as_dict() for e in batch.events if e.seq > made.seq]
+            return {"seq": seq, "reversal": made.seq, "loan": loan_json(loan), "returns": settled}
+
+        return self._write(effective, actor, reason, document, run)
+
     def _stored_texts(self, seq: int) -> dict[str, str]:
         """The 文号 and reason event `seq` was sealed with ({} if there is no such event: the
         rule then says so)."""
@@ -491,11 +544,14 @@ class Ledger:
             return self._stored_texts_in(conn, seq)
 
     def _stored_texts_in(self, conn: Connection, seq: int) -> dict[str, str]:
-        row = self.store.row(conn, seq)
-        if row is None:
+        event = self._event_at(conn, seq)
+        if event is None:
             return {}
-        event = event_from_row(row)
         return {"document": event.document, "reason": event.reason}
+
+    def _event_at(self, conn: Connection, seq: int) -> Event | None:
+        row = self.store.row(conn, seq)
+        return None if row is None else event_from_row(row)
 
     def state(self, as_of: date | None = None, known_at: datetime | None = None) -> State:
         """The folded state: current, or as of the end of `as_of` (a fresh fold), as the
@@ -503,16 +559,22 @@ class Ledger:
         then: a past answer, reproduced exactly). Read only: the current state is this
         object's cache. Any date folds (`date.max`: every event, freshly folded)."""
         with self._reading() as (conn, head):
+            current = self._caught_up(conn, head)
             if known_at is None:
-                current = self._caught_up(conn, head)
-                # effective dates never go backwards: as of a day on or after the last
-                # event's, the state is the current one (no refold of a million events)
+                # the ledger's date never goes backwards (a late entry leaves it): as of a day
+                # on or after it, the state is the current one (no refold of a million events)
                 last = current.effective
                 if as_of is None or (as_of < date.max and (last is None or last <= as_of)):
                     return current
             until = None if as_of is None else as_of.isoformat()
-            events = self.store.events(conn, upto=head.seq, until=until)
-            return fold(events if known_at is None else recorded_by(events, known_at))
+            if as_of is None or current.amendments == 0:  # a prefix of the ledger
+                events = self.store.events(conn, upto=head.seq, until=until)
+                return fold(events if known_at is None else recorded_by(events, known_at))
+            if known_at is None:  # late entries count from their own date
+                by_date = self.store.events(conn, upto=head.seq, until=until, by_date=True)
+                return fold_as_of(by_date, current.reversed_seqs())
+            known = list(recorded_by(self.store.events(conn, upto=head.seq), known_at))
+            return fold_as_of(in_date_order(known, as_of), reversals_among(known))
 
     def status(
         self, as_of: date | None = None, known_at: datetime | None = None, *, lists: bool = True
@@ -806,6 +868,8 @@ class Ledger:
                 keys=keys,
                 stored=lambda seq: self._stored_texts_in(conn, seq),
                 snapshots=list(self.store.all_snapshots(conn)),
+                event_at=lambda seq: self._event_at(conn, seq),
+                events_by_date=lambda: self.store.events(conn, upto=head.seq, by_date=True),
             )
             return found.as_dict()
 
@@ -860,6 +924,21 @@ class Ledger:
         found = self.store.latest_snapshot(conn, head.seq)
         return None if found is None else trusted_state(self._key, *found)
 
+    def _check_as_of(self, conn: Connection, head: Head, new: list[Event], state: State) -> None:
+        """A late or reversing entry must leave the ledger consistent at every date: replay
+        it with the new events in order of effective date, without the reversed events (as
+        `status --as-of` reads it; `state`: the ledger with the new events) and refuse,
+        naming the event and its date, if any rule breaks. A full replay: such entries are
+        rare, and this is their price."""
+        stored = self.store.events(conn, upto=head.seq, by_date=True)
+        try:
+            merged = heapq.merge(stored, in_date_order(new), key=_date_order)
+            fold_as_of(merged, state.reversed_seqs())
+        except InvariantBroken as exc:
+            row = self.store.row(conn, exc.seq)
+            day = row[4] if row is not None else next(e.effective for e in new if e.seq == exc.seq)
+            refuse(as_of_view_consistent(exc.seq, exc.message, day))
+
     def _maybe_snapshot(self, conn: Connection, state: State) -> None:
         """Store a snapshot of `state` in the write's transaction once `snapshot_every`
         events have been written since the latest one."""
@@ -905,11 +984,14 @@ class Ledger:
                         actor.strip(),
                         reason,
                         document,
+                        late=self._late,
                     )
                     result = command(batch)
                     if batch.notes and isinstance(result, dict):
                         result = cast(T, {**result, **batch.notes})
                     _refuse_unsettled(state, _touched_units(state, batch.events))
+                    if batch.amends:
+                        self._check_as_of(conn, head, batch.events, state)
                     self.store.append(conn, batch.events)
                     if batch.events:
                         self._maybe_snapshot(conn, state)
@@ -968,6 +1050,10 @@ def _check_day(field: str, day: date | None) -> None:
     """A date from the caller lies in the range a ledger can mean (else InputRefused)."""
     if day is not None:
         refuse_input(day_in_range(field, day))
+
+
+def _date_order(event: Event) -> tuple[str, int]:
+    return event.effective, event.seq
 
 
 def recorded_by(events: Iterable[Event], known_at: datetime) -> Iterator[Event]:

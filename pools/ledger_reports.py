@@ -41,6 +41,7 @@ LOAN_STATUS_WORDS = {
     "expiring": ("即将到期", "expiring soon"),
     "overdue": ("已到期待评估", "overdue"),
     "returned": ("已归还", "returned"),
+    "reversed": ("已冲销", "reversed"),
 }
 QUOTAS = ("编制数", "Quotas")
 TERM = ("期限", "Term")

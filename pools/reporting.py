@@ -20,13 +20,13 @@ from pools.commands import Batch
 from pools.results import returned_json
 from pools.state import State
 
-LOAN_DISPLAY_STATUSES = ("in_use", "expiring", "overdue", "returned")
+LOAN_DISPLAY_STATUSES = ("in_use", "expiring", "overdue", "returned", "reversed")
 
 
 def loan_display_status(loan: dict[str, Any], expiring: set[str]) -> str:
     """The ledger's loan status in the planner's words; "expiring" comes from the alerts."""
     if loan["status"] == "closed":
-        return "returned"
+        return "reversed" if loan.get("reversed_by") else "returned"
     if loan["status"] == "expired":
         return "overdue"
     return "expiring" if loan["loan_id"] in expiring else "in_use"

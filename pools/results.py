@@ -282,6 +282,7 @@ def loan_json(loan: LoanState, day: date | None = None) -> dict[str, Any]:
         "key": loan.idem_key,
         "actor": loan.actor,
         "document": loan.document,
+        "reversed_by": loan.reversed_by or None,  # the reversing entry (冲销), if any
     }
 
 

@@ -55,6 +55,8 @@ from pools.events import (
     FINGERPRINT_FIELD,
     GENESIS,
     ChainKeyRotated,
+    EntryBackdated,
+    EntryReversed,
     Event,
     LedgerInitialised,
     LoanEvaluated,
@@ -98,12 +100,18 @@ from pools.rules.ledger import (
     actor_named,
     correction_allowed,
     key_rotation_allowed,
+    late_entry_allowed,
+    late_entry_covers,
     not_backdated,
 )
 from pools.rules.loans import (
     loan_count_valid,
+    opening_reversible,
+    people_to_move_back,
     pool_has_room,
     return_allowed,
+    return_reversible,
+    room_to_lend_again,
     vacancy_to_move_into,
 )
 from pools.rules.problems import (
@@ -250,6 +258,10 @@ class LoanState:
     awaiting_return: bool = False
     document: str = ""  # of the opening event: an idempotent retry must repeat it
     reason: str = ""
+    reversed_by: int = 0  # the reversing entry that undid the opening (issue 13), 0: none
+    # status and awaiting_return when the last return closed it: a reversed return reopens
+    # the loan as it was, as the ledger read without that return shows it
+    before_close: tuple[LoanStatus, bool] | None = None
 
     @property
     def lender(self) -> str | None:
@@ -325,6 +337,11 @@ class State:
     # record corrections (issue 13)
     corrections: dict[str, dict[str, str]]  # keyed by str(seq): plain JSON/msgpack keys
     corrected_from: dict[str, dict[str, str]]
+    # late and reversing entries (issue 13)
+    started: date | None
+    amendments: int
+    _late_window: tuple[str, str] | None
+    reversed_returns: dict[str, int]
     # SPEC 2.9
     teacher: TeacherBook
 
@@ -359,6 +376,13 @@ class State:
         # what the first correction of each (seq, field) says was stored: `audit verify`
         # checks it against the stored event (the fold does not keep every event's text)
         self.corrected_from: dict[str, dict[str, str]] = {}
+        self.started: date | None = None  # the first event's date: nothing takes effect before
+        # late and reversing entries: as-of views then read the events in order of effective
+        # date, without the reversed events and their reversals (`fold_as_of`)
+        self.amendments = 0
+        # the write and date of the late entry being applied (recorded_at, effective)
+        self._late_window: tuple[str, str] | None = None
+        self.reversed_returns: dict[str, int] = {}  # str(seq) of a return -> its reversal
         # running sums over municipal administrative organs, so capacity is O(1)
         self.admin_vacancies = 0
         self.admin_net = 0  # Σ (headcount − own limit): > 0 means over quota as a whole
@@ -392,7 +416,9 @@ class State:
         while heap and term_ended(heap[0][0], day):
             end, _, loan_id = heapq.heappop(heap)
             loan = self.loans.get(loan_id)
-            if loan is not None and loan.status is STATUS_OPEN and loan.end == end:
+            # a loan reopened by a reversed return may stand in the heap twice
+            is_due = loan is not None and loan.status is STATUS_OPEN and loan.end == end
+            if is_due and loan_id not in due:
                 due.append(loan_id)
         for loan_id in due:  # not yet expired: the caller emits the events that expire them
             loan = self.loans[loan_id]
@@ -403,17 +429,24 @@ class State:
     # ---- the fold ----------------------------------------------------------------------
 
     def apply(self, event: Event) -> None:
-        seq, _, _, _, effective, actor, _, _, payload, _, digest = event
+        seq, _, _, recorded_at, effective, actor, _, _, payload, _, digest = event
         if seq != self.seq + 1:
             raise InvariantBroken(seq, f"expected event {self.seq + 1}, found {seq}")
+        late = False
         if effective == self._effective_text:  # most events share the day of the one before
             day = self.effective
+            self._late_window = None
         else:
             try:
                 day = parse_day(effective)
             except (TypeError, ValueError):
                 raise InvariantBroken(seq, f"effective date {effective!r} is not a date") from None
-            _refuse(seq, not_backdated(self.effective, day))
+            backdated = not_backdated(self.effective, day)
+            late = backdated is not None
+            if late and not late_entry_covers(self._late_window, recorded_at, effective):
+                _refuse(seq, backdated)
+            if not late:
+                self._late_window = None
         if actor != self._actor_text:  # most events have the actor of the one before
             _refuse(seq, actor_named(actor))
             self._actor_text = actor
@@ -430,8 +463,9 @@ class State:
             self.keyed[idem_key] = KeyedEvent.of(event)
         self.seq = seq
         self.hash = digest
-        self.effective = day
-        self._effective_text = effective
+        if not late:  # a late entry leaves the ledger's date where it was
+            self.effective = day
+            self._effective_text = effective
 
     def _touch_unit(self, unit: UnitState, **changes: Any) -> None:
         """Change a unit and keep the admin-group sums right."""
@@ -472,6 +506,7 @@ class State:
         self.inst_capacity = self.settings.institutional_capacity
         self.inst_period_end = add_years(day, self.settings.pool_period_years)
         self.initialised = True
+        self.started = day
 
     def _on_key_rotated(self, event: Event, day: date, p: ChainKeyRotated) -> None:
         rotation = key_rotation_allowed(self.key_fingerprint, p.fingerprint, DEMO_FINGERPRINT)
@@ -488,6 +523,82 @@ class State:
         for loan in self.loans.values():  # the loan register shows the corrected 文号
             if loan.opened_seq == p.seq:
                 setattr(loan, p.field, p.new)
+
+    def _on_entry_backdated(self, event: Event, day: date, p: EntryBackdated) -> None:
+        """Open the window of a late entry: the rest of this write may be dated `p.effective`."""
+        entry_day = _plan_day(event.seq, p.effective)
+        _refuse(event.seq, late_entry_allowed(self.started, entry_day, event.reason))
+        if entry_day >= day:
+            raise InvariantBroken(event.seq, f"a late entry dated {entry_day} is not late")
+        self._late_window = (event.recorded_at, p.effective)
+        self.amendments += 1
+
+    def _on_entry_reversed(self, event: Event, day: date, p: EntryReversed) -> None:
+        """Undo a loan opening or a return (see `pools.rules.loans`, reversing entries)."""
+        seq = event.seq
+        loan = self.loans.get(p.loan_id)
+        if p.target == LoanOpened.kind:
+            _refuse(seq, opening_reversible(loan, p.seq))
+            assert loan is not None
+            if p.count != loan.count:
+                raise InvariantBroken(seq, f"loan {p.loan_id} was opened for {loan.count}")
+            self._lend(loan, -p.count)
+            loan.outstanding = 0
+            loan.status = STATUS_CLOSED
+            loan.reversed_by = seq
+            self.open_by_borrower[loan.borrower].remove(loan.loan_id)
+        elif p.target == LoanReturned.kind:
+            already = self.reversed_returns.get(str(p.seq))
+            _refuse(seq, return_reversible(loan, p.seq, p.cause, p.count, already))
+            assert loan is not None
+            borrower = self.units[loan.borrower]
+            _refuse(seq, people_to_move_back(borrower, p.count))
+            _refuse(seq, room_to_lend_again(self, loan.pool, p.count))
+            self._shift(borrower, headcount=-p.count)
+            self._lend(loan, p.count)
+            cause = RETURN_CAUSE_OF[p.cause]
+            loan.returned[cause] -= p.count
+            if not loan.returned[cause]:
+                del loan.returned[cause]
+            if loan.status is STATUS_CLOSED:
+                self._reopen(loan)
+            loan.outstanding += p.count
+            self.reversed_returns[str(p.seq)] = seq
+        else:
+            raise InvariantBroken(seq, f"a {p.target} event cannot be reversed")
+        self.amendments += 1
+
+    def reversed_seqs(self) -> set[int]:
+        """Every reversed event and its reversal: as recorded now, neither happened."""
+        found = {n for loan in self.loans.values() if loan.reversed_by
+                 for n in (loan.opened_seq, loan.reversed_by)}  # fmt: skip
+        for target, by in self.reversed_returns.items():
+            found.update((int(target), by))
+        return found
+
+    def _lend(self, loan: LoanState, count: int) -> None:
+        """Lend `count` more quotas on `loan` (negative: take them back), people included."""
+        borrower = self.units[loan.borrower]
+        lender_id = loan.pool.lender
+        if lender_id is None:
+            self.pool_lent[loan.pool.kind] += count
+            borrower.pool_headcount += count
+        else:
+            self._shift(self.units[lender_id], lent=count)
+            borrower.borrowed += count
+
+    def _reopen(self, loan: LoanState) -> None:
+        """A closed loan owes quotas again, as it stood before it closed (open or expired,
+        sent back by an evaluation or not), among its borrower's loans in opening order."""
+        loan.status, loan.awaiting_return = loan.before_close or (STATUS_OPEN, False)
+        loan.before_close = None
+        if loan.awaiting_return:
+            self.awaiting_return.add(loan.loan_id)
+        owed = self.open_by_borrower.setdefault(loan.borrower, [])
+        owed.append(loan.loan_id)
+        owed.sort(key=lambda loan_id: self.loans[loan_id].opened_seq)
+        if loan.status is STATUS_OPEN and loan.end is not None:
+            heapq.heappush(self._expiry_heap, (loan.end, loan.opened_seq, loan.loan_id))
 
     def corrected(self, seq: int, field: str, stored: str) -> str:
         """What event `seq` says in `field` now: the stored value, or its last correction."""
@@ -592,6 +703,7 @@ class State:
         loan.outstanding -= count
         loan.returned[cause] = loan.returned.get(cause, 0) + count
         if loan.outstanding == 0:
+            loan.before_close = (loan.status, loan.awaiting_return)
             loan.status = STATUS_CLOSED
             loan.awaiting_return = False
             self.awaiting_return.discard(loan.loan_id)
@@ -675,6 +787,8 @@ _HANDLERS: dict[type, Callable[[State, Event, date, Any], None]] = {
     PoolRebuilt: State._on_pool_rebuilt,
     ChainKeyRotated: State._on_key_rotated,
     RecordCorrected: State._on_record_corrected,
+    EntryBackdated: State._on_entry_backdated,
+    EntryReversed: State._on_entry_reversed,
 }
 
 
@@ -875,6 +989,43 @@ def fold(
                     break
                 state.apply(event)
     return state
+
+
+def fold_as_of(events: Iterable[Event], reversed_seqs: Iterable[int] = ()) -> State:
+    """The state the ledger shows as of a day, as recorded now, from its events in order of
+    effective date (then sequence): a late entry (issue 13) counts from its own date, and a
+    reversed event and its reversal (`reversed_seqs`) did not happen. A view, not the
+    ledger's fold: sequence numbers skip the events left out, and the state's `seq` and
+    `hash` are those of the newest event it holds."""
+    state = State()
+    newest: tuple[int, str] = (0, GENESIS)
+    skip = frozenset(reversed_seqs)
+    with collector_paused():
+        for event in events:
+            if event.seq in skip:
+                continue
+            state.seq = event.seq - 1
+            state.apply(event)
+            newest = max(newest, (event.seq, event.hash))
+    state.seq, state.hash = newest
+    return state
+
+
+def reversals_among(events: Iterable[Event]) -> set[int]:
+    """The reversed events and their reversals among `events` (see `State.reversed_seqs`)."""
+    found: set[int] = set()
+    for event in events:
+        if isinstance(event.payload, EntryReversed):
+            found.update((event.seq, event.payload.seq))
+    return found
+
+
+def in_date_order(events: Iterable[Event], until: date | None = None) -> list[Event]:
+    """`events` effective on or before `until`, in the order `fold_as_of` reads them."""
+    last = None if until is None else until.isoformat()
+    chosen = [event for event in events if last is None or event.effective <= last]
+    chosen.sort(key=lambda event: (event.effective, event.seq))
+    return chosen
 
 
 @contextmanager

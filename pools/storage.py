@@ -417,9 +417,13 @@ class Store:
         upto: int | None = None,
         until: str | None = None,
         batch: int = 20_000,
+        *,
+        by_date: bool = False,
     ) -> Iterator[Event]:
-        """Events in sequence order: seq in (after, upto], effective on or before `until`."""
-        for row in self.rows(conn, after, upto, until, batch):
+        """Events in sequence order (`by_date`: in order of effective date, then sequence,
+        as `pools.state.fold_as_of` reads them): seq in (after, upto], effective on or
+        before `until`."""
+        for row in self.rows(conn, after, upto, until, batch, by_date=by_date):
             yield event_from_row(row)
 
     def rows(
@@ -429,6 +433,8 @@ class Store:
         upto: int | None = None,
         until: str | None = None,
         batch: int = 20_000,
+        *,
+        by_date: bool = False,
     ) -> Iterator[tuple[Any, ...]]:
         """Raw rows (plain tuples, columns in table order) in sequence order.
 
@@ -450,7 +456,8 @@ class Store:
         # a replay stopped early may not have closed its cursor yet when the next one opens)
         cursor = driver.cursor() if self.is_sqlite else driver.cursor(name=f"rows_{uuid4().hex}")
         try:
-            cursor.execute(sql + " ORDER BY seq", params)
+            order = " ORDER BY effective, seq" if by_date else " ORDER BY seq"
+            cursor.execute(sql + order, params)
             while page := cursor.fetchmany(batch):
                 yield from page
         finally:

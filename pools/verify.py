@@ -18,6 +18,10 @@
    unit's reservation recounted from its open plans, and the open problems recounted
    (`pools.rules.useplans.unlapsed_plans`); the teacher plan groups complete (SPEC 2.9); every
    correction of a 文号 or reason replacing what its event was sealed with.
+   Late and reversing entries (issue 13): every reversal says what the event it reverses did,
+   and, if the ledger has late or reversing entries, it replays in order of effective date
+   without the reversed events too (what `status --as-of` reads), so every date's answer is
+   consistent.
 7. snapshots — every stored snapshot of the state (`pools.snapshot`): its MAC, format and
    the hash of the event at its seq, then its state against the replay at that seq.
 8. checkpoints — if signed checkpoints are given (SPEC 3.6): each is signed by the given public
@@ -44,6 +48,7 @@ from pools.events import (
     FINGERPRINT_FIELD,
     GENESIS,
     ChainKeyRotated,
+    EntryReversed,
     Event,
     LoanOpened,
     chain_hash,
@@ -55,7 +60,7 @@ from pools.rules.problems import ProblemStatus
 from pools.rules.teacher_quota import group_complete
 from pools.rules.useplans import PlanStatus, unlapsed_plans
 from pools.snapshot import StoredSnapshot, compare_with_replay, snapshot_checks
-from pools.state import InvariantBroken, State
+from pools.state import InvariantBroken, State, fold_as_of
 from pools.storage import Head, event_from_row, row_json
 from pools.transparency import checkpoint_findings
 from pools.vocabulary import PoolKind, parse_day
@@ -281,6 +286,44 @@ def corrections(state: State, stored: Callable[[int], Mapping[str, str]]) -> lis
     return found
 
 
+def reversals(state: State, event_at: Callable[[int], Event | None]) -> list[Problem]:
+    """Every reversing entry says exactly what the event it reverses did (`event_at`: the
+    stored event of a seq): the fold checks it against the loan, this against the record."""
+    pairs = [(loan.opened_seq, loan.reversed_by) for loan in state.loans.values()]
+    pairs += [(int(target), by) for target, by in state.reversed_returns.items()]
+    found = []
+    for target_seq, by in sorted(pair for pair in pairs if pair[1]):
+        target, reversal = event_at(target_seq), event_at(by)
+        said = None if reversal is None else reversal.payload
+        if target is None or said is None or EntryReversed.of(target) != said:
+            found.append(
+                Problem(
+                    "ledger.reversal",
+                    by,
+                    f"reversing entry {by} does not say what event {target_seq} did",
+                )
+            )
+    return found
+
+
+def as_of_views(state: State, events_by_date: Callable[[], Iterable[Event]]) -> list[Problem]:
+    """With late or reversing entries, the ledger replayed in order of effective date without
+    the reversed events (every `status --as-of D` is a prefix of that) breaks no rule."""
+    if not state.amendments:
+        return []
+    try:
+        fold_as_of(events_by_date(), state.reversed_seqs())
+    except InvariantBroken as exc:
+        return [
+            Problem(
+                "ledger.late_entry_conflict",
+                exc.seq,
+                f"replayed in order of effective date (as of its date): {exc.message} [{exc.rule}]",
+            )
+        ]
+    return []
+
+
 def settlement(state: State) -> list[Problem]:
     """Pass 4: 空一还一 applied everywhere; every loan an evaluation sent back returned."""
     return [
@@ -418,13 +461,17 @@ def verify_rows(
     keys: Mapping[str, bytes] | None = None,
     stored: Callable[[int], Mapping[str, str]] | None = None,
     snapshots: Iterable[tuple[StoredSnapshot, str | None]] = (),
+    event_at: Callable[[int], Event | None] | None = None,
+    events_by_date: Callable[[], Iterable[Event]] | None = None,
 ) -> Verification:
     """Run every pass over the stored `rows` (in sequence order) and the `head`; with
     `checkpoints`, also pass 6 against them under `public_key`; with `check_key` (the
     ledger's `verify` sets it), also whether `key` is the chain key the first event names;
     with `keys` (fingerprint → key), each event under the key in force at it; with `stored`
     (seq → the 文号 and reason an event was sealed with), the corrections; with `snapshots`
-    ((snapshot, hash of the event at its seq) pairs), also those."""
+    ((snapshot, hash of the event at its seq) pairs), also those; with `event_at` (seq → the
+    stored event), the reversing entries; with `events_by_date` (the events in order of
+    effective date), the ledger's late entries."""
     chain, replay, rules = ChainPass(key, keys), ReplayPass(), RulesAtOpenPass()
     snapshot_found = PassProblems("snapshot")
     unchecked, to_compare = snapshot_checks(key, snapshots, (keys or {}).values())
@@ -477,6 +524,12 @@ def verify_rows(
         if stored is not None:
             passes.append(PassProblems("corrections"))
             passes[-1].extend(corrections(state, stored))
+        if event_at is not None:
+            passes.append(PassProblems("reversals"))
+            passes[-1].extend(reversals(state, event_at))
+        if events_by_date is not None:
+            passes.append(PassProblems("as_of"))
+            passes[-1].extend(as_of_views(state, events_by_date))
     if check_key:
         passes.append(key_problems(state, key))
     passes.append(signed.problems())

@@ -172,3 +172,42 @@ def legacy_key_seals(sealed: bool) -> Violation | None:
         "not the key the ledger is sealed with; nothing was written",
         "所给链密钥无法复现本台账最后一条记录的哈希，不是本台账的密钥；未写入任何内容",
     )
+
+
+def late_entry_allowed(started: date | None, effective: date, reason: str) -> Violation | None:
+    """A late entry (补录) says why it is late and takes effect on a day the ledger covers:
+    not before its first event. (A day on or after the last event's is no late entry: the
+    write is then simply dated, see `not_backdated`.)"""
+    if not reason.strip():
+        return Violation(
+            "ledger.late_entry",
+            "a late entry says why it is recorded late (--late-entry REASON)",
+            "补录须说明补录原因（--late-entry 原因）",
+        )
+    if started is not None and effective < started:
+        return Violation(
+            "ledger.late_entry",
+            f"effective date {effective} is before the ledger began ({started}): "
+            "nothing can take effect there",
+            f"生效日期 {effective} 早于台账建立之日（{started}），不能补录",
+        )
+    return None
+
+
+def late_entry_covers(window: tuple[str, str] | None, recorded_at: str, effective: str) -> bool:
+    """Whether an event dated before the ledger's last event is part of a late entry: it
+    follows the `entry_backdated` event of its own write (`window`: that write's recorded
+    time and the entry's date) and carries that date."""
+    return window is not None and window == (recorded_at, effective)
+
+
+def as_of_view_consistent(seq: int, message: str, day: str) -> Violation:
+    """A late or reversing entry must leave the ledger consistent at every date, not only as
+    it stands now: replayed in the order of effective dates (what `status --as-of` reads),
+    event `seq` would break a rule."""
+    return Violation(
+        "ledger.late_entry_conflict",
+        f"with this entry the ledger as of {day} would be inconsistent: event {seq}: "
+        f"{message}; nothing was written",
+        f"补录后台账截至 {day} 将不一致：第 {seq} 条：{message}；未写入任何内容",
+    )

@@ -23,7 +23,15 @@ from pools.rules.settings import Settings
 from pools.rules.unit_loans import lender_has_spare, unit_loan_parties, unit_purpose_given
 from pools.rules.units import over_quota_only_loses_people, unit_known
 from pools.rules.violations import Violation, first
-from pools.vocabulary import KIND_ADMIN, KIND_UNIT, STATUS_CLOSED, PoolKind, PoolRef, PoolRefError
+from pools.vocabulary import (
+    KIND_ADMIN,
+    KIND_UNIT,
+    STATUS_CLOSED,
+    STATUS_OPEN,
+    PoolKind,
+    PoolRef,
+    PoolRefError,
+)
 
 if TYPE_CHECKING:
     from pools.state import LoanState, State, UnitState
@@ -247,3 +255,79 @@ def check_open_loan(
         institutional_period_running(state, effective),
         pool_has_room(state, pool, count),
     )
+
+
+# ---- reversing entries (冲销, issue 13) ---------------------------------------------------
+# A loan opened or a return recorded in error is undone by a reversing entry from the
+# original's date; the original stays. Only what can be undone whole: an opening nothing has
+# followed yet (no return, expiry or evaluation), a return by hand or by vacancy (an
+# evaluation's return is part of its decision).
+
+REVERSIBLE_RETURN_CAUSES = frozenset({"manual", "vacancy"})
+
+
+def _reversal(message: str, message_zh: str) -> Violation:
+    return Violation("ledger.reversal", message, message_zh)
+
+
+def opening_reversible(loan: LoanState | None, seq: int) -> Violation | None:
+    """A loan opening can be reversed while the loan is exactly as it was opened."""
+    if loan is None or loan.opened_seq != seq:
+        return _reversal(f"event {seq} opened no loan", f"第 {seq} 条记录不是借用")
+    if loan.reversed_by:
+        return _reversal(
+            f"loan {loan.loan_id} was already reversed (event {loan.reversed_by})",
+            f"借用 {loan.loan_id} 已于第 {loan.reversed_by} 条冲销",
+        )
+    if loan.returned or loan.evaluations or loan.status is not STATUS_OPEN:
+        return _reversal(
+            f"loan {loan.loan_id} has later events (a return, expiry or evaluation): reverse "
+            "the returns first, or return the loan instead",
+            f"借用 {loan.loan_id} 已有后续记录（归还、到期或评估）：请先冲销归还，或改为归还",
+        )
+    return None
+
+
+def return_reversible(
+    loan: LoanState | None, seq: int, cause: str, count: int, already: int | None
+) -> Violation | None:
+    """A return can be reversed once, if by hand or by vacancy, and only as far as the loan
+    still records it (`already`: the event that reversed it before, if any)."""
+    if loan is None:
+        return _reversal(f"event {seq} returned no loan", f"第 {seq} 条记录不是归还")
+    if already is not None:
+        return _reversal(
+            f"the return of event {seq} was already reversed (event {already})",
+            f"第 {seq} 条归还已于第 {already} 条冲销",
+        )
+    if cause not in REVERSIBLE_RETURN_CAUSES:
+        return _reversal(
+            f"a return decided by an evaluation is not reversed on its own (event {seq})",
+            f"评估决定的归还不能单独冲销（第 {seq} 条）",
+        )
+    recorded = sum(n for c, n in loan.returned.items() if c.value == cause)
+    if not 1 <= count <= recorded or loan.reversed_by:
+        return _reversal(
+            f"loan {loan.loan_id} records {recorded} returned by {cause}; cannot reverse {count}",
+            f"借用 {loan.loan_id} 按{cause}归还记录 {recorded} 名，不能冲销 {count} 名",
+        )
+    return None
+
+
+def people_to_move_back(unit: UnitState, count: int) -> Violation | None:
+    """Reversing a return moves its people back from own quota onto the loan: the unit must
+    still count them on its own quota."""
+    if unit.headcount >= count:
+        return None
+    return _reversal(
+        f"{unit.unit_id} has {unit.headcount} people on its own quota; {count} cannot move back "
+        "onto the loan",
+        f"{unit.unit_id} 在编 {unit.headcount} 人，不能将 {count} 人移回借用编制",
+    )
+
+
+def room_to_lend_again(state: State, pool: PoolRef, count: int) -> Violation | None:
+    """Reversing a return lends its quotas again: the pool (or lending unit) must have them."""
+    if pool.lender is None:
+        return pool_has_room(state, pool, count)
+    return lender_has_spare(state, pool.lender, count)

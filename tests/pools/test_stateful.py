@@ -2,8 +2,10 @@
 syncs against a deliberately simple model, written from SPEC 2 without looking at the fold.
 
 After every step the ledger's status must equal the model's figures, every invariant must
-hold, and `audit verify` must pass. A loan request must be accepted exactly when the model
-finds no rule broken, and a refusal must name one of the rules the model finds broken.
+hold, `audit verify` must pass, and the ledger must answer as of the day before (with late
+and reversing entries that is a replay in date order). A loan request must be accepted
+exactly when the model finds no rule broken, and a refusal must name one of the rules the
+model finds broken.
 """
 
 from __future__ import annotations
@@ -30,6 +32,12 @@ UNIT_IDS = ["A1", "A2", "A3", "C1", "I1", "I2"]
 PURPOSES = {"admin": "引进生", "institutional": "高层次人才"}
 TEACHER_IDS = ["T1", "T2", "T3", "T4"]
 TEACHER_START = {"T1": 60, "T2": 40, "T3": 25, "T4": 10}
+# what may refuse reversing a return: already reversed, people gone, no quota to lend again,
+# an earlier date left inconsistent, or a vacancy 空一还一 would have to fill at once
+REVERSAL_REFUSALS = {
+    "ledger.reversal", "pool.capacity", "unit.lender_no_spare", "ledger.late_entry_conflict",
+    "ledger.invariant",
+}  # fmt: skip
 
 
 @dataclass
@@ -135,6 +143,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.inst_capacity = SETTINGS.institutional_capacity
         self.period_end = date(2028, 1, 1)
         self.keys: dict[str, MLoan] = {}
+        self.manual_returns: list[tuple[int, MLoan, int]] = []  # (event, loan, count)
         self.plans: list[MPlan] = []  # SPEC 2.7/2.8 (issue 11): the model's books
         self.problems: list[MProblem] = []
         self.teacher: dict[str, int] = {}  # the model's teacher quotas (SPEC 2.9)
@@ -344,8 +353,66 @@ class LedgerMachine(RuleBasedStateMachine):
         self._mark_expired()
         self._lapse()
         self._give_back(loan, count)
+        self.manual_returns.append((self._return_seq(loan), loan, count))
         if loan.pool.startswith("unit:"):
             self._settle(loan.pool[5:])
+
+    # ---- late and reversing entries (issue 13) -----------------------------------------
+    # Whether the ledger accepts one depends on every date since (it replays in date order),
+    # more than this model follows: a refusal must name a rule that can refuse it, and an
+    # accepted one must change the figures exactly as the model says.
+
+    def _return_seq(self, loan: MLoan) -> int:
+        events = self.ledger.events(loan_id=loan.loan_id)
+        manual = [e for e in events if e["kind"] == "loan_returned"]
+        return max(e["seq"] for e in manual if e["payload"]["cause"] == "manual")
+
+    @precondition(lambda self: any(loan.outstanding for loan in self.loans))
+    @rule(data=st.data(), back=st.integers(1, 90))
+    def late_manual_return(self, data: st.DataObject, back: int) -> None:
+        last = self.ledger.state().effective
+        assert last is not None
+        day = last - timedelta(days=back)
+        owed = [loan for loan in self.loans
+                if loan.outstanding and loan.opened is not None and loan.opened <= day]  # fmt: skip
+        if not owed:
+            return
+        loan = data.draw(st.sampled_from(owed))
+        count = data.draw(st.integers(1, loan.outstanding))
+        try:
+            with self.ledger.late_entry("通知迟到"):
+                self.ledger.return_loan(loan.loan_id, count=count, actor="model", effective=day)
+        except RuleViolation as refused:
+            assert refused.rule in {"ledger.late_entry_conflict", "return.closed"}, refused
+            event(f"late return refused: {refused.rule}")
+            return
+        event("late return")
+        self._give_back(loan, count)
+        self.manual_returns.append((self._return_seq(loan), loan, count))
+        if loan.pool.startswith("unit:"):
+            self._settle(loan.pool[5:])
+
+    @precondition(lambda self: bool(self.manual_returns))
+    @rule(data=st.data())
+    def reverse_return(self, data: st.DataObject) -> None:
+        seq, loan, count = data.draw(st.sampled_from(self.manual_returns))
+        try:
+            self.ledger.reverse(seq, actor="model", reason="归还录错", effective=self.day)
+        except RuleViolation as refused:
+            assert refused.rule in REVERSAL_REFUSALS, refused
+            event(f"reversal refused: {refused.rule}")
+            return
+        event("return reversed")
+        self.manual_returns.remove((seq, loan, count))
+        self._lapse()
+        borrower = self.units[loan.borrower]
+        loan.outstanding += count
+        borrower.headcount -= count
+        if loan.pool.startswith("unit:"):
+            borrower.borrowed += count
+            self.units[loan.pool[5:]].lent += count
+        else:
+            borrower.pool += count
 
     @precondition(lambda self: any(loan.outstanding for loan in self.loans))
     @rule(data=st.data(), extend=st.booleans(), score=st.integers(0, 100))
@@ -661,6 +728,14 @@ class LedgerMachine(RuleBasedStateMachine):
         teacher = self.ledger.teacher()
         assert {c["county_id"]: c["quota"] for c in teacher["counties"]} == self.teacher
         assert teacher["total"] == sum(self.teacher.values())
+
+    @invariant()
+    def answers_as_of_an_earlier_day(self) -> None:
+        last = self.ledger.state().effective
+        if last is not None and last > START:
+            earlier = self.ledger.status(as_of=last - timedelta(days=1))
+            for figures in earlier["pools"].values():
+                assert figures["lent"] >= 0
 
     @invariant()
     def verify_passes(self) -> None:
