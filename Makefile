@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,ray,dask]'
+	$(BIN)/pip install --quiet -e '.[dev,ray,dask,gm]'
 	touch $(STAMP)
 
 # The main job: batch allocation plans for every bundled scenario, then the ledger walk-through.

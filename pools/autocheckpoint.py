@@ -7,7 +7,8 @@ the same without new options on every command:
   multiple of N events, sign a checkpoint of the whole ledger as it then stands;
 - ``QUOTAPOOL_CHECKPOINT_DIR=DIR`` — where (default: the current directory), as
   ``checkpoint-<events, 12 digits>.json`` (written aside and renamed: whole or absent);
-- ``QUOTAPOOL_CHECKPOINT_KEY=FILE`` — the Ed25519 private key (``quotapool audit keygen``);
+- ``QUOTAPOOL_CHECKPOINT_KEY=FILE`` — the Ed25519 or SM2 private key (``quotapool audit
+  keygen``);
 - ``QUOTAPOOL_CHECKPOINT_ON_PLAN=1|0`` — also right after every teacher-plan application
   commits (SPEC 2.9, issue 13). Default: on when a key and a directory are both set (then
   ``QUOTAPOOL_CHECKPOINT_EVERY`` may be left unset: checkpoints at plans only).
@@ -25,9 +26,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from pools.checkpoint import CheckpointError, load_private_key, write_checkpoint
+from pools.checkpoint import (
+    CheckpointError,
+    PrivateKey,
+    load_private_key,
+    tree_hash_of,
+    write_checkpoint,
+)
 from pools.transparency import checkpoint_log, read_log
 
 EVERY_ENV = "QUOTAPOOL_CHECKPOINT_EVERY"
@@ -42,7 +47,7 @@ log = logging.getLogger("quotapool")
 class AutoCheckpoints:
     every: int | None  # None: not every N events
     directory: Path
-    key: Ed25519PrivateKey
+    key: PrivateKey  # Ed25519, or SM2 (its checkpoints then over an SM3 tree)
     on_plan: bool = False  # also after every teacher-plan application
 
     @classmethod
@@ -92,7 +97,7 @@ class AutoCheckpoints:
 
     def _write(self, url: str, after: int) -> Path | None:
         try:
-            checkpoint = checkpoint_log(read_log(url), self.key)
+            checkpoint = checkpoint_log(read_log(url, tree_hash_of(self.key)), self.key)
             path = self.directory / f"checkpoint-{checkpoint.size:012d}.json"
             write_checkpoint(checkpoint, path)
         except Exception:  # the write has committed: say so, do not fail it

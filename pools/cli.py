@@ -309,8 +309,14 @@ def _audit_verify_parser(cmds: Any) -> None:
 
 
 def _audit_keygen_parser(cmds: Any) -> None:
-    p = cmds.add_parser("keygen", help="a new Ed25519 key pair for signing checkpoints")
+    p = cmds.add_parser("keygen", help="a new key pair for signing checkpoints")
     p.add_argument("--out", required=True, help="writes NAME.key (owner only) and NAME.pub")
+    p.add_argument(
+        "--algorithm",
+        choices=("ed25519", "sm2"),
+        default="ed25519",
+        help="ed25519 (default), or sm2: 国密 SM2 signatures over an SM3 tree (extra 'gm')",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON document")
     p.set_defaults(handler=_cmd_audit_keygen)
 
@@ -970,27 +976,39 @@ def _cmd_audit_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_audit_keygen(args: argparse.Namespace) -> int:
-    from pools.checkpoint import write_key_pair
+    from pools.checkpoint import ED25519, SM2_SM3, write_key_pair
+    from pools.gm import GmUnavailable
 
     private, public = Path(args.out + ".key"), Path(args.out + ".pub")
     existing = [str(path) for path in (private, public) if path.exists()]
     if existing:
         return _bad_input(args, f"{', '.join(existing)} already exists; not overwritten")
+    algorithm = SM2_SM3 if args.algorithm == "sm2" else ED25519
     try:
-        key_id = write_key_pair(private, public)
+        key_id = write_key_pair(private, public, algorithm)
+    except GmUnavailable as exc:
+        return _bad_input(args, f"--algorithm sm2: {exc}")
     except OSError as exc:
         return _bad_input(args, f"cannot write the key pair: {exc}")
-    result = {"private_key": str(private), "public_key": str(public), "key_id": key_id}
+    result = {
+        "private_key": str(private),
+        "public_key": str(public),
+        "key_id": key_id,
+        "algorithm": algorithm,
+    }
     with _printing():
         if args.json:
             _print_json(result)
         else:
-            print(f"private key {private} (keep it secret), public key {public}, key id {key_id}")
+            print(
+                f"{algorithm} private key {private} (keep it secret), public key {public}, "
+                f"key id {key_id}"
+            )
     return EXIT_OK
 
 
 def _cmd_audit_checkpoint(args: argparse.Namespace) -> int:
-    from pools.checkpoint import CheckpointError, load_private_key, write_checkpoint
+    from pools.checkpoint import CheckpointError, load_private_key, tree_hash_of, write_checkpoint
     from pools.transparency import checkpoint_log, read_log
 
     try:
@@ -999,8 +1017,8 @@ def _cmd_audit_checkpoint(args: argparse.Namespace) -> int:
         return _bad_input(args, str(problem))
 
     def action() -> dict[str, Any]:
-        with _open(args) as ledger:
-            checkpoint = checkpoint_log(read_log(ledger.url), key)
+        with _open(args) as ledger:  # the tree is hashed as the key's algorithm says
+            checkpoint = checkpoint_log(read_log(ledger.url, tree_hash_of(key)), key)
         try:
             write_checkpoint(checkpoint, Path(args.out))
         except OSError as exc:
@@ -1028,7 +1046,7 @@ def _cmd_audit_prove(args: argparse.Namespace) -> int:
 
     def action() -> dict[str, Any]:
         with _open(args) as ledger:
-            log = read_log(ledger.url)
+            log = read_log(ledger.url, checkpoint.tree_hash)
         if checkpoint.size > log.size or log.tree.root(checkpoint.size) != checkpoint.root:
             refused.append(
                 f"the ledger does not extend checkpoint {args.checkpoint}; run audit verify"

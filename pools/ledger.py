@@ -34,12 +34,11 @@ from pathlib import Path
 from typing import Any, TypeVar, cast
 
 import pandas as pd
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy.engine import Connection
 
 from pools import books, commands
 from pools.autocheckpoint import AutoCheckpoints
-from pools.checkpoint import Checkpoint, CheckpointError
+from pools.checkpoint import Checkpoint, CheckpointError, PublicKey
 from pools.commands import Batch
 from pools.events import (
     KEY_ENV,
@@ -845,7 +844,7 @@ class Ledger:
     def verify(
         self,
         checkpoints: Sequence[tuple[str, Checkpoint]] = (),
-        public_key: Ed25519PublicKey | None = None,
+        public_key: PublicKey | None = None,
     ) -> dict[str, Any]:
         """Run the passes of `pools.verify` over the stored ledger from scratch: the hash
         chain, the replay with every invariant, the rules of every loan at its opening,

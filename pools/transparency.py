@@ -1,9 +1,10 @@
 """The ledger as a transparency log (SPEC 3.6): checkpoints, inclusion proofs, consistency.
 
 Leaf i is the i-th stored event, as the canonical text its hash chain seals
-(`pools.storage.row_json`): leaf hash = SHA-256(0x00 ‖ that text). So the Merkle tree needs
-no key: an auditor holding a signed checkpoint (`pools.checkpoint`) and the office's public
-key can check, without trusting the database or its owner,
+(`pools.storage.row_json`): leaf hash = SHA-256(0x00 ‖ that text), or SM3 for a checkpoint
+signed with SM2 (`Checkpoint.tree_hash`). So the Merkle tree needs no key: an auditor
+holding a signed checkpoint (`pools.checkpoint`) and the office's public key can check,
+without trusting the database or its owner,
 
 - that the ledger still extends the checkpoint: its first `size` events have the signed
   root (a consistency proof from the checkpoint to today's tree); deleting the newest
@@ -22,10 +23,17 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import orjson
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from pools.checkpoint import Checkpoint, checkpoint_problems, sign_checkpoint
-from pools.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
+from pools.checkpoint import (
+    ED25519,
+    Checkpoint,
+    PrivateKey,
+    PublicKey,
+    checkpoint_problems,
+    sign_checkpoint,
+    tree_hash_of,
+)
+from pools.merkle import SHA256, MerkleTree, TreeHash, verify_consistency, verify_inclusion
 from pools.storage import Store, row_json
 
 PROOF_FORMAT = "quotapool inclusion proof v1"
@@ -46,9 +54,11 @@ class LedgerLog:
         return self.tree.size
 
 
-def read_log(url: str | Path) -> LedgerLog:
-    """Every stored event of the ledger at `url`, read in one consistent snapshot."""
+def read_log(url: str | Path, hashing: TreeHash = SHA256) -> LedgerLog:
+    """Every stored event of the ledger at `url`, read in one consistent snapshot, as the
+    leaves of a tree built with `hashing` (the one of the checkpoint or key at hand)."""
     store = Store(url)
+    leaf_hash = hashing.leaf
     try:
         leaves, seqs, loans, first = [], [], [], ""
         with store.read() as (conn, head):
@@ -57,7 +67,7 @@ def read_log(url: str | Path) -> LedgerLog:
                 seqs.append(int(row[0]))
                 loans.append(orjson.loads(row[9]).get("loan_id"))
                 first = first or str(row[1])  # event_id
-        return LedgerLog(store.url, first, seqs, loans, MerkleTree(leaves))
+        return LedgerLog(store.url, first, seqs, loans, MerkleTree(leaves, hashing))
     finally:
         store.dispose()
 
@@ -73,9 +83,14 @@ def _event_texts(url: str, seqs: list[int]) -> dict[int, str]:
         store.dispose()
 
 
-def checkpoint_log(
-    log: LedgerLog, key: Ed25519PrivateKey, time: datetime | None = None
-) -> Checkpoint:
+def checkpoint_log(log: LedgerLog, key: PrivateKey, time: datetime | None = None) -> Checkpoint:
+    """A checkpoint of the whole log signed with `key`; the log must have been read with
+    the key's tree hash (`read_log(url, tree_hash_of(key))`)."""
+    if log.tree.hashing != tree_hash_of(key):
+        raise ValueError(
+            f"the log was hashed with {log.tree.hashing.name}, the key signs "
+            f"{tree_hash_of(key).name} trees: read it with read_log(url, tree_hash_of(key))"
+        )
     return sign_checkpoint(key, log.ledger_id, log.size, log.tree.root(), time)
 
 
@@ -84,15 +99,20 @@ def _b64(data: bytes) -> str:
 
 
 def prove_loan(log: LedgerLog, loan_id: str, checkpoint: Checkpoint) -> dict[str, Any]:
-    """Inclusion proofs of a loan's events in the tree a checkpoint signed (JSON)."""
+    """Inclusion proofs of a loan's events in the tree a checkpoint signed (JSON); the log
+    is read with the checkpoint's tree hash."""
+    if log.tree.hashing != checkpoint.tree_hash:
+        raise ValueError(f"the log is not hashed with {checkpoint.tree_hash.name}")
     if checkpoint.size > log.size:
         raise ValueError(f"the checkpoint has {checkpoint.size} events, the ledger {log.size}")
     wanted = [i for i in range(checkpoint.size) if log.loans[i] == loan_id]
     if not wanted:
         raise ValueError(f"no event of loan '{loan_id}' in the first {checkpoint.size} events")
     texts = _event_texts(log.url, [log.seqs[i] for i in wanted])
+    algorithm = {} if checkpoint.algorithm == ED25519 else {"algorithm": checkpoint.algorithm}
     return {
         "format": PROOF_FORMAT,
+        **algorithm,  # the default is left out: the same document as before the option
         "ledger_id": checkpoint.ledger_id,
         "size": checkpoint.size,
         "root": _b64(checkpoint.root),
@@ -109,13 +129,19 @@ def prove_loan(log: LedgerLog, loan_id: str, checkpoint: Checkpoint) -> dict[str
     }
 
 
-def proof_problems(proof: Any, checkpoint: Checkpoint, public_key: Ed25519PublicKey) -> list[str]:
-    """Why a proof document does not show its loan's events under this checkpoint (offline)."""
+def proof_problems(proof: Any, checkpoint: Checkpoint, public_key: PublicKey) -> list[str]:
+    """Why a proof document does not show its loan's events under this checkpoint (offline).
+    The leaves and path are hashed with the checkpoint's tree hash."""
     problems = checkpoint_problems(checkpoint, public_key)
     if not isinstance(proof, dict) or proof.get("format") != PROOF_FORMAT:
         return [*problems, "not a quotapool inclusion proof"]
     if (proof.get("ledger_id"), proof.get("size")) != (checkpoint.ledger_id, checkpoint.size):
         problems.append("the proof is for another ledger or tree size than the checkpoint")
+    if proof.get("algorithm", ED25519) != checkpoint.algorithm:
+        problems.append(
+            f"the proof is for a {proof.get('algorithm', ED25519)} checkpoint, "
+            f"this checkpoint is {checkpoint.algorithm}"
+        )
     for item in proof.get("events") or [{}]:
         problems += _event_problems(item, proof.get("loan_id"), checkpoint)
     return problems
@@ -134,8 +160,9 @@ def _event_problems(item: Any, loan_id: Any, checkpoint: Checkpoint) -> list[str
         problems.append(f"{where}: not an event of loan '{loan_id}'")
     if int(body.get("seq", -1)) != item.get("seq"):
         problems.append(f"{where}: its sequence number differs from the proof's")
-    leaf = leaf_hash(text.encode())
-    if not verify_inclusion(index, checkpoint.size, leaf, path, checkpoint.root):
+    hashing = checkpoint.tree_hash
+    leaf = hashing.leaf(text.encode())
+    if not verify_inclusion(index, checkpoint.size, leaf, path, checkpoint.root, hashing):
         problems.append(f"{where}: not in the signed tree (inclusion proof fails)")
     return problems
 
@@ -148,12 +175,17 @@ class Finding(NamedTuple):
 
 
 def checkpoint_findings(
-    ledger_id: str, tree: MerkleTree, checkpoint: Checkpoint, public_key: Ed25519PublicKey
+    ledger_id: str, tree: MerkleTree, checkpoint: Checkpoint, public_key: PublicKey
 ) -> list[Finding]:
     """Why the ledger with this id and tree does not extend this checkpoint (empty when it
-    does), each with its rule name."""
+    does), each with its rule name. A tree hashed otherwise than the checkpoint's is not
+    compared (its roots differ whatever the history): the signature finding says why."""
     signature = checkpoint_problems(checkpoint, public_key)
     found = [Finding("checkpoint.signature", problem) for problem in signature]
+    if tree.hashing != checkpoint.tree_hash:  # the key is of another algorithm: said above
+        if not signature:
+            raise ValueError(f"a {tree.hashing.name} tree for a {checkpoint.algorithm} checkpoint")
+        return found
     if checkpoint.ledger_id != ledger_id:
         found.append(
             Finding(
@@ -174,7 +206,10 @@ def checkpoint_findings(
     if checkpoint.size == 0:
         return found
     proof = tree.consistency_proof(checkpoint.size)
-    if not verify_consistency(checkpoint.size, tree.size, proof, checkpoint.root, tree.root()):
+    hashing = checkpoint.tree_hash
+    if not verify_consistency(
+        checkpoint.size, tree.size, proof, checkpoint.root, tree.root(), hashing
+    ):
         found.append(
             Finding(
                 "checkpoint.rewritten",
@@ -184,8 +219,6 @@ def checkpoint_findings(
     return found
 
 
-def ledger_problems(
-    log: LedgerLog, checkpoint: Checkpoint, public_key: Ed25519PublicKey
-) -> list[str]:
+def ledger_problems(log: LedgerLog, checkpoint: Checkpoint, public_key: PublicKey) -> list[str]:
     """Why the stored ledger does not extend this checkpoint (empty when it does)."""
     return [f.message for f in checkpoint_findings(log.ledger_id, log.tree, checkpoint, public_key)]

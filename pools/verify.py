@@ -41,9 +41,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-from pools.checkpoint import Checkpoint
+from pools.checkpoint import Checkpoint, PublicKey, tree_hash_of
 from pools.events import (
     FINGERPRINT_FIELD,
     GENESIS,
@@ -54,7 +52,7 @@ from pools.events import (
     chain_hash,
     key_fingerprint,
 )
-from pools.merkle import MerkleTree, leaf_hash
+from pools.merkle import SHA256, MerkleTree
 from pools.rules.loans import check_open_loan, known_pool, settlement_problems
 from pools.rules.problems import ProblemStatus
 from pools.rules.teacher_quota import group_complete
@@ -390,11 +388,12 @@ class CheckpointPass:
     checkpoint checked against them. `checkpoints` are (name, checkpoint) pairs; the name
     (a file) is said in each problem."""
 
-    def __init__(
-        self, checkpoints: Sequence[tuple[str, Checkpoint]], public_key: Ed25519PublicKey | None
-    ):
+    def __init__(self, checkpoints: Sequence[tuple[str, Checkpoint]], public_key: PublicKey | None):
         self.checkpoints = checkpoints
         self.public_key = public_key
+        # the key's tree hash (SHA-256, or SM3 for SM2): a checkpoint of another is refused
+        self.hashing = SHA256 if public_key is None else tree_hash_of(public_key)
+        self.leaf_hash = self.hashing.leaf
         self.leaves: list[bytes] = []
         self.ledger_id = ""
 
@@ -405,14 +404,14 @@ class CheckpointPass:
             text = row_json(row)
         except (TypeError, ValueError):
             text = repr(tuple(row[:10]))  # unreadable: the chain pass says so; no match anyway
-        self.leaves.append(leaf_hash(text.encode()))
+        self.leaves.append(self.leaf_hash(text.encode()))
 
     def problems(self) -> PassProblems:
         found = PassProblems("checkpoint")
         if not self.checkpoints:
             return found
         assert self.public_key is not None, "checkpoints need the public key that signed them"
-        tree = MerkleTree(self.leaves)
+        tree = MerkleTree(self.leaves, self.hashing)
         for name, checkpoint in self.checkpoints:
             for finding in checkpoint_findings(self.ledger_id, tree, checkpoint, self.public_key):
                 found.add(
@@ -455,7 +454,7 @@ def verify_rows(
     head: Head,
     key: bytes,
     checkpoints: Sequence[tuple[str, Checkpoint]] = (),
-    public_key: Ed25519PublicKey | None = None,
+    public_key: PublicKey | None = None,
     *,
     check_key: bool = False,
     keys: Mapping[str, bytes] | None = None,

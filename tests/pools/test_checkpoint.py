@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from pools.checkpoint import (
     Checkpoint,
@@ -24,6 +25,21 @@ from pools.checkpoint import (
     write_key_pair,
 )
 from pools.merkle import leaf_hash, root_of
+
+# An Ed25519 checkpoint file as written before the SM2 option existed (fixed key, root and
+# time; Ed25519 signatures are deterministic): the default path must write exactly these
+# bytes and read and verify them as before (no "algorithm" field means Ed25519).
+GOLDEN = (
+    "{\n"
+    '  "ledger_id": "ledger-1",\n'
+    '  "size": 2,\n'
+    '  "root": "dHfK2WW/uKhAsAS1jbISsTwD10fg/khtDbD0VA711/c=",\n'
+    '  "time": "2026-12-02T09:30:00+00:00",\n'
+    '  "key_id": "56475aa75463474c0285df5dbf2bcab73da651358839e9b77481b2eab107708c",\n'
+    '  "signature": "328Ymc+UW5dWlSqYHvtH5M25nvxrjPdnzkQVHCbaMCX2dF8apLA/6CIVBCG1dJYPBHUQ3X5z1L7'
+    'MO/4t2k+yBQ=="\n'
+    "}\n"
+)
 
 ROOT = root_of([leaf_hash(b"event 1"), leaf_hash(b"event 2")])
 WHEN = datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
@@ -129,3 +145,14 @@ def test_the_signed_text_is_fixed():
         b"quotapool checkpoint v1\nledger-1\n2\nAQI=\n2026-12-02T09:30:00+00:00\n"
     )
     assert json.loads(json.dumps(checkpoint.as_json()))["root"] == "AQI="
+
+
+def test_the_default_checkpoint_is_byte_for_byte_what_it_was(tmp_path: Path):
+    key = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
+    checkpoint = sign_checkpoint(key, "ledger-1", 2, ROOT, WHEN)
+    write_checkpoint(checkpoint, tmp_path / "cp.json")
+    assert (tmp_path / "cp.json").read_text(encoding="utf-8") == GOLDEN
+    (tmp_path / "old.json").write_text(GOLDEN, encoding="utf-8")
+    old = read_checkpoint(tmp_path / "old.json")
+    assert old == checkpoint and old.algorithm == "ed25519"
+    assert checkpoint_problems(old, key.public_key()) == []

@@ -162,6 +162,7 @@ def test_a_loan_proves_offline_and_forged_proofs_fail(ledger: Ledger, keys, tmp_
     loan = loan_of(ledger, "A1")
     proof = json.loads(json.dumps(prove_loan(log, loan, checkpoint)))  # as a file would hold
     assert len(proof["events"]) >= 2  # opened, and returned by the sync (空一还一)
+    assert "algorithm" not in proof  # the default proof is the document it always was
     assert proof_problems(proof, checkpoint, public) == []
 
     altered = copy.deepcopy(proof)
