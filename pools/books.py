@@ -224,8 +224,11 @@ def unplanned_alerts(unplanned: dict[str, int]) -> list[Alert]:
 
 
 def withdraw_for_removed(batch: Batch, unit_id: str) -> None:
-    """A unit leaving the ledger takes its open plans with it (withdrawn with the sync's
-    reason): nothing stays reserved for a unit that is gone."""
+    """A unit leaving the ledger takes its open problems and open plans with it, before it is
+    removed: nothing is left to rectify or to block, and nothing stays reserved, for a unit
+    that is gone. The problems are closed (`close_for_removed`), the plans withdrawn with the
+    sync's reason."""
+    close_for_removed(batch, unit_id)
     state = batch.state
     for plan_id in list(state.open_plans_by_unit.get(unit_id, ())):
         batch.emit(UsePlanWithdrawn(plan_id, unit_id, state.plans[plan_id].remaining))
@@ -270,6 +273,29 @@ def close_problem(batch: Batch, problem_id: str) -> ProblemState:
     return problem
 
 
+def close_for_removed(batch: Batch, unit_id: str) -> None:
+    """Close every open problem of a unit the snapshot no longer holds, by hand or automatic,
+    with a reason saying the unit left the ledger (a close states its reason; the sync's own
+    follows it). Listed with the sync's closes (`problems_closed`)."""
+    state = batch.state
+    open_ids = list(state.open_problems_by_unit.get(unit_id, ()))
+    if not open_ids:
+        return
+    left = (
+        f"unit {unit_id} left the ledger with the snapshot of {batch.effective} "
+        f"(单位 {unit_id} 随 {batch.effective} 快照移出台账)"
+    )
+    sync_reason = batch.reason
+    batch.reason = f"{left}; {sync_reason}" if sync_reason.strip() else left
+    try:
+        for problem_id in open_ids:
+            automatic = state.problems[problem_id].automatic
+            batch.emit(ProblemClosed(problem_id, unit_id, automatic))
+    finally:
+        batch.reason = sync_reason  # the rest of the sync keeps its own
+    batch.notes.setdefault("problems_closed", []).extend(open_ids)
+
+
 def auto_kind(settings: Settings, cause: Cause) -> str:
     """The kind of an automatic problem: the SPEC's, else 其他, else the last listed kind."""
     kind = CAUSE_KIND[cause]
@@ -306,7 +332,7 @@ def monthly_comparison(
             found.append((loan.borrower, Cause.LOAN_OVERDUE, key))
     opened = _open_automatic(batch, found)
     batch.notes["problems_opened"] = [problem_json(state.problems[pid], day) for pid in opened]
-    batch.notes["problems_closed"] = closed
+    batch.notes["problems_closed"] = [*batch.notes.get("problems_closed", ()), *closed]
 
 
 def _unplanned_causes(state: State, unplanned: dict[str, int]) -> list[tuple[str, Cause, str]]:

@@ -420,12 +420,7 @@ def _attempt(args: argparse.Namespace, action: Callable[[], Any]) -> tuple[int, 
     try:
         result = action()
     except LedgerBusy as busy:
-        document = {"error": "busy", "retry": True, "lock_timeout": busy.seconds}
-        with _printing():
-            if args.json:
-                _print_json(document | {"message": str(busy)})
-        print(f"error: {busy}", file=sys.stderr)
-        return EXIT_BUSY, None
+        return _failed(args, busy.as_dict(), f"error: {busy}", EXIT_BUSY), None
     except InputRefused as refusal:
         return _failed(args, refusal.as_dict(), f"error: {refusal}", EXIT_BAD_INPUT), None
     except RuleViolation as refusal:

@@ -53,14 +53,30 @@ DEFAULT_LOCK_TIMEOUT = 30.0  # seconds a writer waits for the ledger before it g
 
 class LedgerBusy(Exception):
     """Another write held the ledger longer than the lock timeout: nothing was written; try
-    again. (`quotapool` exits with EX_TEMPFAIL, 75.)"""
+    again. (`quotapool` exits with EX_TEMPFAIL, 75, and with --json prints `as_dict()` as its
+    error, in the shape of every refusal.)"""
+
+    RULE = "ledger.busy"
 
     def __init__(self, seconds: float):
         self.seconds = seconds
-        super().__init__(
+        self.message_en = (
             f"ledger busy: another write held it for more than {seconds:g} s; nothing was "
-            f"written, try again (台账正忙：其他写入占用超过 {seconds:g} 秒，未写入，请稍后重试)"
+            "written, try again"
         )
+        self.message_zh = f"台账正忙：其他写入占用超过 {seconds:g} 秒，未写入，请稍后重试"
+        super().__init__(f"{self.message_en} ({self.message_zh})")
+
+    def as_dict(self) -> dict[str, Any]:
+        """A refusal's rule and messages, and the hint that the same request may be retried
+        as it is (after a wait of about the lock timeout)."""
+        return {
+            "rule": self.RULE,
+            "message_en": self.message_en,
+            "message_zh": self.message_zh,
+            "retry": True,
+            "lock_timeout": self.seconds,
+        }
 
 
 def lock_timeout() -> float:

@@ -28,8 +28,10 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import numpy as np
-import openpyxl
 import pandas as pd
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.styles.stylesheet import apply_stylesheet
+from openpyxl.worksheet._reader import WorkSheetParser
 
 from pools.input_errors import (  # re-exported: pandas-free home
     MORE,
@@ -218,8 +220,11 @@ def _too_large(what: str, limits: InputLimits) -> str:
     )
 
 
-def _too_many_rows(limits: InputLimits) -> str:
-    return f"has more than the {limits.max_rows:,} rows a file may hold (QUOTAPOOL_MAX_FILE_ROWS)"
+def _too_many_rows(limits: InputLimits, sheet: str | None = None) -> str:
+    where = f"sheet '{sheet}' has" if sheet is not None else "has"
+    return (
+        f"{where} more than the {limits.max_rows:,} rows a file may hold (QUOTAPOOL_MAX_FILE_ROWS)"
+    )
 
 
 def _table_under(sheet: _Sheet, header: int, file: str) -> pd.DataFrame:
@@ -244,31 +249,16 @@ def _header_text(value: Any) -> str:
 
 
 def _workbook_sheet(path: Path, sheet: str | int, limits: InputLimits) -> _Sheet:
-    # A workbook is a zip: what it unpacks to is bounded before anything is parsed, and each
-    # sheet's rows are counted in its XML before a cell is (openpyxl itself reads a whole
-    # sheet that declares no dimension when it opens the book); the rows pandas then reads
-    # are capped again, in case a row escaped the count.
+    # A workbook is a zip: what it unpacks to is bounded before anything is parsed.
     with zipfile.ZipFile(path) as archive:
         unpacked = sum(info.file_size for info in archive.infolist())
-        sheets = [name for name in archive.namelist() if _SHEET_PART.fullmatch(name)]
     if unpacked > limits.max_bytes:
         raise InputErrors([InputError(path.name, _too_large(f"unpacks to {unpacked:,}", limits))])
-    if any(_sheet_rows_over(path, part, limits.max_rows) for part in sheets):
-        raise InputErrors([InputError(path.name, _too_many_rows(limits))])
-    book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    reader = ExcelReader(str(path), read_only=True, data_only=True, keep_links=False)
     try:
-        cells = pd.read_excel(
-            book,
-            sheet_name=sheet,
-            header=None,
-            dtype=object,
-            engine="openpyxl",
-            nrows=limits.max_rows + 1,
-        )
+        cells = _streamed_sheet(reader, sheet, path.name, limits)
     finally:
-        book.close()
-    if len(cells) > limits.max_rows:
-        raise InputErrors([InputError(path.name, _too_many_rows(limits))])
+        reader.archive.close()
     # The header row is then found in its top rows.
     head = [[_header_text(v) for v in row] for row in cells.head(SCAN_ROWS).itertuples(False)]
 
@@ -282,18 +272,112 @@ def _workbook_sheet(path: Path, sheet: str | int, limits: InputLimits) -> _Sheet
     return _Sheet(head, table_under)
 
 
-_SHEET_PART = re.compile(r"xl/worksheets/[^/]+\.xml", re.IGNORECASE)
+def _streamed_sheet(
+    reader: ExcelReader, sheet: str | int, file: str, limits: InputLimits
+) -> pd.DataFrame:
+    """The sheet's values, one column of the frame per sheet column, rows as numbered in the
+    sheet. Only this sheet is parsed, once, by openpyxl's read-only (streaming) parser, and
+    refused as soon as a row beyond the cap appears. `load_workbook` is not used: it sizes
+    every sheet of the book as it opens it, parsing whole each sheet without a declared
+    dimension, before a single value is read."""
+    reader.read_manifest()
+    reader.read_strings()
+    reader.read_workbook()
+    apply_stylesheet(reader.archive, reader.wb)  # which number formats are dates
+    title, part = _sheet_part(reader, sheet, file)
+    too_many = InputErrors([InputError(file, _too_many_rows(limits, title))])
+    if _sheet_rows_over(reader.archive, part, limits.max_rows):
+        raise too_many  # counted in seconds before minutes of parsing
+    columns = _Columns()
+    with reader.archive.open(part) as xml:
+        parser = WorkSheetParser(
+            xml,
+            reader.shared_strings,
+            data_only=True,
+            epoch=reader.wb.epoch,
+            date_formats=reader.wb._date_formats,
+            timedelta_formats=reader.wb._timedelta_formats,
+        )
+        for number, cells in parser.parse():
+            if number > limits.max_rows:
+                raise too_many  # a row the byte count missed (or numbered beyond the cap)
+            columns.add(number, cells)
+    return columns.frame()
+
+
+def _sheet_part(reader: ExcelReader, sheet: str | int, file: str) -> tuple[str, str]:
+    """(title, zip member) of the worksheet named `sheet`, or at that 0-based position among
+    the worksheets (chart sheets hold no cells and are not counted)."""
+    found = [
+        (entry.name, rel.target)
+        for entry, rel in reader.parser.find_sheets()
+        if rel.target in reader.valid_files and "chartsheet" not in rel.Type
+    ]
+    for index, (title, part) in enumerate(found):
+        if sheet == (index if isinstance(sheet, int) else title):
+            return title, part
+    names = ", ".join(f"'{title}'" for title, _ in found) or "none"
+    raise InputErrors([InputError(file, f"has no sheet {sheet!r}; its sheets: {names}")])
+
+
+class _Columns:
+    """A sheet's values gathered column by column as its rows stream in: one list per column
+    costs a pointer a cell, where a list per row (what pandas builds) costs a whole list object
+    a row. Blank cells and rows are None; blank rows and columns at the end are left out."""
+
+    def __init__(self) -> None:
+        self.columns: list[list[Any]] = []
+        self.last_row = 0  # the number of the last row read
+        self.filled_rows = 0  # the number of the last row holding a value
+
+    def add(self, number: int, cells: Sequence[Mapping[str, Any]]) -> None:
+        if number <= self.last_row:
+            return  # a row numbered out of order is dropped, as openpyxl does
+        self.last_row = number
+        for cell in cells:
+            value = _cell_value(cell)
+            if value is None:
+                continue
+            index = cell["column"] - 1
+            self.columns.extend([] for _ in range(index + 1 - len(self.columns)))
+            column = self.columns[index]
+            column.extend(itertools.repeat(None, number - 1 - len(column)))
+            column.append(value)
+            self.filled_rows = number
+
+    def frame(self) -> pd.DataFrame:
+        data = {}
+        for index, column in enumerate(self.columns):
+            column.extend(itertools.repeat(None, self.filled_rows - len(column)))
+            values = np.empty(len(column), dtype=object)
+            values[:] = column
+            self.columns[index] = []  # freed as it is copied
+            data[index] = values
+        return pd.DataFrame(data, dtype=object, copy=False)
+
+
+def _cell_value(cell: Mapping[str, Any]) -> Any:
+    """A cell as pandas reads it: an error (#N/A, #DIV/0!) or an empty text is blank, a whole
+    number stored as a float (as Excel stores every number) is an int."""
+    value = cell["value"]
+    if cell["data_type"] == "e" or value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 _ROW_TAGS = (b"<row>", b"<row ", b":row>", b":row ")  # <row …>, also with a namespace prefix
 _ROW_NUMBER = re.compile(rb"row\s[^>]*?\br=\"(\d{1,10})\"")
 
 
-def _sheet_rows_over(path: Path, part: str, limit: int) -> bool:
+def _sheet_rows_over(archive: zipfile.ZipFile, part: str, limit: int) -> bool:
     """Whether the sheet's XML holds more than `limit` rows (row elements, or a row numbered
     beyond it: rows come in order, so the last one of each stretch), found by scanning the
     unpacked bytes a megabyte at a time and stopping at the limit: parsing the cells of
     2,000,000 rows takes minutes, counting them a second. A sheet may omit or understate its
     declared dimension."""
-    with zipfile.ZipFile(path) as archive, archive.open(part) as xml:
+    with archive.open(part) as xml:
         rows, highest, tail = 0, 0, b""
         while True:
             chunk = xml.read(1 << 20)

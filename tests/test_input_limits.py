@@ -8,6 +8,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.worksheet._reader import WorkSheetParser
 
 from pools.input_limits import MAX_COUNT, InputLimits
 from pools.tabular import Column, InputError, InputErrors, read_table
@@ -136,25 +137,34 @@ def test_a_csv_over_the_row_cap_is_refused(tmp_path: Path, monkeypatch: pytest.M
     assert "QUOTAPOOL_MAX_FILE_ROWS" in error.message
 
 
-def _bomb(path: Path, rows: int, dimension: bool) -> Path:
-    """An .xlsx of `rows` rows, small on disk: its sheet is the same row deflated many times."""
-    book = openpyxl.Workbook()
-    book.active.append(["county_id", "quota"])  # type: ignore[union-attr]
-    book.save(path)
-    with zipfile.ZipFile(path) as source:
-        parts = {name: source.read(name) for name in source.namelist()}
+def _sheet_xml(rows: int, dimension: bool) -> bytes:
+    """A sheet of `rows` rows (headers county_id, quota, then rows of one cell 'C')."""
     ref = f'<dimension ref="A1:B{rows}"/>' if dimension else ""
     body = '<row><c t="inlineStr"><is><t>C</t></is></c></row>' * (rows - 1)  # numbered in turn
-    parts["xl/worksheets/sheet1.xml"] = (
+    return (
         '<?xml version="1.0" encoding="UTF-8"?>'
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
         f'{ref}<sheetData><row><c t="inlineStr"><is><t>county_id</t></is></c>'
         f'<c t="inlineStr"><is><t>quota</t></is></c></row>{body}</sheetData></worksheet>'
     ).encode()
+
+
+def _replace_part(path: Path, part: str, data: bytes) -> Path:
+    with zipfile.ZipFile(path) as source:
+        parts = {name: source.read(name) for name in source.namelist()}
+    parts[part] = data
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as target:
-        for name, data in parts.items():
-            target.writestr(name, data)
+        for name, content in parts.items():
+            target.writestr(name, content)
     return path
+
+
+def _bomb(path: Path, rows: int, dimension: bool) -> Path:
+    """An .xlsx of `rows` rows, small on disk: its sheet is the same row deflated many times."""
+    book = openpyxl.Workbook()
+    book.active.append(["county_id", "quota"])  # type: ignore[union-attr]
+    book.save(path)
+    return _replace_part(path, "xl/worksheets/sheet1.xml", _sheet_xml(rows, dimension))
 
 
 def test_a_workbook_that_unpacks_beyond_the_byte_cap_is_refused_before_parsing(
@@ -168,6 +178,20 @@ def test_a_workbook_that_unpacks_beyond_the_byte_cap_is_refused_before_parsing(
     assert "QUOTAPOOL_MAX_FILE_BYTES" in error.message
 
 
+def _counting_parsed_rows(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The rows openpyxl's sheet parser turns into cells, from now on (by row number)."""
+    parsed: list[int] = []
+    real_parse_row = WorkSheetParser.parse_row
+
+    def counting(self, row):  # type: ignore[no-untyped-def]
+        number, cells = real_parse_row(self, row)
+        parsed.append(number)
+        return number, cells
+
+    monkeypatch.setattr(WorkSheetParser, "parse_row", counting)
+    return parsed
+
+
 @pytest.mark.parametrize("dimension", [True, False])
 def test_a_workbook_with_more_rows_than_the_cap_stops_being_read_at_the_cap(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dimension: bool
@@ -176,36 +200,81 @@ def test_a_workbook_with_more_rows_than_the_cap_stops_being_read_at_the_cap(
     false one), by counting the sheet's rows in its unpacked XML up to the cap."""
     path = _bomb(tmp_path / "bomb.xlsx", 200_000, dimension=dimension)
     monkeypatch.setenv("QUOTAPOOL_MAX_FILE_ROWS", "1000")
-    streamed: list[int] = []
-    real_rows = openpyxl.worksheet._read_only.ReadOnlyWorksheet._cells_by_row
-
-    def counting(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        for row in real_rows(self, *args, **kwargs):
-            streamed.append(1)
-            yield row
-
-    monkeypatch.setattr(openpyxl.worksheet._read_only.ReadOnlyWorksheet, "_cells_by_row", counting)
+    parsed = _counting_parsed_rows(monkeypatch)
     error = only_error(read_table(path, SCHEMA)[1])
+    assert error.file == "bomb.xlsx"
+    assert "sheet 'Sheet' has more than the 1,000 rows" in error.message
     assert "QUOTAPOOL_MAX_FILE_ROWS" in error.message
-    assert streamed == []  # of 200,000 rows, none parsed
+    assert parsed == []  # of 200,000 rows, none parsed
 
 
-def test_a_sparse_sheet_numbering_a_row_beyond_the_cap_is_refused(
+def test_rows_the_byte_count_misses_are_refused_as_they_stream_in(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """`<row\n>` is a row the quick byte count does not see: the parser still stops at the
+    first row beyond the cap, naming the sheet and the setting."""
+    xml = _sheet_xml(5_000, dimension=False).replace(b"<row>", b"<row\n>")
+    path = _replace_part(_bomb(tmp_path / "odd.xlsx", 2, False), "xl/worksheets/sheet1.xml", xml)
+    monkeypatch.setenv("QUOTAPOOL_MAX_FILE_ROWS", "1000")
+    parsed = _counting_parsed_rows(monkeypatch)
+    error = only_error(read_table(path, SCHEMA)[1])
+    assert "sheet 'Sheet' has more than the 1,000 rows" in error.message
+    assert "QUOTAPOOL_MAX_FILE_ROWS" in error.message
+    assert max(parsed) == 1001  # of 5,000
+
+
+def test_a_sheet_without_a_dimension_is_parsed_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """openpyxl's `load_workbook` sizes a sheet without a <dimension> by parsing it whole, then
+    it is parsed again for its values: for a sheet just under the cap, minutes lost."""
+    path = _bomb(tmp_path / "big.xlsx", 3_000, dimension=False)
+    parses: list[object] = []
+    real_iterparse = openpyxl.worksheet._reader.iterparse
+
+    def counting(source, *args, **kwargs):  # type: ignore[no-untyped-def]
+        parses.append(source)
+        return real_iterparse(source, *args, **kwargs)
+
+    monkeypatch.setattr(openpyxl.worksheet._reader, "iterparse", counting)
+    frame = read_table(path, SCHEMA)[0]
+    assert len(frame) == 2_999  # every row read (each with its quota missing)
+    assert len(parses) == 1
+
+
+def test_only_the_sheet_read_counts_against_the_cap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sheet of raw data beyond the cap beside the table neither blocks reading the table
+    nor is parsed."""
+    book = openpyxl.Workbook()
+    book.active.append(["county_id", "quota"])  # type: ignore[union-attr]
+    book.active.append(["A", 1])  # type: ignore[union-attr]
+    book.create_sheet("原始数据").append(["x"])
+    book.save(tmp_path / "two.xlsx")
+    raw_data = _sheet_xml(3_000, dimension=False)
+    path = _replace_part(tmp_path / "two.xlsx", "xl/worksheets/sheet2.xml", raw_data)
+    monkeypatch.setenv("QUOTAPOOL_MAX_FILE_ROWS", "1000")
+    parsed = _counting_parsed_rows(monkeypatch)
+    frame, errors = read_table(path, SCHEMA)
+    assert (frame["county_id"].tolist(), errors) == (["A"], [])
+    assert parsed == [1, 2]  # the table's two rows, none of the raw data's 3,000
+    error = only_error(read_table(path, SCHEMA, sheet="原始数据")[1])
+    assert "sheet '原始数据' has more than the 1,000 rows" in error.message
+
+
+def test_a_sheet_that_is_not_there_is_named_with_those_that_are(tmp_path: Path) -> None:
+    path = _bomb(tmp_path / "c.xlsx", 2, dimension=True)
+    error = only_error(read_table(path, SCHEMA, sheet="编制")[1])
+    assert (error.file, error.message) == ("c.xlsx", "has no sheet '编制'; its sheets: 'Sheet'")
+    assert "its sheets: 'Sheet'" in only_error(read_table(path, SCHEMA, sheet=1)[1]).message
+
+
+def test_a_sparse_sheet_numbering_a_row_beyond_the_cap_is_refused(tmp_path: Path) -> None:
     """A single row numbered 3,000,000 would be read as 3,000,000 rows, empty ones before it."""
+    xml = _sheet_xml(2, dimension=False).replace(b"<row><c", b'<row r="3000000"><c', 2)
     path = _bomb(tmp_path / "sparse.xlsx", 2, dimension=False)
-    with zipfile.ZipFile(path) as source:
-        parts = {name: source.read(name) for name in source.namelist()}
-    sheet = parts["xl/worksheets/sheet1.xml"].decode()
-    parts["xl/worksheets/sheet1.xml"] = (
-        sheet.replace("<row><c", '<row r="3000000"><c', 2)
-        .replace('<row r="3000000">', "<row>", 1)
-        .encode()
-    )
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
-        for name, data in parts.items():
-            target.writestr(name, data)
+    _replace_part(path, "xl/worksheets/sheet1.xml", xml.replace(b'<row r="3000000">', b"<row>", 1))
     error = only_error(read_table(path, SCHEMA)[1])
     assert "QUOTAPOOL_MAX_FILE_ROWS" in error.message
 

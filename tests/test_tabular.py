@@ -422,3 +422,14 @@ def test_a_mistyped_header_gets_did_you_mean(tmp_path: Path, suffix: str) -> Non
     error = only_error(read_table(messy(tmp_path, suffix, rows), SCHEMA)[1])
     assert (error.row, error.column) == (1, "教职工编制数")
     assert error.message.endswith("; did you mean '教职工编制' for the header '教职工编制数'?")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_na_words_are_text_in_a_workbook_as_in_a_csv(tmp_path: Path, suffix: str) -> None:
+    """'NA' is a name and 'N/A' a wrong count, not empty cells (pandas' reading of them)."""
+    rows: list[list[object]] = [["county_id", "name", "quota"], ["A", "NA", "N/A"]]
+    frame, errors = read_table(messy(tmp_path, suffix, rows), SCHEMA)
+    assert frame["name"].tolist() == ["NA"]
+    assert [(e.row, e.column, e.message[:25]) for e in errors] == [
+        (2, "quota [教职工编制]", "'N/A' is not a whole numb")
+    ]

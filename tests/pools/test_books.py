@@ -437,6 +437,35 @@ def test_a_unit_leaving_the_ledger_takes_its_open_plans_with_it(make_ledger: Mak
     assert ledger.verify()["ok"]
 
 
+def test_a_unit_leaving_the_ledger_closes_its_open_problems_first(make_ledger: Make) -> None:
+    """Its problems, by hand or automatic, are closed with a reason saying it left, before it
+    is removed: nothing is left to rectify for a unit that is gone."""
+    ledger = make_ledger()
+    plan = approve(ledger, "A4", 2)["plan_id"]
+    by_hand = open_manual(ledger, "A4")
+    cut = ledger.sync(changed(city(), A4=(4, 5)), actor="王芳", effective=date(2026, 2, 1))
+    automatic = cut["problems_opened"][0]["problem_id"]  # A4 over quota
+    gone = [u for u in city() if u.unit_id != "A4"]
+    synced = ledger.sync(gone, actor="王芳", reason="机构撤并", effective=date(2026, 3, 1))
+    assert synced["problems_closed"] == [by_hand, automatic]
+    closed = {p["problem_id"]: p for p in ledger.problems(unit_id="A4")}
+    assert {pid: p["status"] for pid, p in closed.items()} == {
+        automatic: "closed", by_hand: "closed",
+    }  # fmt: skip
+    last = ledger.events()[-4:]
+    assert [e["kind"] for e in last] == [
+        "problem_closed", "problem_closed", "useplan_withdrawn", "unit_removed",
+    ]  # fmt: skip
+    assert last[0]["reason"] == (
+        "unit A4 left the ledger with the snapshot of 2026-03-01 "
+        "(单位 A4 随 2026-03-01 快照移出台账); 机构撤并"
+    )
+    assert last[2]["reason"] == "机构撤并"  # the plan is withdrawn with the sync's reason
+    assert ledger.useplans()["plans"][0]["plan_id"] == plan
+    assert ledger.useplans()["plans"][0]["status"] == "withdrawn"
+    assert ledger.verify()["ok"]
+
+
 # ---- hires recorded by hand (SPEC 2.7) -------------------------------------------------------
 
 

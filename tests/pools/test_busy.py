@@ -2,8 +2,9 @@
 
 One connection holds the write lock (a write transaction open mid-write: head locked, an
 event's worth of change not committed). Every read command answers from the last committed
-state; a write gives up after the lock timeout with LedgerBusy (the CLI: exit 75, JSON
-``{"error": "busy"}``), nothing written; once the holder commits, writes go through."""
+state; a write gives up after the lock timeout with LedgerBusy (the CLI: exit 75, and with
+--json the error every refusal prints: ``{"error": {"rule": "ledger.busy", …, "retry":
+true}}``), nothing written; once the holder commits, writes go through."""
 
 from __future__ import annotations
 
@@ -59,8 +60,10 @@ def test_readers_answer_and_writers_give_up_while_a_write_is_stalled(
             "--count", "1", "--purpose", "引进生", "--actor", "王芳", "--json",
         )  # fmt: skip
         assert status == cli.EXIT_BUSY == 75
-        document = __import__("json").loads(out)
-        assert document["error"] == "busy" and document["retry"] is True
+        error = __import__("json").loads(out)["error"]  # the shape of every refusal
+        assert error["rule"] == "ledger.busy"
+        assert "try again" in error["message_en"] and "请稍后重试" in error["message_zh"]
+        assert error["retry"] is True and error["lock_timeout"] == 0.5
         assert "try again" in err and "请稍后重试" in err
         with Ledger.open(any_url, clock=fixed_clock) as ledger, pytest.raises(LedgerBusy):
             ledger.open_loan(pool="admin", unit_id="A1", count=1, purpose="引进生", actor="王芳")

@@ -22,8 +22,9 @@ the free vacancies; a lender lends only free vacancies (空一还一 still comes
 own vacancies); every write dated after a plan's validity end first lapses its unused part
 (oldest plan first); a sync posts a unit's headcount rise against its open plans, oldest
 first, and what no plan covers is a hire without a plan; a unit leaving the ledger takes its
-open plans with it (withdrawn). Problems (SPEC 2.8): an open problem of a unit refuses a new
-loan to it or plan for it (`problem.open_blocks`) unless the setting makes it a warning; each
+open problems (closed, saying it left) and open plans (withdrawn) with it. Problems (SPEC
+2.8): an open problem of a unit refuses a new loan to it or plan for it
+(`problem.open_blocks`) unless the setting makes it a warning; each
 sync closes the automatic problems whose cause has gone (the unit is no longer over quota or
 gone; the loan is no longer overdue; a hire without a plan never goes away) and then opens one
 per unit newly over quota (over now, not over before the snapshot), per unit with hires
@@ -446,7 +447,13 @@ class Model:
                 if left:
                     unplanned[record.unit_id] = left
             counts["returns"] += self.settle(record.unit_id, day)
+        left_closed = 0
         for uid in gone:
+            for problem in self.open_problems(uid):  # closed first: nothing left to rectify
+                left = f"unit {uid} left the ledger with the snapshot of {day} "
+                left += f"(单位 {uid} 随 {day} 快照移出台账); {SYNC_REASON}"
+                self._close_problem(problem, left, day)
+                left_closed += 1
             for plan in self.open_plans(uid):  # nothing stays reserved for a unit that is gone
                 plan.release(plan.remaining, "withdrawn")
                 self._event(day)
@@ -455,6 +462,7 @@ class Model:
             self._event(day)
             counts["changes"] += 1
         counts |= self.monthly_comparison(unplanned, over_before, day)
+        counts["problems_closed"] += left_closed
         return counts
 
     def post_hires(self, uid: str, rise: int, day: date) -> int:

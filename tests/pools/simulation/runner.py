@@ -136,7 +136,35 @@ class Report:
         ]
         width = max((len(k) for k in self.outcomes), default=10)
         out += [f"  {k:<{width}}  {n:>8}" for k, n in sorted(self.outcomes.items())]
+        out.append("accepted / refused / other (replays, crashes) per command:")
+        for kind, (accepted, refused, other) in sorted(self.shares().items()):
+            total = accepted + refused + other
+            out.append(
+                f"  {kind:<14} {accepted / total:>4.0%} accepted {refused / total:>4.0%} refused "
+                f"{other / total:>4.0%} other  (of {total:,})"
+            )
         return out
+
+    def shares(self) -> dict[str, tuple[int, int, int]]:
+        """Per command kind: how many were accepted (written: ok, also on a retry or in a
+        process), refused by a rule, or neither (a keyed replay, a crash)."""
+        found: dict[str, list[int]] = {}
+        for key, n in self.outcomes.items():
+            kind, outcome = key.split(": ", 1)
+            if kind == "crash armed":
+                continue
+            counts = found.setdefault(kind, [0, 0, 0])
+            counts[_verdict(outcome)] += n
+        return {kind: (a, r, o) for kind, (a, r, o) in found.items()}
+
+
+def _verdict(outcome: str) -> int:
+    """0 accepted, 1 refused, 2 other, for an outcome as `Runner.count` records it."""
+    for prefix in ("retry: ", "process: "):
+        outcome = outcome.removeprefix(prefix)
+    if outcome.startswith("ok"):
+        return 0
+    return 1 if "refused" in outcome else 2
 
 
 class SimClock:
@@ -359,16 +387,16 @@ class Episode:
             self.writers[index] = self._writer()
         writer = rng.randrange(len(self.writers))
         model, today = self.model, self.clock.day
-        owed = any(loan.outstanding for loan in model.loans.values())
+        owed = sum(1 for loan in model.loans.values() if loan.outstanding)  # returned more
         due = any(loan.status(today) == "expired" for loan in model.loans.values())
         ended = model.period_end is not None and model.period_end <= today
         planned = bool(model.open_plans())
-        troubled = bool(model.open_problems())
+        troubled = len(model.open_problems())  # closed by hand more often as they pile up
         kind = rng.choices(
             ["sync", "open", "return", "evaluate", "rebuild", "init", "approve", "withdraw",
              "problem_open", "problem_close", "teacher", "rotate", "correct"],
-            weights=[28, 42, 10 if owed else 1, 14 if due else 1, 8 if ended else 1, 1, 12,
-                     3 if planned else 1, 3, 8 if troubled else 1, 2, 0.5, 1.5],
+            weights=[28, 42, min(30, 2 * owed) or 1, 14 if due else 1, 8 if ended else 1, 1, 12,
+                     3 if planned else 1, 3, min(40, 4 * troubled) or 1, 2, 1, 1.5],
         )[0]  # fmt: skip
         command = getattr(self, f"draw_{kind}")()
         in_process = kind not in ("teacher", "rotate")  # a plan object; keys change
@@ -551,18 +579,28 @@ class Episode:
         snapshot = [_copy(u) for u in model.units.values()]
         allow = False
         for _ in range(rng.randint(1, 3)):
+            over = [u for u in snapshot if u.unit_id in model.units and self._room(u) < 0]
+            planned = [u for u in snapshot if model.open_plans(u.unit_id)]
             change = rng.choices(
                 ["departure", "hire", "over", "grow", "shrink", "new", "remove", "mass",
-                 "flip", "rename", "none"],
-                weights=[30, 20, 5, 12, 8, 5, 4, 1, 3, 3, 9],
+                 "flip", "rename", "none", "fix"],
+                weights=[20, 28, 5, 12, 8, 5, 4, 1, 3, 3, 9, 12 if over else 0],
             )[0]  # fmt: skip
             if not snapshot:
                 break
             u = rng.choice(snapshot)
             if change == "departure":
                 u.headcount = max(0, u.headcount - rng.randint(1, 3))
+            elif change == "hire" and planned and rng.random() < 0.7:
+                # hires against the unit's plans (posted, no hire without a plan), up to full
+                u = rng.choice(planned)
+                reserved = sum(plan.remaining for plan in model.open_plans(u.unit_id))
+                u.headcount += max(0, min(reserved, self._room(u)))
             elif change == "hire":
                 u.headcount += min(rng.randint(1, 3), u.vacancies)
+            elif change == "fix":  # back within quota: the sync closes its automatic problem
+                u = rng.choice(over)
+                u.headcount = max(0, u.headcount + self._room(u))
             elif change == "over":
                 u.headcount += rng.randint(1, 2)
             elif change == "grow":
@@ -670,9 +708,24 @@ class Episode:
                 and (pool != "admin" or u.admin_organ)
                 and (pool != "institutional" or u.kind == INSTITUTIONAL)
             ]
-            if full:
-                return rng.choice(full).unit_id
+            clear = [u for u in full if not self.model.blocked(u.unit_id)]
+            if clear or full:
+                return rng.choice(clear or full).unit_id
+            eligible = [  # none full: one the pool lends to, which may still have a vacancy
+                u
+                for u in units
+                if (pool != "admin" or u.admin_organ)
+                and (pool != "institutional" or u.kind == INSTITUTIONAL)
+            ]
+            if eligible and rng.random() < 0.5:
+                return rng.choice(eligible).unit_id
         return rng.choice(units).unit_id
+
+    def _room(self, u: MUnit) -> int:
+        """A snapshot unit's vacancies as the ledger will count them (its own quota less what
+        it lent, which a snapshot does not carry); negative when over quota."""
+        known = self.model.units.get(u.unit_id)
+        return u.approved - (known.lent if known else 0) - u.headcount
 
     def draw_open(self) -> Any:
         rng, model = self.rng, self.model
@@ -700,9 +753,16 @@ class Episode:
             if roll < 0.55:
                 self.next_key += 1
                 key = f"k{self.next_key}"
+            room = {  # mostly a pool with room left: a full one is refused (pool.capacity)
+                "admin": model.admin_capacity() > model.pool_lent("admin"),
+                "institutional": model.inst_capacity > model.pool_lent("institutional"),
+            }
+            full = rng.random() < 0.7
             kind = rng.choices(
-                ["admin", "institutional", "unit", "bogus"], weights=[40, 35, 23, 2]
-            )[0]
+                ["admin", "institutional", "unit", "bogus"],
+                weights=[40 if room["admin"] or full else 4,
+                         35 if room["institutional"] or full else 4, 23, 2],
+            )[0]  # fmt: skip
             uid = self._pick_unit(kind)
             if kind == "unit":
                 lender = rng.choice(list(model.units.values()))
