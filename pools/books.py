@@ -285,14 +285,10 @@ def close_for_removed(batch: Batch, unit_id: str) -> None:
         f"unit {unit_id} left the ledger with the snapshot of {batch.effective} "
         f"(单位 {unit_id} 随 {batch.effective} 快照移出台账)"
     )
-    sync_reason = batch.reason
-    batch.reason = f"{left}; {sync_reason}" if sync_reason.strip() else left
-    try:
-        for problem_id in open_ids:
-            automatic = state.problems[problem_id].automatic
-            batch.emit(ProblemClosed(problem_id, unit_id, automatic))
-    finally:
-        batch.reason = sync_reason  # the rest of the sync keeps its own
+    reason = f"{left}; {batch.reason}" if batch.reason.strip() else left
+    for problem_id in open_ids:
+        automatic = state.problems[problem_id].automatic
+        batch.emit(ProblemClosed(problem_id, unit_id, automatic), reason=reason)
     batch.notes.setdefault("problems_closed", []).extend(open_ids)
 
 

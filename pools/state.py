@@ -691,14 +691,7 @@ class State:
         elif cause is CAUSE_EVALUATION and not (loan.awaiting_return and count == loan.outstanding):
             raise InvariantBroken(seq, "an evaluation return must follow a 'return' decision")
         # the people on the returned quota move onto the borrower's own quota
-        lender_id = loan.pool.lender
-        if lender_id is None:
-            self.pool_lent[loan.pool.kind] -= count
-            borrower.pool_headcount -= count
-        else:
-            lender = self.units[lender_id]
-            self._shift(lender, lent=-count)
-            borrower.borrowed -= count
+        self._lend(loan, -count)
         self._shift(borrower, headcount=count)
         loan.outstanding -= count
         loan.returned[cause] = loan.returned.get(cause, 0) + count
